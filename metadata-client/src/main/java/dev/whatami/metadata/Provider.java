@@ -1,0 +1,30 @@
+package dev.whatami.metadata;
+
+import java.util.Arrays;
+import java.util.Locale;
+import java.util.Optional;
+
+/** Where instance identity and user-data come from. */
+public enum Provider {
+    /** EC2 and everything that speaks its metadata API (Eucalyptus, OpenStack, the whatami server's emulator). */
+    EC2("ec2"),
+    /** A local seed: a directory with {@code user-data} and {@code meta-data}, or a single user-data file. */
+    NOCLOUD("nocloud");
+
+    private final String token;
+
+    Provider(String token) {
+        this.token = token;
+    }
+
+    /** The command-line and JSON spelling, e.g. {@code ec2}. */
+    public String token() {
+        return token;
+    }
+
+    /** The provider spelled {@code token}, ignoring case. */
+    public static Optional<Provider> fromToken(String token) {
+        String t = token.toLowerCase(Locale.ROOT);
+        return Arrays.stream(values()).filter(p -> p.token.equals(t)).findFirst();
+    }
+}

@@ -1,0 +1,23 @@
+package dev.whatami.fetch;
+
+import java.net.URI;
+import java.nio.file.Path;
+import java.util.Objects;
+
+/**
+ * A file that was fetched and verified and now sits at its final path.
+ *
+ * @param path   the final path (mode 0700)
+ * @param source the URL the bytes came from (the primary or a mirror)
+ * @param sha256 SHA-256 of the bytes, lower-case hex
+ * @param size   size in bytes
+ * @param trust  why it may be believed
+ */
+public record FetchResult(Path path, URI source, String sha256, long size, TrustLevel trust) {
+    public FetchResult {
+        Objects.requireNonNull(path, "path");
+        Objects.requireNonNull(source, "source");
+        Objects.requireNonNull(sha256, "sha256");
+        Objects.requireNonNull(trust, "trust");
+    }
+}

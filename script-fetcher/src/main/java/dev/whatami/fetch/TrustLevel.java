@@ -1,0 +1,24 @@
+package dev.whatami.fetch;
+
+/** Why a fetched script may be believed, strongest first. */
+public enum TrustLevel {
+    /** An Ed25519 signature from a trusted key verified over the exact bytes. */
+    SIGNATURE("signature"),
+    /** The bytes match a {@code sha256=}/{@code sha512=} pin from the user-data. */
+    PIN("pin"),
+    /** Fetched over https with a verified certificate; nothing vouches for the content itself. */
+    TRANSPORT("https"),
+    /** Plain http or a local file with neither pin nor signature: anyone on the path could have changed it. */
+    NONE("none");
+
+    private final String token;
+
+    TrustLevel(String token) {
+        this.token = token;
+    }
+
+    /** The spelling in logs and JSON, e.g. {@code pin}. */
+    public String token() {
+        return token;
+    }
+}

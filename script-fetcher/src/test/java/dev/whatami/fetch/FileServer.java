@@ -1,0 +1,88 @@
+package dev.whatami.fetch;
+
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.util.ArrayDeque;
+import java.util.Deque;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
+
+/** A file server on loopback whose answers a test scripts per path; unknown paths are 404. */
+final class FileServer implements AutoCloseable {
+    private final HttpServer server;
+    private final Map<String, Deque<Consumer<HttpExchange>>> script = new ConcurrentHashMap<>();
+    private final Map<String, byte[]> files = new ConcurrentHashMap<>();
+    final AtomicInteger hits = new AtomicInteger();
+
+    FileServer() {
+        try {
+            server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        server.createContext("/", this::handle);
+        server.start();
+    }
+
+    URI url(String path) {
+        return URI.create("http://127.0.0.1:" + server.getAddress().getPort() + path);
+    }
+
+    FileServer file(String path, byte[] content) {
+        files.put(path, content);
+        return this;
+    }
+
+    /** The next request to {@code path} gets this status with an empty body. */
+    FileServer failOnce(String path, int status) {
+        return onceDo(path, ex -> respond(ex, status, new byte[0], Map.of()));
+    }
+
+    FileServer redirectOnce(String path, URI to) {
+        return onceDo(path, ex -> respond(ex, 302, new byte[0], Map.of("Location", to.toString())));
+    }
+
+    private FileServer onceDo(String path, Consumer<HttpExchange> action) {
+        script.computeIfAbsent(path, k -> new ArrayDeque<>()).add(action);
+        return this;
+    }
+
+    private void handle(HttpExchange ex) {
+        hits.incrementAndGet();
+        String path = ex.getRequestURI().getPath();
+        Deque<Consumer<HttpExchange>> q = script.get(path);
+        Consumer<HttpExchange> once = q == null ? null : q.poll();
+        if (once != null) {
+            once.accept(ex);
+            return;
+        }
+        byte[] body = files.get(path);
+        respond(ex, body == null ? 404 : 200, body == null ? new byte[0] : body, Map.of());
+    }
+
+    private static void respond(HttpExchange ex, int status, byte[] body, Map<String, String> headers) {
+        try {
+            headers.forEach((k, v) -> ex.getResponseHeaders().add(k, v));
+            ex.sendResponseHeaders(status, body.length == 0 ? -1 : body.length);
+            if (body.length > 0) {
+                ex.getResponseBody().write(body);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } finally {
+            ex.close();
+        }
+    }
+
+    @Override
+    public void close() {
+        server.stop(0);
+    }
+}

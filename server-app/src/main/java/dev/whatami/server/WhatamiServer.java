@@ -1,0 +1,150 @@
+package dev.whatami.server;
+
+import java.io.PrintWriter;
+import java.net.BindException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code whatami-server}: serves scripts and, when asked, emulates the EC2 metadata service. */
+@Command(name = "whatami-server", mixinStandardHelpOptions = true, versionProvider = WhatamiServer.Version.class,
+        sortOptions = false, usageHelpAutoWidth = true,
+        description = {"Serves scripts from a directory at /scriptserver/<file> (the seed's Apache layout) and, "
+                + "when asked, answers as an EC2 metadata service so an agent can boot against it on a laptop."})
+public final class WhatamiServer implements Callable<Integer> {
+
+    @Option(names = "--root", paramLabel = "DIR", defaultValue = "www/scriptserver",
+            description = "Directory of scripts served at /scriptserver/. Default: ${DEFAULT-VALUE}")
+    Path root;
+
+    @Option(names = "--port", paramLabel = "N", defaultValue = "8080",
+            description = "TCP port; 0 picks a free one. Default: ${DEFAULT-VALUE}")
+    int port;
+
+    @Option(names = "--bind", paramLabel = "ADDR", defaultValue = "0.0.0.0",
+            description = "Address to listen on. Default: ${DEFAULT-VALUE}")
+    String bind;
+
+    @Option(names = "--list", description = "Serve directory listings.")
+    boolean list;
+
+    @Option(names = "--metadata-user-data", paramLabel = "FILE",
+            description = "Emulate EC2 metadata on the same port, serving this file as user-data.")
+    Path metadataUserData;
+
+    @Option(names = "--metadata-user-data-text", paramLabel = "TEXT",
+            description = "Emulate EC2 metadata, serving this text as user-data.")
+    String metadataUserDataText;
+
+    @Option(names = "--metadata-no-user-data",
+            description = "Emulate EC2 metadata with no user-data (404), as an instance launched without any.")
+    boolean metadataNoUserData;
+
+    @Option(names = "--instance-id", paramLabel = "ID", defaultValue = "i-0123456789abcdef0",
+            description = "Instance id the emulator reports. Default: ${DEFAULT-VALUE}")
+    String instanceId;
+
+    @Option(names = "--imds-v2-required", description = "The emulator refuses requests without an IMDSv2 token.")
+    boolean imdsV2Required;
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    public static void main(String[] args) {
+        System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", "warn");
+        System.setProperty("org.slf4j.simpleLogger.showThreadName", "false");
+        System.exit(commandLine().execute(args));
+    }
+
+    static CommandLine commandLine() {
+        return new CommandLine(new WhatamiServer())
+                .setParameterExceptionHandler((ex, args) -> {
+                    PrintWriter err = ex.getCommandLine().getErr();
+                    err.println("whatami-server: " + ex.getMessage());
+                    err.println("Run whatami-server --help for the options.");
+                    return 2;
+                });
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        PrintWriter out = spec.commandLine().getOut();
+        PrintWriter err = spec.commandLine().getErr();
+        int given = (metadataUserData != null ? 1 : 0) + (metadataUserDataText != null ? 1 : 0)
+                + (metadataNoUserData ? 1 : 0);
+        if (given > 1) {
+            err.println("whatami-server: give at most one of --metadata-user-data, --metadata-user-data-text and "
+                    + "--metadata-no-user-data");
+            return 2;
+        }
+        if (imdsV2Required && given == 0) {
+            err.println("whatami-server: --imds-v2-required needs the metadata emulator; add --metadata-user-data F, "
+                    + "--metadata-user-data-text S or --metadata-no-user-data");
+            return 2;
+        }
+        ScriptServer.Builder builder;
+        MetadataEmulator emulator = null;
+        try {
+            builder = ScriptServer.builder(root).bind(bind).port(port).list(list);
+            if (given == 1) {
+                MetadataEmulator.Builder eb = MetadataEmulator.builder().instanceId(instanceId)
+                        .imdsV2Required(imdsV2Required);
+                if (metadataUserData != null) {
+                    if (!Files.isRegularFile(metadataUserData)) {
+                        err.println("whatami-server: --metadata-user-data " + metadataUserData + " is not a file");
+                        return 2;
+                    }
+                    eb.userData(Files.readAllBytes(metadataUserData));
+                } else if (metadataUserDataText != null) {
+                    eb.userData(metadataUserDataText);
+                }
+                emulator = eb.build();
+                builder.metadataEmulator(emulator);
+            }
+        } catch (IllegalArgumentException e) {
+            err.println("whatami-server: " + e.getMessage());
+            return 2;
+        }
+        ScriptServer server = builder.build();
+        try {
+            server.start();
+        } catch (Exception e) {
+            Throwable cause = e;
+            while (cause.getCause() != null && !(cause instanceof BindException)) {
+                cause = cause.getCause();
+            }
+            err.println("whatami-server: cannot listen on " + bind + ":" + port + ": " + cause.getMessage()
+                    + (cause instanceof BindException ? " (is another server using the port? choose another with "
+                    + "--port)" : ""));
+            server.close();
+            return 1;
+        }
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            try {
+                server.close();
+            } catch (Exception e) {
+                // stopping anyway
+            }
+        }, "whatami-server-stop"));
+        out.println("whatami-server listening on " + server.uri() + " (root " + server.root() + "; scripts at "
+                + server.uri() + "/scriptserver/"
+                + (emulator == null ? "; metadata emulator off" : "; metadata emulator on, IMDSv2 "
+                + (imdsV2Required ? "required" : "optional") + ", instance " + instanceId)
+                + (list ? "; listings on" : "") + ")");
+        out.flush();
+        server.join();
+        return 0;
+    }
+
+    /** Version from the jar's manifest. */
+    static final class Version implements CommandLine.IVersionProvider {
+        @Override
+        public String[] getVersion() {
+            String v = WhatamiServer.class.getPackage().getImplementationVersion();
+            return new String[] {"whatami-server " + (v == null ? "(development build)" : v)};
+        }
+    }
+}

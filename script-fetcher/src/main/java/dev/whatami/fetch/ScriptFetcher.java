@@ -21,6 +21,14 @@ public interface ScriptFetcher extends AutoCloseable {
      */
     FetchResult fetch(FetchRequest request);
 
+    /**
+     * Places bytes that came inside the user-data (the script form, MIME shell-script parts) with the same
+     * guarantees as a download: staging file, {@code fsync}, atomic rename, mode 0700.
+     *
+     * @return the placed file, with trust {@link TrustLevel#USER_DATA} and source {@code source}
+     */
+    FetchResult placeInline(byte[] content, java.net.URI source, java.nio.file.Path targetDir, String fileName);
+
     @Override
     void close();
 

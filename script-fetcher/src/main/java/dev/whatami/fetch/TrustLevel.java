@@ -6,6 +6,8 @@ public enum TrustLevel {
     SIGNATURE("signature"),
     /** The bytes match a {@code sha256=}/{@code sha512=} pin from the user-data. */
     PIN("pin"),
+    /** Carried inside the user-data itself: as trustworthy as the metadata service that delivered it. */
+    USER_DATA("user-data"),
     /** Fetched over https with a verified certificate; nothing vouches for the content itself. */
     TRANSPORT("https"),
     /** Plain http or a local file with neither pin nor signature: anyone on the path could have changed it. */

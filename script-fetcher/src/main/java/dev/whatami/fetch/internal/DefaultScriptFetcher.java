@@ -131,6 +131,18 @@ public final class DefaultScriptFetcher implements ScriptFetcher {
                 request.url(), attempts, null);
     }
 
+    @Override
+    public FetchResult placeInline(byte[] content, URI source, Path targetDir, String fileName) {
+        FetchRequest request = FetchRequest.builder(source, targetDir, fileName).maxBytes(Math.max(1, content.length))
+                .build();
+        try {
+            return place(new java.io.ByteArrayInputStream(content), source, request, TrustLevel.USER_DATA);
+        } catch (IOException | Final e) {
+            throw new FetchException("could not store " + fileName + " in " + targetDir + ": " + e.getMessage()
+                    + "; check that the state directory is writable and has space", source, 1, e);
+        }
+    }
+
     private void pause(int attempt, URI url, int attempts) {
         Duration wait = baseDelay.multipliedBy(1L << Math.min(attempt - 1, 20));
         if (wait.compareTo(maxDelay) > 0) {

@@ -394,7 +394,7 @@ public final class LineFormParser {
             String identity = isEnv ? key : lower;
             if (!isEnv && !KEYS.contains(lower)) {
                 String nearest = nearestKey(lower);
-                error(token, "unknown key \"" + key + "\"" + (nearest == null ? "" : "; did you mean \""
+                error(token, "unknown key \"" + key + "\"" + (nearest == null ? "." : "; did you mean \""
                         + nearest + "\"?") + " Known keys: " + String.join(", ", KEYS) + ". If \"" + token.text()
                         + "\" is an argument for the script, put it after --: " + name + " <server> -- "
                         + token.text());
@@ -542,6 +542,13 @@ public final class LineFormParser {
 
     /** The known key closest to {@code key} by edit distance, if it is close enough to be a typo. */
     static String nearestKey(String key) {
+        if (key.length() >= 2) {
+            for (String candidate : KEYS) {
+                if (candidate.startsWith(key)) {
+                    return candidate;
+                }
+            }
+        }
         String best = null;
         int bestDistance = Integer.MAX_VALUE;
         for (String candidate : KEYS) {

@@ -1,0 +1,263 @@
+package dev.whatami.agent;
+
+import dev.whatami.fetch.FetchException;
+import dev.whatami.fetch.FetchRequest;
+import dev.whatami.fetch.FetchResult;
+import dev.whatami.fetch.IntegrityException;
+import dev.whatami.fetch.ScriptFetcher;
+import dev.whatami.fetch.TrustLevel;
+import dev.whatami.metadata.InstanceIdentity;
+import dev.whatami.metadata.MetadataClient;
+import dev.whatami.metadata.MetadataException;
+import dev.whatami.metadata.Provider;
+import dev.whatami.metadata.RetryPolicy;
+import dev.whatami.run.RunRequest;
+import dev.whatami.run.TaskResult;
+import dev.whatami.run.TaskRunException;
+import dev.whatami.run.TaskRunner;
+import dev.whatami.userdata.TaskPlan;
+import dev.whatami.userdata.TaskSource;
+import dev.whatami.userdata.TaskSpec;
+import dev.whatami.userdata.UserDataException;
+import dev.whatami.userdata.UserDataParser;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.net.URI;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One boot: ask for identity and user-data, parse, then fetch and run each task in order, stopping at the
+ * first failure. Every outcome ends in {@code status.json} and an exit code.
+ */
+final class Agent {
+    private static final Logger LOG = LoggerFactory.getLogger(Agent.class);
+
+    private final AgentSettings settings;
+    private final PrintWriter console;
+    private final Clock clock;
+    private final StatusFile status;
+
+    Agent(AgentSettings settings, PrintWriter console, Clock clock) {
+        this.settings = settings;
+        this.console = console;
+        this.clock = clock;
+        this.status = new StatusFile(settings.stateDir().resolve("status.json"), clock);
+    }
+
+    ExitCode run() throws IOException {
+        status.start();
+        InstanceIdentity identity;
+        Optional<byte[]> userData;
+        URI userDataSource;
+        try (MetadataClient metadata = metadataClient()) {
+            identity = metadata.identity();
+            userData = metadata.userData();
+            userDataSource = settings.userDataFile().map(Path::toUri)
+                    .orElse(URI.create(settings.metadataEndpoint() + "/latest/user-data"));
+        } catch (MetadataException e) {
+            return status.finish(ExitCode.METADATA_UNREACHABLE, e.getMessage());
+        }
+        status.identity(identity);
+        LOG.info("instance {} on {}", identity.instanceId(), identity.provider().token());
+        if (userData.isEmpty()) {
+            return status.finish(ExitCode.OK, "no user-data: nothing to do");
+        }
+        TaskPlan plan;
+        try {
+            plan = UserDataParser.create().parse(userData.get());
+        } catch (UserDataException e) {
+            status.problems(e.problems());
+            return status.finish(ExitCode.USER_DATA_INVALID, e.getMessage());
+        }
+        plan.warnings().forEach(w -> LOG.warn("user-data: {}", w));
+        if (settings.dryRun()) {
+            console.print(PlanView.text(plan));
+            console.flush();
+            return status.finish(ExitCode.OK, "dry run: " + plan.tasks().size() + " task(s) planned, none fetched "
+                    + "or run");
+        }
+        Path instanceDir = settings.stateDir().resolve("instances").resolve(safe(identity.instanceId()));
+        TaskRunner runner = TaskRunner.builder(settings.logDir()).baseEnvironment(settings.environment())
+                .console(line -> {
+                    synchronized (console) {
+                        console.println(line);
+                        console.flush();
+                    }
+                }).build();
+        try (ScriptFetcher fetcher = ScriptFetcher.builder().build()) {
+            for (TaskSpec task : plan.tasks()) {
+                ExitCode code = runTask(task, identity, instanceDir.resolve("tasks").resolve(task.name()),
+                        userDataSource, fetcher, runner);
+                if (code != ExitCode.OK) {
+                    int left = plan.tasks().size() - plan.tasks().indexOf(task) - 1;
+                    String message = status.lastTaskMessage() + (left > 0 ? "; " + left + " later task(s) not run"
+                            : "");
+                    return status.finish(code, message);
+                }
+            }
+        }
+        return status.finish(ExitCode.OK, plan.tasks().size() + " task(s) succeeded");
+    }
+
+    private ExitCode runTask(TaskSpec task, InstanceIdentity identity, Path taskDir, URI userDataSource,
+                             ScriptFetcher fetcher, TaskRunner runner) throws IOException {
+        Map<String, Object> record = new LinkedHashMap<>();
+        record.put("name", task.name());
+        status.task(record);
+        FetchResult fetched;
+        try {
+            if (task.source() instanceof TaskSource.Remote remote) {
+                record.put("source", remote.url().toString());
+                LOG.info("task {}: fetching {}", task.name(), remote.url());
+                fetched = fetcher.fetch(FetchRequest.builder(remote.url(), taskDir, task.name())
+                        .mirrors(remote.mirrors()).digest(task.digest()).maxBytes(settings.maxScriptBytes()).build());
+            } else {
+                record.put("source", userDataSource.toString());
+                fetched = fetcher.placeInline(((TaskSource.Inline) task.source()).content(), userDataSource,
+                        taskDir, task.name());
+            }
+        } catch (FetchException e) {
+            record.put("state", e instanceof IntegrityException ? "refused" : "fetch-failed");
+            record.put("message", e.getMessage());
+            status.task(record);
+            LOG.warn("task {}: {}", task.name(), e.getMessage());
+            return ExitCode.FETCH_FAILED;
+        }
+        record.put("source", fetched.source().toString());
+        record.put("sha256", fetched.sha256());
+        record.put("size", fetched.size());
+        record.put("trust", fetched.trust().token());
+        if (fetched.trust() == TrustLevel.NONE) {
+            LOG.warn("task {}: {} came over plain {} with neither a pin nor a signature; anyone on the network path "
+                    + "could have changed it. Pin it: add sha256={} to its user-data line.", task.name(),
+                    fetched.source(), fetched.source().getScheme(), fetched.sha256());
+        }
+
+        Map<String, String> env = new LinkedHashMap<>();
+        env.put("WHATAMI_INSTANCE_ID", identity.instanceId());
+        env.put("WHATAMI_PROVIDER", identity.provider().token());
+        env.put("WHATAMI_TASK", task.name());
+        env.put("WHATAMI_SERVER", task.server().orElse(""));
+        env.put("WHATAMI_ATTEMPT", "1");
+        env.putAll(task.env());
+        TaskResult result;
+        try {
+            result = runner.run(RunRequest.builder(task.name(), fetched.path()).args(task.args()).environment(env)
+                    .interpreter(task.interpreter()).timeout(task.timeout()).attempt(1).sha256(fetched.sha256())
+                    .build());
+        } catch (TaskRunException e) {
+            record.put("state", "failed");
+            record.put("message", e.getMessage());
+            status.task(record);
+            LOG.warn("task {}: {}", task.name(), e.getMessage());
+            return ExitCode.TASK_FAILED;
+        }
+        record.put("state", result.succeeded() ? "succeeded" : result.timedOut() ? "timed-out" : "failed");
+        record.put("exitCode", result.exitCode());
+        record.put("timedOut", result.timedOut());
+        record.put("attempt", result.attempt());
+        record.put("start", result.start().toString());
+        record.put("end", result.end().toString());
+        record.put("stdout", result.stdout().toString());
+        record.put("stderr", result.stderr().toString());
+        if (!result.succeeded()) {
+            record.put("message", "task " + task.name() + (result.timedOut() ? " timed out after "
+                    + task.timeout().orElseThrow().toString().substring(2).toLowerCase() : " exited "
+                    + result.exitCode()) + "; see " + result.stderr());
+        }
+        status.task(record);
+        Json.writeAtomically(taskDir.resolve("result.json"), record);
+        return result.succeeded() ? ExitCode.OK : ExitCode.TASK_FAILED;
+    }
+
+    private MetadataClient metadataClient() {
+        if (settings.userDataFile().isPresent()) {
+            return MetadataClient.builder().provider(Provider.NOCLOUD).noCloudSource(settings.userDataFile().get())
+                    .build();
+        }
+        return MetadataClient.builder().provider(settings.provider()).endpoint(settings.metadataEndpoint())
+                .imdsV2Required(settings.imdsV2Required())
+                .retryPolicy(RetryPolicy.builder().deadline(settings.deadline()).build())
+                .clock(clock).build();
+    }
+
+    /** An instance id as a directory name: anything but {@code [A-Za-z0-9._-]} becomes {@code _}. */
+    static String safe(String id) {
+        String s = id.replaceAll("[^A-Za-z0-9._-]", "_");
+        return s.startsWith(".") ? "_" + s.substring(1) : s;
+    }
+
+    /** status.json: rewritten atomically at every step, so it is true even if the agent dies mid-run. */
+    static final class StatusFile {
+        private final Path file;
+        private final Clock clock;
+        private final Map<String, Object> doc = new LinkedHashMap<>();
+        private final List<Map<String, Object>> tasks = new ArrayList<>();
+
+        StatusFile(Path file, Clock clock) {
+            this.file = file;
+            this.clock = clock;
+        }
+
+        void start() throws IOException {
+            doc.put("state", "running");
+            doc.put("startedAt", Instant.now(clock).toString());
+            doc.put("pid", ProcessHandle.current().pid());
+            write();
+        }
+
+        void identity(InstanceIdentity id) throws IOException {
+            doc.put("instanceId", id.instanceId());
+            doc.put("provider", id.provider().token());
+            id.region().ifPresent(r -> doc.put("region", r));
+            id.zone().ifPresent(z -> doc.put("zone", z));
+            write();
+        }
+
+        void problems(List<dev.whatami.userdata.Problem> problems) {
+            doc.put("problems", PlanView.problems(problems));
+        }
+
+        void task(Map<String, Object> record) throws IOException {
+            if (tasks.stream().noneMatch(t -> t == record)) {
+                tasks.add(record);
+            }
+            write();
+        }
+
+        String lastTaskMessage() {
+            return tasks.isEmpty() ? "" : String.valueOf(tasks.get(tasks.size() - 1).get("message"));
+        }
+
+        ExitCode finish(ExitCode code, String message) throws IOException {
+            doc.put("state", code == ExitCode.OK ? "done" : "failed");
+            doc.put("exitCode", code.code());
+            doc.put("result", code.name().toLowerCase().replace('_', '-'));
+            doc.put("message", message);
+            doc.put("finishedAt", Instant.now(clock).toString());
+            doc.remove("pid");
+            write();
+            if (code == ExitCode.OK) {
+                LOG.info("{} (status: {})", message, file);
+            } else {
+                LOG.error("{} (exit {}, status: {})", message, code.code(), file);
+            }
+            return code;
+        }
+
+        private void write() throws IOException {
+            doc.remove("tasks");
+            doc.put("tasks", tasks); // last, after the summary fields
+            Json.writeAtomically(file, doc);
+        }
+    }
+}

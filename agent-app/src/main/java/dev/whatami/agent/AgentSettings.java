@@ -1,0 +1,37 @@
+package dev.whatami.agent;
+
+import dev.whatami.metadata.Provider;
+import java.net.URI;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+
+/**
+ * Everything one {@code run} needs, resolved from flags, environment and defaults.
+ *
+ * @param provider         where identity and user-data come from
+ * @param metadataEndpoint the EC2-compatible endpoint
+ * @param imdsV2Required   refuse IMDSv1
+ * @param userDataFile     read user-data from this file instead (NoCloud), if given
+ * @param stateDir         status.json, ledgers, fetched scripts
+ * @param logDir           task logs
+ * @param deadline         how long to wait for the metadata service
+ * @param maxScriptBytes   size cap per script
+ * @param dryRun           parse and show the plan; fetch and run nothing
+ * @param environment      the environment scripts start from
+ */
+record AgentSettings(Provider provider, URI metadataEndpoint, boolean imdsV2Required, Optional<Path> userDataFile,
+                     Path stateDir, Path logDir, Duration deadline, long maxScriptBytes, boolean dryRun,
+                     Map<String, String> environment) {
+    AgentSettings {
+        Objects.requireNonNull(provider);
+        Objects.requireNonNull(metadataEndpoint);
+        Objects.requireNonNull(userDataFile);
+        Objects.requireNonNull(stateDir);
+        Objects.requireNonNull(logDir);
+        Objects.requireNonNull(deadline);
+        environment = Map.copyOf(environment);
+    }
+}

@@ -2,6 +2,8 @@ package dev.whatami.userdata;
 
 import dev.whatami.userdata.internal.Decoder;
 import dev.whatami.userdata.internal.LineFormParser;
+import dev.whatami.userdata.internal.MimeForm;
+import dev.whatami.userdata.internal.UserDataLimits;
 
 /**
  * Turns user-data bytes into a {@link TaskPlan}, following the grammar in DESIGN.md: gzip is inflated
@@ -14,13 +16,13 @@ import dev.whatami.userdata.internal.LineFormParser;
  */
 public final class UserDataParser {
     /** Largest line-form text accepted, in bytes after decoding: 1 MiB. */
-    public static final int MAX_TEXT_BYTES = 1 << 20;
+    public static final int MAX_TEXT_BYTES = UserDataLimits.MAX_TEXT_BYTES;
     /** Largest user-data accepted after gunzip: 16 MiB. */
-    public static final int MAX_INFLATED_BYTES = 16 << 20;
+    public static final int MAX_INFLATED_BYTES = UserDataLimits.MAX_INFLATED_BYTES;
     /** Most tasks one user-data may hold. */
-    public static final int MAX_TASKS = 256;
+    public static final int MAX_TASKS = UserDataLimits.MAX_TASKS;
     /** Longest script name, in UTF-8 bytes. */
-    public static final int MAX_NAME_BYTES = 255;
+    public static final int MAX_NAME_BYTES = UserDataLimits.MAX_NAME_BYTES;
     /** The name given to a script-form task (user-data that starts with {@code #!}). */
     public static final String SCRIPT_FORM_NAME = "user-data-script";
 
@@ -49,18 +51,17 @@ public final class UserDataParser {
             TaskSpec script = TaskSpec.builder(SCRIPT_FORM_NAME, new TaskSource.Inline(bytes)).build();
             return new TaskPlan(java.util.List.of(script), java.util.List.of());
         }
+        LineFormParser lines = new LineFormParser(MAX_TASKS, MAX_NAME_BYTES);
+        if (MimeForm.looksLikeMime(bytes)) {
+            return new MimeForm(lines, MAX_TASKS, MAX_TEXT_BYTES).parse(bytes);
+        }
         if (bytes.length > MAX_TEXT_BYTES) {
             throw new UserDataException(Problem.whole("user-data is " + bytes.length
                     + " bytes of text; the limit for the line form is " + MAX_TEXT_BYTES
                     + " bytes (1 MiB). Keep user-data to task lines; put large content in the scripts."));
         }
         String text = Decoder.utf8(bytes);
-        String head = text.stripLeading().toLowerCase(java.util.Locale.ROOT);
-        if (head.startsWith("content-type:") || head.startsWith("mime-version:")) {
-            throw new UserDataException(new Problem(1, 1, "", "MIME multipart user-data is not supported by "
-                    + "this version; send the task lines (or a #! script) as plain user-data instead."));
-        }
-        return new LineFormParser(MAX_TASKS, MAX_NAME_BYTES).parse(text);
+        return lines.parse(text);
     }
 
     private static boolean startsWith(byte[] bytes, byte[] prefix) {

@@ -184,7 +184,6 @@ class UserDataParserTest {
         "'c.pl 10.0.0.1 timeout=1s timeout=2s' | \"timeout\" is given twice",
         "'ftp://h/c.pl'                      | unsupported URL scheme \"ftp\"",
         "'https://h/dir/'                    | the URL names no file",
-        "'Content-Type: multipart/mixed'     | MIME multipart user-data is not supported",
     })
     void badInput_getsASpecificMessage(String input, String expected) {
         assertThat(failure(input).getMessage()).contains(expected);

@@ -48,7 +48,30 @@ public final class LineFormParser {
         this.maxNameBytes = maxNameBytes;
     }
 
+    /** What one pass over line-form text found; nothing thrown, nothing checked for emptiness. */
+    public record Result(List<TaskSpec> tasks, List<Problem> problems, List<Problem> warnings) {
+    }
+
+    /** Parses line-form user-data; throws every problem at once, or when it holds no task. */
     public TaskPlan parse(String text) {
+        Result r = parseLines(text, 0);
+        if (!r.problems().isEmpty()) {
+            throw new UserDataException(r.problems());
+        }
+        if (r.tasks().isEmpty()) {
+            String what = text.isBlank() ? "user-data is empty" : "user-data holds no task, only comments";
+            throw new UserDataException(Problem.whole(what + "; write one task per line, e.g. "
+                    + "collector.pl 192.168.7.77 (or send no user-data at all to run nothing)."));
+        }
+        return new TaskPlan(r.tasks(), r.warnings());
+    }
+
+    /**
+     * Parses line-form text, collecting problems instead of throwing.
+     *
+     * @param tasksBefore tasks already planned (by earlier MIME parts), counted against the task limit
+     */
+    public Result parseLines(String text, int tasksBefore) {
         List<Problem> problems = new ArrayList<>();
         List<Problem> warnings = new ArrayList<>();
         List<TaskSpec> tasks = new ArrayList<>();
@@ -58,11 +81,11 @@ public final class LineFormParser {
             int before = problems.size();
             Optional<TaskSpec> task = new Line(i + 1, lines[i], problems, warnings).parse();
             if (task.isPresent() && problems.size() == before) {
-                if (tasks.size() >= maxTasks) {
+                if (tasksBefore + tasks.size() >= maxTasks) {
                     if (!tooMany) {
                         problems.add(new Problem(i + 1, 0, "", "more than " + maxTasks + " tasks (the limit); "
-                                + "this is task " + (tasks.size() + 1) + ". Run fewer tasks, or one script that "
-                                + "starts the others."));
+                                + "this is task " + (tasksBefore + tasks.size() + 1) + ". Run fewer tasks, or one "
+                                + "script that starts the others."));
                         tooMany = true;
                     }
                 } else {
@@ -70,15 +93,7 @@ public final class LineFormParser {
                 }
             }
         }
-        if (!problems.isEmpty()) {
-            throw new UserDataException(problems);
-        }
-        if (tasks.isEmpty()) {
-            String what = text.isBlank() ? "user-data is empty" : "user-data holds no task, only comments";
-            throw new UserDataException(Problem.whole(what + "; write one task per line, e.g. "
-                    + "collector.pl 192.168.7.77 (or send no user-data at all to run nothing)."));
-        }
-        return new TaskPlan(tasks, warnings);
+        return new Result(tasks, problems, warnings);
     }
 
     /** One token of a line and the 1-based column where it starts. */
@@ -401,7 +416,7 @@ public final class LineFormParser {
                 return false;
             }
             if (!REPEATABLE.contains(identity) && !seenKeys.add(identity)) {
-                error(token, "\"" + key + "\" is given twice; keep one.");
+                error(token.column(), key, "\"" + key + "\" is given twice; keep one.");
                 return false;
             }
             if (value.isEmpty() && !isEnv) {
@@ -477,7 +492,7 @@ public final class LineFormParser {
                 default -> { // env.NAME
                     String envName = key.substring(4);
                     if (!ENV_NAME.matcher(envName).matches()) {
-                        error(token, "environment variable name \"" + envName + "\" must be letters, digits and "
+                        error(token.column(), key, "environment variable name \"" + envName + "\" must be letters, digits and "
                                 + "'_', not starting with a digit; e.g. env.ROLE=collector.");
                         return false;
                     }

@@ -1,0 +1,16 @@
+package dev.whatami.userdata.internal;
+
+/** The limits DESIGN.md sets, in one place. */
+public final class UserDataLimits {
+    /** Largest line-form text accepted, in bytes after decoding: 1 MiB. */
+    public static final int MAX_TEXT_BYTES = 1 << 20;
+    /** Largest user-data accepted after gunzip: 16 MiB. */
+    public static final int MAX_INFLATED_BYTES = 16 << 20;
+    /** Most tasks one user-data may hold. */
+    public static final int MAX_TASKS = 256;
+    /** Longest script name, in UTF-8 bytes. */
+    public static final int MAX_NAME_BYTES = 255;
+
+    private UserDataLimits() {
+    }
+}

@@ -144,4 +144,16 @@ class TaskRunnerTest {
         assertThat(out).contains("[whatami: output past 100 bytes dropped: 4900 bytes]");
         assertThat(out.chars().filter(c -> c == 'x').count()).isEqualTo(100);
     }
+
+    @Test
+    void fullLog_isRotatedOnceBeforeTheNextRun() throws Exception {
+        TaskRunner r = TaskRunner.builder(dir.resolve("logs")).maxLogBytes(100).build();
+        Path s = script("r.sh", "head -c 300 /dev/zero | tr '\\0' y\n");
+        r.run(RunRequest.builder("r.sh", s).build());
+        r.run(RunRequest.builder("r.sh", s).attempt(2).build());
+        r.run(RunRequest.builder("r.sh", s).attempt(3).build());
+        assertThat(Files.readString(dir.resolve("logs/r.sh.out"))).contains("attempt=3").doesNotContain("attempt=2");
+        assertThat(Files.readString(dir.resolve("logs/r.sh.out.1"))).contains("attempt=2");
+        assertThat(dir.resolve("logs/r.sh.out.2")).doesNotExist();
+    }
 }

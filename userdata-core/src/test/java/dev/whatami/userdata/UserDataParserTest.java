@@ -116,6 +116,13 @@ class UserDataParserTest {
     }
 
     @Test
+    void fileUrl_hasNoServer() {
+        TaskSpec task = parse("file:///opt/roles/c.sh").tasks().get(0);
+        assertThat(task.name()).isEqualTo("c.sh");
+        assertThat(task.server()).isEmpty();
+    }
+
+    @Test
     void scriptForm_isOneInlineTask() {
         TaskPlan plan = parse("#!/bin/sh\necho hi\n");
         assertThat(plan.tasks()).hasSize(1);
@@ -174,6 +181,7 @@ class UserDataParserTest {
         "'c$.pl 10.0.0.1'                    | may hold only letters, digits",
         "'c.pl fd00::1'                      | looks like an IPv6 address; put it in brackets",
         "'c.pl [10.0.0.1]'                   | is not an IPv6 address",
+        "'c.pl [fd00::%]:80'                 | is not an IPv6 address",
         "'c.pl http://10.0.0.1'              | not a URL",
         "'c.pl 10.0.0.1 frequency=weekly'    | frequency \"weekly\" is not one of",
         "'c.pl 10.0.0.1 timeout=10'          | must be a positive number followed by s, m or h",

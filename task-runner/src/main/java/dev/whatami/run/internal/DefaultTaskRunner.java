@@ -9,6 +9,7 @@ import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Clock;
@@ -106,6 +107,10 @@ public final class DefaultTaskRunner implements TaskRunner {
 
     private OutputStream logStream(Path file, String header, String task) throws IOException {
         Files.createDirectories(logDir);
+        if (Files.exists(file) && Files.size(file) >= maxLogBytes) {
+            // rotated once: the previous generation is kept as <task>.out.1, older ones are dropped
+            Files.move(file, file.resolveSibling(file.getFileName() + ".1"), StandardCopyOption.REPLACE_EXISTING);
+        }
         if (!Files.exists(file)) {
             Files.createFile(file);
             try {

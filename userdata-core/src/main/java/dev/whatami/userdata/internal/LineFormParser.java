@@ -221,8 +221,8 @@ public final class LineFormParser {
             if (server.isEmpty()) {
                 return Optional.empty();
             }
-            URI url = URI.create("http://" + server.get() + "/scriptserver/" + name);
-            return options(name, url, server.get(), tokens.subList(2, tokens.size()));
+            Optional<URI> url = toUri(serverToken, "http://" + server.get() + "/scriptserver/" + name);
+            return url.isEmpty() ? Optional.empty() : options(name, url.get(), server.get(), tokens.subList(2, tokens.size()));
         }
 
         private Optional<TaskSpec> urlTask(Token first, List<Token> rest) {
@@ -312,7 +312,7 @@ public final class LineFormParser {
                     }
                     port = after.substring(1);
                 }
-                if (!host.contains(":") || !com.google.common.net.InetAddresses.isInetAddress(host)) {
+                if (!host.contains(":") || host.contains("%") || !com.google.common.net.InetAddresses.isInetAddress(host)) {
                     error(token, "\"" + host + "\" in brackets is not an IPv6 address; write e.g. [fd00::1]:8080.");
                     return Optional.empty();
                 }
@@ -376,7 +376,10 @@ public final class LineFormParser {
 
         private Optional<TaskSpec> options(String name, URI url, String server, List<Token> tokens) {
             List<URI> mirrors = new ArrayList<>();
-            TaskSpec.Builder spec = TaskSpec.builder(name, new TaskSource.Remote(url, List.of())).server(server);
+            TaskSpec.Builder spec = TaskSpec.builder(name, new TaskSource.Remote(url, List.of()));
+            if (server != null) { // file: URLs have no server
+                spec.server(server);
+            }
             boolean literal = false;
             boolean ok = true;
             for (Token token : tokens) {
@@ -511,7 +514,18 @@ public final class LineFormParser {
                 return Optional.empty();
             }
             String scheme = primary.getScheme().equalsIgnoreCase("file") ? "http" : primary.getScheme();
-            return Optional.of(URI.create(scheme + "://" + server.get() + primary.getRawPath()));
+            return toUri(token, scheme + "://" + server.get() + primary.getRawPath());
+        }
+
+        /** The URL built from validated parts; a last check, since java.net.URI is stricter than some of them. */
+        private Optional<URI> toUri(Token token, String url) {
+            try {
+                return Optional.of(new URI(url));
+            } catch (URISyntaxException e) {
+                error(token, "\"" + token.text() + "\" does not make a valid URL (" + e.getReason()
+                        + "); write the server as host[:port], e.g. 192.168.7.77:8080.");
+                return Optional.empty();
+            }
         }
 
         private void error(Token token, String message) {

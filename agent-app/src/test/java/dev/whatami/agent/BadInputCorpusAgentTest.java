@@ -1,0 +1,55 @@
+package dev.whatami.agent;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+/** userdata-core's bad-input corpus through both commands: exit 2 from check and from run, nothing run. */
+class BadInputCorpusAgentTest {
+    static final Path CORPUS = Path.of("../userdata-core/src/test/resources/corpus/bad");
+
+    @TempDir
+    Path dir;
+
+    private int execute(StringWriter out, StringWriter err, String... args) {
+        CommandLine cl = WhatamiAgent.commandLine(Map.of());
+        cl.setOut(new PrintWriter(out, true));
+        cl.setErr(new PrintWriter(err, true));
+        return cl.execute(args);
+    }
+
+    @Test
+    void everyBadInput_exits2FromCheckAndRun_andStatusSaysWhy() throws Exception {
+        List<Path> files;
+        try (Stream<Path> s = Files.list(CORPUS)) {
+            files = s.sorted().toList();
+        }
+        assertThat(files).hasSizeGreaterThanOrEqualTo(13);
+        for (Path f : files) {
+            String name = f.getFileName().toString();
+            StringWriter out = new StringWriter();
+            StringWriter err = new StringWriter();
+            assertThat(execute(out, err, "check", "@" + f)).as("check " + name).isEqualTo(2);
+            assertThat(err.toString()).as(name).startsWith("invalid user-data").doesNotContain("Exception");
+
+            Path state = dir.resolve(name + "-state");
+            assertThat(execute(new StringWriter(), new StringWriter(), "run", "--user-data-file", f.toString(),
+                    "--state-dir", state.toString(), "--log-dir", dir.resolve("log").toString()))
+                    .as("run " + name).isEqualTo(2);
+            Map<String, Object> status = Json.read(state.resolve("status.json"));
+            assertThat(status).as(name).containsEntry("exitCode", 2).containsEntry("result", "user-data-invalid");
+            assertThat(status.get("message").toString()).as(name).isEqualTo(err.toString().strip());
+            assertThat(state.resolve("instances")).as(name).doesNotExist();
+        }
+        assertThat(dir.resolve("log")).doesNotExist();
+    }
+}

@@ -11,6 +11,7 @@ import dev.whatami.metadata.MetadataClient;
 import dev.whatami.metadata.MetadataException;
 import dev.whatami.metadata.Provider;
 import dev.whatami.metadata.RetryPolicy;
+import dev.whatami.run.Ledger;
 import dev.whatami.run.RunRequest;
 import dev.whatami.run.TaskResult;
 import dev.whatami.run.TaskRunException;
@@ -23,6 +24,11 @@ import dev.whatami.userdata.UserDataParser;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.net.URI;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.channels.OverlappingFileLockException;
+import java.nio.file.Files;
+import java.nio.file.StandardOpenOption;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Instant;
@@ -35,8 +41,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One boot: ask for identity and user-data, parse, then fetch and run each task in order, stopping at the
- * first failure. Every outcome ends in {@code status.json} and an exit code.
+ * One boot: under an exclusive lock, ask for identity and user-data, parse, then for each task in order ask
+ * the ledger whether it is due, fetch, verify and run it, stopping at the first failure. Every outcome ends
+ * in {@code status.json} and an exit code.
  */
 final class Agent {
     private static final Logger LOG = LoggerFactory.getLogger(Agent.class);
@@ -54,6 +61,29 @@ final class Agent {
     }
 
     ExitCode run() throws IOException {
+        Files.createDirectories(settings.stateDir());
+        Path lockFile = settings.stateDir().resolve("agent.lock");
+        try (FileChannel channel = FileChannel.open(lockFile, StandardOpenOption.CREATE, StandardOpenOption.WRITE)) {
+            FileLock lock;
+            try {
+                lock = channel.tryLock();
+            } catch (OverlappingFileLockException e) {
+                lock = null;
+            }
+            if (lock == null) {
+                LOG.error("another whatami-agent is running (it holds {}); wait for it with: whatami-agent status "
+                        + "--wait", lockFile);
+                return ExitCode.TASK_FAILED;
+            }
+            try {
+                return runLocked();
+            } finally {
+                lock.release();
+            }
+        }
+    }
+
+    private ExitCode runLocked() throws IOException {
         status.start();
         InstanceIdentity identity;
         Optional<byte[]> userData;
@@ -86,6 +116,7 @@ final class Agent {
                     + "or run");
         }
         Path instanceDir = settings.stateDir().resolve("instances").resolve(safe(identity.instanceId()));
+        Ledger ledger = Ledger.open(instanceDir, settings.stateDir(), settings.bootId(), clock);
         TaskRunner runner = TaskRunner.builder(settings.logDir()).baseEnvironment(settings.environment())
                 .console(line -> {
                     synchronized (console) {
@@ -96,7 +127,7 @@ final class Agent {
         try (ScriptFetcher fetcher = ScriptFetcher.builder().build()) {
             for (TaskSpec task : plan.tasks()) {
                 ExitCode code = runTask(task, identity, instanceDir.resolve("tasks").resolve(task.name()),
-                        userDataSource, fetcher, runner);
+                        userDataSource, fetcher, runner, ledger);
                 if (code != ExitCode.OK) {
                     int left = plan.tasks().size() - plan.tasks().indexOf(task) - 1;
                     String message = status.lastTaskMessage() + (left > 0 ? "; " + left + " later task(s) not run"
@@ -105,13 +136,40 @@ final class Agent {
                 }
             }
         }
-        return status.finish(ExitCode.OK, plan.tasks().size() + " task(s) succeeded");
+        long skipped = status.count("skipped");
+        return status.finish(ExitCode.OK, (plan.tasks().size() - skipped) + " task(s) succeeded"
+                + (skipped > 0 ? ", " + skipped + " skipped (already done)" : ""));
     }
 
     private ExitCode runTask(TaskSpec task, InstanceIdentity identity, Path taskDir, URI userDataSource,
-                             ScriptFetcher fetcher, TaskRunner runner) throws IOException {
+                             ScriptFetcher fetcher, TaskRunner runner, Ledger ledger) throws IOException {
         Map<String, Object> record = new LinkedHashMap<>();
         record.put("name", task.name());
+        record.put("frequency", task.frequency().token());
+        Ledger.Task entry = new Ledger.Task(task.name(), task.identity(), task.frequency(), task.retries());
+        Ledger.Decision decision = ledger.decide(entry);
+        if (decision.action() == Ledger.Action.SKIP) {
+            record.put("state", "skipped");
+            record.put("message", decision.reason());
+            status.task(record);
+            LOG.info("task {}: skipped, {}", task.name(), decision.reason());
+            return ExitCode.OK;
+        }
+        if (decision.action() == Ledger.Action.GIVE_UP) {
+            record.put("state", "failed");
+            record.put("attempt", decision.attempt());
+            record.put("message", "task " + task.name() + " " + decision.reason());
+            status.task(record);
+            LOG.warn("task {}: not run: {}", task.name(), decision.reason());
+            return ExitCode.TASK_FAILED;
+        }
+        if (ledger.wasInterrupted(entry)) {
+            LOG.warn("task {}: its previous attempt was interrupted (the agent or the machine stopped while it ran)",
+                    task.name());
+        }
+        int attempt = decision.attempt();
+        record.put("attempt", attempt);
+        ledger.started(entry, attempt);
         status.task(record);
         FetchResult fetched;
         try {
@@ -128,6 +186,7 @@ final class Agent {
         } catch (FetchException e) {
             record.put("state", e instanceof IntegrityException ? "refused" : "fetch-failed");
             record.put("message", e.getMessage());
+            ledger.finished(entry, attempt, false);
             status.task(record);
             LOG.warn("task {}: {}", task.name(), e.getMessage());
             return ExitCode.FETCH_FAILED;
@@ -147,16 +206,17 @@ final class Agent {
         env.put("WHATAMI_PROVIDER", identity.provider().token());
         env.put("WHATAMI_TASK", task.name());
         env.put("WHATAMI_SERVER", task.server().orElse(""));
-        env.put("WHATAMI_ATTEMPT", "1");
+        env.put("WHATAMI_ATTEMPT", Integer.toString(attempt));
         env.putAll(task.env());
         TaskResult result;
         try {
             result = runner.run(RunRequest.builder(task.name(), fetched.path()).args(task.args()).environment(env)
-                    .interpreter(task.interpreter()).timeout(task.timeout()).attempt(1).sha256(fetched.sha256())
+                    .interpreter(task.interpreter()).timeout(task.timeout()).attempt(attempt).sha256(fetched.sha256())
                     .build());
         } catch (TaskRunException e) {
             record.put("state", "failed");
             record.put("message", e.getMessage());
+            ledger.finished(entry, attempt, false);
             status.task(record);
             LOG.warn("task {}: {}", task.name(), e.getMessage());
             return ExitCode.TASK_FAILED;
@@ -174,6 +234,7 @@ final class Agent {
                     + task.timeout().orElseThrow().toString().substring(2).toLowerCase() : " exited "
                     + result.exitCode()) + "; see " + result.stderr());
         }
+        ledger.finished(entry, attempt, result.succeeded());
         status.task(record);
         Json.writeAtomically(taskDir.resolve("result.json"), record);
         return result.succeeded() ? ExitCode.OK : ExitCode.TASK_FAILED;
@@ -232,6 +293,10 @@ final class Agent {
                 tasks.add(record);
             }
             write();
+        }
+
+        long count(String state) {
+            return tasks.stream().filter(t -> state.equals(t.get("state"))).count();
         }
 
         String lastTaskMessage() {

@@ -21,10 +21,11 @@ import java.util.Optional;
  * @param maxScriptBytes   size cap per script
  * @param dryRun           parse and show the plan; fetch and run nothing
  * @param environment      the environment scripts start from
+ * @param bootId           this boot's id, for per-boot tasks and retries on later boots
  */
 record AgentSettings(Provider provider, URI metadataEndpoint, boolean imdsV2Required, Optional<Path> userDataFile,
                      Path stateDir, Path logDir, Duration deadline, long maxScriptBytes, boolean dryRun,
-                     Map<String, String> environment) {
+                     Map<String, String> environment, String bootId) {
     AgentSettings {
         Objects.requireNonNull(provider);
         Objects.requireNonNull(metadataEndpoint);
@@ -33,5 +34,6 @@ record AgentSettings(Provider provider, URI metadataEndpoint, boolean imdsV2Requ
         Objects.requireNonNull(logDir);
         Objects.requireNonNull(deadline);
         environment = Map.copyOf(environment);
+        Objects.requireNonNull(bootId);
     }
 }

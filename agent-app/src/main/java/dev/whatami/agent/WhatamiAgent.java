@@ -7,7 +7,8 @@ import picocli.CommandLine.Command;
 
 /** {@code whatami-agent}: the boot agent's command line. The environment is read here and nowhere deeper. */
 @Command(name = "whatami-agent", mixinStandardHelpOptions = true, versionProvider = WhatamiAgent.Version.class,
-        subcommands = {RunCommand.class, CheckCommand.class},
+        subcommands = {RunCommand.class, CheckCommand.class, StatusCommand.class, InstallCommand.class,
+                WhatamiAgent.VersionCommand.class},
         description = {"Asks the cloud \"what am I?\", fetches the script its user-data names, proves it is the one "
                 + "its owner meant, runs it, and records what happened."})
 public final class WhatamiAgent implements Runnable {
@@ -16,7 +17,7 @@ public final class WhatamiAgent implements Runnable {
 
     @Override
     public void run() {
-        throw new CommandLine.ParameterException(spec.commandLine(), "give a command: run, check (see --help)");
+        throw new CommandLine.ParameterException(spec.commandLine(), "give a command: run, check, status, install, version (see --help)");
     }
 
     public static void main(String[] args) {
@@ -63,6 +64,18 @@ public final class WhatamiAgent implements Runnable {
             return ExitCode.TASK_FAILED.code();
         });
         return cl;
+    }
+
+    /** {@code whatami-agent version}. */
+    @Command(name = "version", description = "Print the version.")
+    static final class VersionCommand implements Runnable {
+        @CommandLine.Spec
+        CommandLine.Model.CommandSpec spec;
+
+        @Override
+        public void run() {
+            spec.commandLine().getOut().println(new Version().getVersion()[0]);
+        }
     }
 
     /** Version from the jar's manifest. */

@@ -46,6 +46,33 @@ public record TaskSpec(String name, TaskSource source, Optional<Digest> digest, 
         Objects.requireNonNull(server, "server");
     }
 
+    /**
+     * A stable identity for run-once bookkeeping: SHA-256 (hex) over the name, the source (URLs, or the inline
+     * bytes) and the pinned digest. Changing any of them makes a new task; arguments, environment and
+     * frequency do not change it.
+     */
+    public String identity() {
+        java.security.MessageDigest md;
+        try {
+            md = java.security.MessageDigest.getInstance("SHA-256");
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException("the JDK lacks SHA-256", e);
+        }
+        md.update(name.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        md.update((byte) 0);
+        if (source instanceof TaskSource.Remote r) {
+            for (URI u : r.allUrls()) {
+                md.update(u.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8));
+                md.update((byte) '\n');
+            }
+        } else {
+            md.update(((TaskSource.Inline) source).content());
+        }
+        md.update((byte) 0);
+        digest.ifPresent(d -> md.update(d.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+        return java.util.HexFormat.of().formatHex(md.digest());
+    }
+
     /** A builder with every optional field at its default. */
     public static Builder builder(String name, TaskSource source) {
         return new Builder(name, source);

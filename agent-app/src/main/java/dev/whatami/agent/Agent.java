@@ -77,6 +77,9 @@ final class Agent {
             }
             try {
                 return runLocked();
+            } catch (IOException e) {
+                // a full disk, an unreadable ledger: say so in status.json rather than leave it "running"
+                return status.finish(ExitCode.TASK_FAILED, "the agent could not go on: " + e.getMessage());
             } finally {
                 lock.release();
             }
@@ -84,6 +87,28 @@ final class Agent {
     }
 
     private ExitCode runLocked() throws IOException {
+        settings.reportUrl().ifPresent(this::reportTo);
+        try {
+            return runReported();
+        } finally {
+            if (reporter != null) {
+                reporter.close();
+            }
+        }
+    }
+
+    private Reporter reporter;
+
+    private void reportTo(URI url) {
+        if (reporter != null) {
+            reporter.close();
+        }
+        reporter = new Reporter(url, settings.reportToken(), settings.reportBudget(), clock);
+        status.onChange(reporter::send);
+        LOG.info("reporting to {}", url);
+    }
+
+    private ExitCode runReported() throws IOException {
         status.start();
         InstanceIdentity identity;
         Optional<byte[]> userData;
@@ -109,6 +134,9 @@ final class Agent {
             return status.finish(ExitCode.USER_DATA_INVALID, e.getMessage());
         }
         plan.warnings().forEach(w -> LOG.warn("user-data: {}", w));
+        plan.tasks().stream().map(TaskSpec::report).flatMap(Optional::stream).findFirst()
+                .filter(u -> settings.reportUrl().map(s -> !s.equals(u)).orElse(true))
+                .ifPresent(this::reportTo);
         if (settings.dryRun()) {
             console.print(PlanView.text(plan));
             console.flush();
@@ -263,10 +291,16 @@ final class Agent {
         private final Clock clock;
         private final Map<String, Object> doc = new LinkedHashMap<>();
         private final List<Map<String, Object>> tasks = new ArrayList<>();
+        private java.util.function.Consumer<Map<String, Object>> listener = d -> { };
 
         StatusFile(Path file, Clock clock) {
             this.file = file;
             this.clock = clock;
+        }
+
+        /** Called with the document after each task and at the end (the phone-home). */
+        void onChange(java.util.function.Consumer<Map<String, Object>> listener) {
+            this.listener = listener;
         }
 
         void start() throws IOException {
@@ -293,6 +327,9 @@ final class Agent {
                 tasks.add(record);
             }
             write();
+            if (record.containsKey("state")) {
+                listener.accept(doc);
+            }
         }
 
         long count(String state) {
@@ -304,13 +341,14 @@ final class Agent {
         }
 
         ExitCode finish(ExitCode code, String message) throws IOException {
-            doc.put("state", code == ExitCode.OK ? "done" : "failed");
+            doc.put("state", code.state());
             doc.put("exitCode", code.code());
             doc.put("result", code.name().toLowerCase().replace('_', '-'));
             doc.put("message", message);
             doc.put("finishedAt", Instant.now(clock).toString());
             doc.remove("pid");
             write();
+            listener.accept(doc);
             if (code == ExitCode.OK) {
                 LOG.info("{} (status: {})", message, file);
             } else {

@@ -22,10 +22,14 @@ import java.util.Optional;
  * @param dryRun           parse and show the plan; fetch and run nothing
  * @param environment      the environment scripts start from
  * @param bootId           this boot's id, for per-boot tasks and retries on later boots
+ * @param reportUrl        where to POST the status (phone-home), unless the user-data names one
+ * @param reportToken      bearer token for the report URL
+ * @param reportBudget     most time all reporting of one run may take
  */
 record AgentSettings(Provider provider, URI metadataEndpoint, boolean imdsV2Required, Optional<Path> userDataFile,
                      Path stateDir, Path logDir, Duration deadline, long maxScriptBytes, boolean dryRun,
-                     Map<String, String> environment, String bootId) {
+                     Map<String, String> environment, String bootId, Optional<URI> reportUrl,
+                     Optional<String> reportToken, Duration reportBudget) {
     AgentSettings {
         Objects.requireNonNull(provider);
         Objects.requireNonNull(metadataEndpoint);
@@ -35,5 +39,8 @@ record AgentSettings(Provider provider, URI metadataEndpoint, boolean imdsV2Requ
         Objects.requireNonNull(deadline);
         environment = Map.copyOf(environment);
         Objects.requireNonNull(bootId);
+        Objects.requireNonNull(reportUrl);
+        Objects.requireNonNull(reportToken);
+        Objects.requireNonNull(reportBudget);
     }
 }

@@ -62,13 +62,24 @@ final class ConfigSources {
         return new ConfigSources(env, p, file);
     }
 
+    /** A value and where it came from, for {@code --print-config}. */
+    record Sourced(String value, String source) {
+    }
+
     /** The value of option {@code name} (e.g. {@code state-dir}) from the environment or the config file. */
     Optional<String> get(String name) {
-        String v = env.get("WHATAMI_" + name.toUpperCase(Locale.ROOT).replace('-', '_'));
-        if (v == null || v.isBlank()) {
-            v = config.getProperty(name);
+        return sourced(name).map(Sourced::value);
+    }
+
+    Optional<Sourced> sourced(String name) {
+        String envName = "WHATAMI_" + name.toUpperCase(Locale.ROOT).replace('-', '_');
+        String v = env.get(envName);
+        if (v != null && !v.isBlank()) {
+            return Optional.of(new Sourced(v.strip(), "environment " + envName));
         }
-        return v == null || v.isBlank() ? Optional.empty() : Optional.of(v.strip());
+        v = config.getProperty(name);
+        return v == null || v.isBlank() ? Optional.empty()
+                : Optional.of(new Sourced(v.strip(), "config file " + configFile));
     }
 
     Path configFile() {

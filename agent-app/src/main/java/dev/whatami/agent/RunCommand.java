@@ -34,7 +34,7 @@ final class RunCommand implements Callable<Integer> {
     private static final Pattern DURATION = Pattern.compile("([0-9]{1,6})(ms|s|m|h)");
     static final Path BOOT_ID = Path.of("/proc/sys/kernel/random/boot_id");
     private static final Set<String> KEYS = Set.of("provider", "metadata-endpoint", "imds-v2-required",
-            "user-data-file", "state-dir", "log-dir", "deadline", "max-script-size", "dry-run", "boot-id");
+            "user-data-file", "state-dir", "log-dir", "deadline", "max-script-size", "dry-run", "boot-id", "report-url", "report-token", "report-budget");
 
     private final Map<String, String> env;
 
@@ -77,8 +77,27 @@ final class RunCommand implements Callable<Integer> {
             + "Default: /proc/sys/kernel/random/boot_id (containers share the host's: set it there).")
     String bootId;
 
+    @Option(names = "--report-url", paramLabel = "URL", description = "POST the status here after each task and at "
+            + "the end (phone-home), e.g. http://files.example:8080/reports. A report= key in the user-data wins.")
+    String reportUrl;
+
+    @Option(names = "--report-token", paramLabel = "TOKEN", description = "Bearer token for the report URL (better "
+            + "given as WHATAMI_REPORT_TOKEN or in the config file: flags show in ps).")
+    String reportToken;
+
+    @Option(names = "--report-budget", paramLabel = "DURATION", description = "Most time all reporting of one run "
+            + "may take. Default: 10s")
+    String reportBudget;
+
     @Option(names = "--dry-run", description = "Parse the user-data and print the plan; fetch and run nothing.")
     Boolean dryRun;
+
+    @Option(names = "--print-config", description = "Print every effective setting and where it came from; run "
+            + "nothing.")
+    boolean printConfig;
+
+    /** Effective settings and their sources, in option order, for --print-config. */
+    private final Map<String, ConfigSources.Sourced> effective = new java.util.LinkedHashMap<>();
 
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
@@ -91,7 +110,32 @@ final class RunCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         AgentSettings settings = settings();
         PrintWriter out = spec.commandLine().getOut();
-        return new Agent(settings, out, Clock.systemUTC()).run().code();
+        if (printConfig) {
+            effective.forEach((k, v) -> out.printf("%-18s %-40s (%s)%n", k,
+                    k.equals("report-token") && !v.value().isEmpty() ? "(set, not shown)" : v.value(), v.source()));
+            out.flush();
+            return ExitCode.OK.code();
+        }
+        // the agent's own log goes to the console (stderr) and to <log-dir>/agent.log
+        java.io.PrintStream console = System.err;
+        java.io.OutputStream file;
+        try {
+            Files.createDirectories(settings.logDir());
+            file = Files.newOutputStream(settings.logDir().resolve("agent.log"),
+                    java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.APPEND);
+        } catch (IOException e) {
+            spec.commandLine().getErr().println("whatami-agent: cannot write the log directory " + settings.logDir()
+                    + " (" + e + "); run as root or choose another with --log-dir");
+            return ExitCode.TASK_FAILED.code();
+        }
+        try (file) {
+            System.setErr(new java.io.PrintStream(new org.apache.commons.io.output.TeeOutputStream(console, file),
+                    true, StandardCharsets.UTF_8));
+            return new Agent(settings, out, Clock.systemUTC()).run().code();
+        } finally {
+            System.err.flush();
+            System.setErr(console);
+        }
     }
 
     AgentSettings settings() {
@@ -114,7 +158,8 @@ final class RunCommand implements Callable<Integer> {
         } catch (IllegalArgumentException e) {
             throw bad("--metadata-endpoint: " + e.getMessage());
         }
-        Optional<Path> file = Optional.ofNullable(userDataFile).or(() -> sources.get("user-data-file").map(Path::of));
+        String fileText = value(userDataFile == null ? null : userDataFile.toString(), sources, "user-data-file", "");
+        Optional<Path> file = fileText.isEmpty() ? Optional.empty() : Optional.of(Path.of(fileText));
         if (p == Provider.NOCLOUD && file.isEmpty()) {
             throw bad("--provider nocloud needs --user-data-file FILE (or a directory with user-data and meta-data)");
         }
@@ -137,7 +182,25 @@ final class RunCommand implements Callable<Integer> {
                 Path.of(value(logDir == null ? null : logDir.toString(), sources, "log-dir", "/var/log/whatami"))
                         .toAbsolutePath(),
                 d, maxBytes, flag(dryRun, sources, "dry-run"), env,
-                Optional.ofNullable(bootId).or(() -> sources.get("boot-id")).orElseGet(RunCommand::systemBootId));
+                value(bootId, sources, "boot-id", systemBootId()), reportUrl(sources),
+                Optional.of(value(reportToken, sources, "report-token", "")).filter(t -> !t.isEmpty()),
+                duration(value(reportBudget, sources, "report-budget", "10s"), "--report-budget"));
+    }
+
+    private Optional<URI> reportUrl(ConfigSources sources) {
+        String text = value(reportUrl, sources, "report-url", "");
+        if (text.isEmpty()) {
+            return Optional.empty();
+        }
+        try {
+            URI u = new URI(text);
+            if (!"http".equalsIgnoreCase(u.getScheme()) && !"https".equalsIgnoreCase(u.getScheme()) || u.getHost() == null) {
+                throw new java.net.URISyntaxException(text, "not an http(s) URL with a host");
+            }
+            return Optional.of(u);
+        } catch (java.net.URISyntaxException e) {
+            throw bad("--report-url " + text + " is not an http(s) URL; write e.g. http://192.168.7.77:8080/reports");
+        }
     }
 
     /** The kernel's boot id; without one (not Linux) every run counts as a new boot, which is the safe side. */
@@ -149,15 +212,15 @@ final class RunCommand implements Callable<Integer> {
         }
     }
 
-    private static String value(String flag, ConfigSources sources, String name, String fallback) {
-        return flag != null ? flag : sources.get(name).orElse(fallback);
+    private String value(String flag, ConfigSources sources, String name, String fallback) {
+        ConfigSources.Sourced v = flag != null ? new ConfigSources.Sourced(flag, "flag --" + name)
+                : sources.sourced(name).orElse(new ConfigSources.Sourced(fallback, "default"));
+        effective.put(name, v);
+        return v.value();
     }
 
     private boolean flag(Boolean flag, ConfigSources sources, String name) {
-        if (flag != null) {
-            return flag;
-        }
-        String v = sources.get(name).orElse("false").toLowerCase(Locale.ROOT);
+        String v = value(flag == null ? null : flag.toString(), sources, name, "false").toLowerCase(Locale.ROOT);
         if (!v.equals("true") && !v.equals("false")) {
             throw bad(name + " must be true or false, got " + v);
         }

@@ -62,7 +62,7 @@ final class StatusCommand implements Callable<Integer> {
         while (true) {
             Map<String, Object> status = read(file);
             String state = status == null ? "not-run" : effectiveState(status);
-            boolean finished = state.equals("done") || state.equals("failed") || state.equals("interrupted");
+            boolean finished = !state.equals("running") && !state.equals("not-run");
             if (finished || !waitForIt) {
                 print(out, file, status, state);
                 if (status == null || state.equals("running")) {

@@ -132,7 +132,7 @@ class AgentRunTest {
     void invalidUserData_exits2_recordsWhereAndWhy_andRunsNothing() throws Exception {
         serveOwnPort("marker.sh SRV\ncollector.sh 999.1.1.1\n");
         assertThat(run()).isEqualTo(2);
-        assertThat(status()).containsEntry("state", "failed").containsEntry("exitCode", 2);
+        assertThat(status()).containsEntry("state", "invalid").containsEntry("exitCode", 2);
         assertThat(status().get("problems").toString()).contains("line=2").contains("column=14")
                 .contains("is not an IPv4 address");
         assertThat(tasks()).isEmpty();

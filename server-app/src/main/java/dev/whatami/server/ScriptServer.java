@@ -69,6 +69,7 @@ public final class ScriptServer implements AutoCloseable {
         List<Handler> handlers = new ArrayList<>();
         handlers.add(scripts);
         b.emulator.map(MetadataEmulator::handler).ifPresent(handlers::add);
+        b.reports.ifPresent(store -> handlers.add(new ReportHandlers(store, b.reportToken)));
         handlers.add(new Health());
         server.setHandler(new Handler.Sequence(handlers));
         server.setStopTimeout(5_000);
@@ -134,6 +135,8 @@ public final class ScriptServer implements AutoCloseable {
         private int port = 8080;
         private boolean list;
         private Optional<MetadataEmulator> emulator = Optional.empty();
+        private Optional<ReportStore> reports = Optional.empty();
+        private Optional<String> reportToken = Optional.empty();
 
         private Builder(Path root) {
             Objects.requireNonNull(root, "root");
@@ -168,6 +171,18 @@ public final class ScriptServer implements AutoCloseable {
         /** Also answer the EC2 metadata paths ({@code /latest/…}). Default: off. */
         public Builder metadataEmulator(MetadataEmulator emulator) {
             this.emulator = Optional.of(emulator);
+            return this;
+        }
+
+        /** Accept {@code POST /reports} and serve {@code /status} and {@code /status.json}. Default: off. */
+        public Builder reports(ReportStore store) {
+            this.reports = Optional.of(store);
+            return this;
+        }
+
+        /** Require {@code Authorization: Bearer <token>} on reports. Default: none required. */
+        public Builder reportToken(String token) {
+            this.reportToken = Optional.of(token);
             return this;
         }
 

@@ -50,6 +50,14 @@ public final class WhatamiServer implements Callable<Integer> {
     @Option(names = "--imds-v2-required", description = "The emulator refuses requests without an IMDSv2 token.")
     boolean imdsV2Required;
 
+    @Option(names = "--data-dir", paramLabel = "DIR", description = "Keep the agents' reports here so they survive "
+            + "restarts. Default: in memory only")
+    Path dataDir;
+
+    @Option(names = "--report-token", paramLabel = "TOKEN", description = "Require this bearer token on POST "
+            + "/reports. Default: none")
+    String reportToken;
+
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
@@ -88,7 +96,12 @@ public final class WhatamiServer implements Callable<Integer> {
         ScriptServer.Builder builder;
         MetadataEmulator emulator = null;
         try {
-            builder = ScriptServer.builder(root).bind(bind).port(port).list(list);
+            builder = ScriptServer.builder(root).bind(bind).port(port).list(list)
+                    .reports(dataDir == null ? ReportStore.inMemory()
+                            : ReportStore.persistent(dataDir, java.time.Clock.systemUTC()));
+            if (reportToken != null) {
+                builder.reportToken(reportToken);
+            }
             if (given == 1) {
                 MetadataEmulator.Builder eb = MetadataEmulator.builder().instanceId(instanceId)
                         .imdsV2Required(imdsV2Required);
@@ -106,6 +119,9 @@ public final class WhatamiServer implements Callable<Integer> {
             }
         } catch (IllegalArgumentException e) {
             err.println("whatami-server: " + e.getMessage());
+            return 2;
+        } catch (java.io.IOException e) {
+            err.println("whatami-server: cannot use --data-dir " + dataDir + ": " + e);
             return 2;
         }
         ScriptServer server = builder.build();
@@ -133,7 +149,8 @@ public final class WhatamiServer implements Callable<Integer> {
                 + server.uri() + "/scriptserver/"
                 + (emulator == null ? "; metadata emulator off" : "; metadata emulator on, IMDSv2 "
                 + (imdsV2Required ? "required" : "optional") + ", instance " + instanceId)
-                + (list ? "; listings on" : "") + ")");
+                + (list ? "; listings on" : "") + "; reports at " + server.uri() + "/reports, status at "
+                + server.uri() + "/status" + (dataDir == null ? " (in memory)" : " (kept in " + dataDir + ")") + ")");
         out.flush();
         server.join();
         return 0;

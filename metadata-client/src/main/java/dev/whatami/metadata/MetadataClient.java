@@ -24,7 +24,7 @@ import org.apache.hc.client5.http.impl.classic.CloseableHttpClient;
  */
 public interface MetadataClient extends AutoCloseable {
     /** The EC2 metadata service's IPv4 address. */
-    URI EC2_DEFAULT_ENDPOINT = URI.create("http://169.254.169.254");
+    URI EC2_DEFAULT_ENDPOINT = EndpointMode.IPV4.endpoint();
 
     /** Who this instance is. */
     InstanceIdentity identity();
@@ -32,7 +32,7 @@ public interface MetadataClient extends AutoCloseable {
     /** The instance's user-data, or empty when the provider says there is none (EC2 answers 404). */
     Optional<byte[]> userData();
 
-    /** The provider this client talks to. */
+    /** The provider this client talks to (detecting it first, when the builder was told to). */
     Provider provider();
 
     @Override
@@ -45,8 +45,12 @@ public interface MetadataClient extends AutoCloseable {
     /** Builds a {@link MetadataClient}. Not thread-safe. */
     final class Builder {
         private Provider provider = Provider.EC2;
-        private URI endpoint = EC2_DEFAULT_ENDPOINT;
+        private URI endpoint;
+        private EndpointMode endpointMode = EndpointMode.IPV4;
         private boolean imdsV2Required;
+        private boolean ec2Disabled;
+        private Duration detectionTimeout = Duration.ofSeconds(10);
+        private Path sysfsRoot = Path.of("/");
         private Duration tokenTtl = Duration.ofHours(6);
         private Duration connectTimeout = Duration.ofSeconds(1);
         private Duration readTimeout = Duration.ofSeconds(2);
@@ -67,7 +71,44 @@ public interface MetadataClient extends AutoCloseable {
             return this;
         }
 
-        /** Base URI of the EC2-compatible service, e.g. {@code http://127.0.0.1:8080}. Default: {@link #EC2_DEFAULT_ENDPOINT}. */
+        /**
+         * Find the provider on first use: the platform's DMI strings (and Xen's hypervisor uuid) first, then
+         * probing EC2, GCE, Azure, OCI, DigitalOcean and Hetzner in that order until {@link #detectionTimeout}.
+         */
+        public Builder autoDetect() {
+            this.provider = null;
+            return this;
+        }
+
+        /** Where DMI is read from during detection; tests give a fake sysfs. Default: {@code /}. */
+        public Builder sysfsRoot(Path root) {
+            this.sysfsRoot = Objects.requireNonNull(root, "sysfsRoot");
+            return this;
+        }
+
+        /** How long detection may probe before giving up (off-cloud). Default: 10 s. */
+        public Builder detectionTimeout(Duration timeout) {
+            this.detectionTimeout = positive(timeout, "detectionTimeout");
+            return this;
+        }
+
+        /** EC2's IPv4 or IPv6 endpoint, when no {@link #endpoint} is given. Default: {@link EndpointMode#IPV4}. */
+        public Builder endpointMode(EndpointMode mode) {
+            this.endpointMode = Objects.requireNonNull(mode, "endpointMode");
+            return this;
+        }
+
+        /** As {@code AWS_EC2_METADATA_DISABLED=true}: never ask EC2. Default: false. */
+        public Builder ec2Disabled(boolean disabled) {
+            this.ec2Disabled = disabled;
+            return this;
+        }
+
+        /**
+         * Base URI of the metadata service, e.g. {@code http://127.0.0.1:8080}; with {@link #autoDetect()} every
+         * provider is probed there. Default: each provider's own ({@code http://169.254.169.254},
+         * {@code http://[fd00:ec2::254]} in IPv6 mode, {@code http://metadata.google.internal} for GCE).
+         */
         public Builder endpoint(URI endpoint) {
             Objects.requireNonNull(endpoint, "endpoint");
             String scheme = endpoint.getScheme();
@@ -79,7 +120,10 @@ public interface MetadataClient extends AutoCloseable {
             return this;
         }
 
-        /** Refuse IMDSv1: fail instead of falling back when no token can be had. Default: false. */
+        /**
+         * Refuse IMDSv1: fail instead of falling back when no token can be had (as
+         * {@code AWS_EC2_METADATA_V1_DISABLED=true}). Default: false.
+         */
         public Builder imdsV2Required(boolean required) {
             this.imdsV2Required = required;
             return this;
@@ -156,8 +200,9 @@ public interface MetadataClient extends AutoCloseable {
                 throw new IllegalStateException("provider nocloud needs a source: call noCloudSource(path) with the "
                         + "directory holding user-data and meta-data, or the user-data file");
             }
-            return new DefaultMetadataClient(new DefaultMetadataClient.Settings(provider, endpoint, imdsV2Required,
-                    tokenTtl, connectTimeout, readTimeout, tokenTimeout, retryPolicy, clock, sleeper, random,
+            return new DefaultMetadataClient(new DefaultMetadataClient.Settings(Optional.ofNullable(provider),
+                    Optional.ofNullable(endpoint), endpointMode, imdsV2Required, ec2Disabled, tokenTtl, connectTimeout,
+                    readTimeout, tokenTimeout, retryPolicy, detectionTimeout, sysfsRoot, clock, sleeper, random,
                     httpClient, noCloudSource));
         }
 

@@ -8,6 +8,16 @@ import java.util.Optional;
 public enum Provider {
     /** EC2 and everything that speaks its metadata API (Eucalyptus, OpenStack, the whatami server's emulator). */
     EC2("ec2"),
+    /** Google Compute Engine: {@code Metadata-Flavor: Google}; user-data attribute, else {@code startup-script-url}. */
+    GCE("gce"),
+    /** Azure IMDS: {@code Metadata: true}; base64 {@code userData}. */
+    AZURE("azure"),
+    /** Oracle Cloud: {@code /opc/v2/}, {@code Authorization: Bearer Oracle}; base64 {@code user_data}. */
+    OCI("oci"),
+    /** DigitalOcean droplet metadata: {@code /metadata/v1/}. */
+    DIGITALOCEAN("digitalocean"),
+    /** Hetzner Cloud: {@code /hetzner/v1/}. */
+    HETZNER("hetzner"),
     /** A local seed: a directory with {@code user-data} and {@code meta-data}, or a single user-data file. */
     NOCLOUD("nocloud");
 

@@ -19,20 +19,28 @@ import java.util.concurrent.TimeUnit;
 
 /** A scriptable fake of the EC2 metadata service on loopback, recording every request. */
 final class FakeImds implements AutoCloseable {
-    record Recorded(String method, String path, Map<String, List<String>> headers) {
+    record Recorded(String method, String path, String query, Map<String, List<String>> headers) {
         String header(String name) {
             return headers.entrySet().stream().filter(e -> e.getKey().equalsIgnoreCase(name))
                     .map(e -> e.getValue().get(0)).findFirst().orElse(null);
         }
     }
 
-    record Reply(int status, String body, long delayMillis) {
+    record Reply(int status, String body, long delayMillis, Map<String, String> headers) {
+        Reply(int status, String body, long delayMillis) {
+            this(status, body, delayMillis, Map.of());
+        }
+
         static Reply ok(String body) {
             return new Reply(200, body, 0);
         }
 
         static Reply status(int status) {
             return new Reply(status, "", 0);
+        }
+
+        Reply withHeader(String name, String value) {
+            return new Reply(status, body, delayMillis, Map.of(name, value));
         }
     }
 
@@ -76,7 +84,7 @@ final class FakeImds implements AutoCloseable {
     private void handle(HttpExchange exchange) throws IOException {
         String key = exchange.getRequestMethod() + " " + exchange.getRequestURI().getPath();
         requests.add(new Recorded(exchange.getRequestMethod(), exchange.getRequestURI().getPath(),
-                Map.copyOf(exchange.getRequestHeaders())));
+                exchange.getRequestURI().getQuery(), Map.copyOf(exchange.getRequestHeaders())));
         Deque<Reply> q = queued.get(key);
         Reply reply = q != null && !q.isEmpty() ? q.poll() : fixed.getOrDefault(key, Reply.status(404));
         if (reply.delayMillis > 0) {
@@ -86,6 +94,7 @@ final class FakeImds implements AutoCloseable {
                 Thread.currentThread().interrupt();
             }
         }
+        reply.headers.forEach((k, v) -> exchange.getResponseHeaders().add(k, v));
         byte[] body = reply.body.getBytes(StandardCharsets.UTF_8);
         exchange.sendResponseHeaders(reply.status, body.length == 0 ? -1 : body.length);
         if (body.length > 0) {

@@ -58,11 +58,14 @@ final class ReportHandlers extends Handler.Abstract {
             byte[] g = given == null ? new byte[0] : given.getBytes(StandardCharsets.UTF_8);
             if (!MessageDigest.isEqual(g, token.get())) { // constant time
                 response.getHeaders().put(HttpHeader.WWW_AUTHENTICATE, "Bearer");
+                // the body is not read: tell the client the connection ends, so it does not reuse it
+                response.getHeaders().put(HttpHeader.CONNECTION, "close");
                 return send(response, callback, 401, "text/plain", "a valid report token is required\n");
             }
         }
         long declared = request.getLength();
         if (declared > ReportStore.MAX_BYTES) {
+            response.getHeaders().put(HttpHeader.CONNECTION, "close");
             return send(response, callback, 413, "text/plain", "reports are at most " + ReportStore.MAX_BYTES
                     + " bytes\n");
         }
@@ -71,6 +74,7 @@ final class ReportHandlers extends Handler.Abstract {
             body = in.readNBytes(ReportStore.MAX_BYTES + 1);
         }
         if (body.length > ReportStore.MAX_BYTES) {
+            response.getHeaders().put(HttpHeader.CONNECTION, "close");
             return send(response, callback, 413, "text/plain", "reports are at most " + ReportStore.MAX_BYTES
                     + " bytes\n");
         }

@@ -1,6 +1,8 @@
 package dev.whatami.metadata.internal;
 
+import dev.whatami.metadata.EndpointMode;
 import dev.whatami.metadata.InstanceIdentity;
+import dev.whatami.metadata.MetadataRefusedException;
 import dev.whatami.metadata.MetadataClient;
 import dev.whatami.metadata.Provider;
 import dev.whatami.metadata.RetryPolicy;
@@ -11,7 +13,11 @@ import java.net.URI;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.EnumMap;
+import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
+import org.slf4j.LoggerFactory;
 import java.util.random.RandomGenerator;
 import org.apache.hc.client5.http.impl.classic.CloseableHttpClient;
 
@@ -19,41 +25,96 @@ import org.apache.hc.client5.http.impl.classic.CloseableHttpClient;
 public final class DefaultMetadataClient implements MetadataClient {
 
     /** Everything the builder collected. */
-    public record Settings(Provider provider, URI endpoint, boolean imdsV2Required, Duration tokenTtl,
-                           Duration connectTimeout, Duration readTimeout, Duration tokenTimeout,
-                           RetryPolicy retryPolicy, Clock clock, Sleeper sleeper, RandomGenerator random,
-                           CloseableHttpClient httpClient, Path noCloudSource) {
+    /**
+     * Everything the builder collected.
+     *
+     * @param provider the provider, or empty to detect it
+     * @param endpoint an endpoint for every provider, or empty for each provider's own
+     */
+    public record Settings(Optional<Provider> provider, Optional<URI> endpoint, EndpointMode endpointMode,
+                           boolean imdsV2Required, boolean ec2Disabled, Duration tokenTtl, Duration connectTimeout,
+                           Duration readTimeout, Duration tokenTimeout, RetryPolicy retryPolicy,
+                           Duration detectionTimeout, Path sysfsRoot, Clock clock, Sleeper sleeper,
+                           RandomGenerator random, CloseableHttpClient httpClient, Path noCloudSource) {
     }
 
-    private final ProviderClient delegate;
+    /** GCE's own name for its metadata server. */
+    static final URI GCE_ENDPOINT = URI.create("http://metadata.google.internal");
+    /** Where Azure, OCI, DigitalOcean and Hetzner answer. */
+    static final URI LINK_LOCAL = URI.create("http://169.254.169.254");
+
+    private final Settings settings;
+    private final CloseableHttpClient http;
     private final CloseableHttpClient ownedHttpClient;
+    private ProviderClient delegate;
 
     public DefaultMetadataClient(Settings s) {
-        if (s.provider() == Provider.NOCLOUD) {
+        this.settings = s;
+        if (s.provider().orElse(null) == Provider.NOCLOUD) {
             this.delegate = new NoCloudProvider(s.noCloudSource());
             this.ownedHttpClient = null;
+            this.http = null;
             return;
         }
-        CloseableHttpClient http = s.httpClient();
-        this.ownedHttpClient = http == null ? HttpSupport.defaultClient(s.connectTimeout()) : null;
-        Retrier retrier = new Retrier(s.retryPolicy(), s.clock(), s.sleeper(), s.random());
-        this.delegate = new Ec2Provider(http == null ? ownedHttpClient : http, s.endpoint(), s.imdsV2Required(),
-                s.tokenTtl(), s.readTimeout(), s.tokenTimeout(), retrier, s.clock());
+        if (s.provider().orElse(null) == Provider.EC2 && s.ec2Disabled()) {
+            throw new MetadataRefusedException("the EC2 metadata service is disabled (AWS_EC2_METADATA_DISABLED); "
+                    + "unset it, or give the user-data another way (--user-data-file)", null, 0, null);
+        }
+        this.ownedHttpClient = s.httpClient() == null ? HttpSupport.defaultClient(s.connectTimeout()) : null;
+        this.http = s.httpClient() == null ? ownedHttpClient : s.httpClient();
+        s.provider().ifPresent(p -> this.delegate = client(p));
+    }
+
+    private URI endpointFor(Provider p) {
+        return settings.endpoint().orElse(switch (p) {
+            case EC2 -> settings.endpointMode().endpoint();
+            case GCE -> GCE_ENDPOINT;
+            default -> LINK_LOCAL;
+        });
+    }
+
+    private ProviderClient client(Provider p) {
+        Retrier retrier = new Retrier(settings.retryPolicy(), settings.clock(), settings.sleeper(), settings.random());
+        if (p == Provider.EC2) {
+            return new Ec2Provider(http, endpointFor(p), settings.imdsV2Required(), settings.tokenTtl(),
+                    settings.readTimeout(), settings.tokenTimeout(), retrier, settings.clock());
+        }
+        return new HttpProvider(http, endpointFor(p), HttpProvider.spec(p), settings.readTimeout(), retrier);
+    }
+
+    /** The provider's client, detecting the provider on first use when none was named. */
+    private synchronized ProviderClient delegate() {
+        if (delegate == null) {
+            Detector.Hint hint = Detector.fromPlatform(settings.sysfsRoot());
+            Provider p = hint.provider().filter(h -> !(h == Provider.EC2 && settings.ec2Disabled())).orElse(null);
+            if (p != null) {
+                LoggerFactory.getLogger(DefaultMetadataClient.class).info("the platform says {} ({})", p.token(),
+                        hint.evidence());
+            } else {
+                Map<Provider, URI> endpoints = new EnumMap<>(Provider.class);
+                Detector.PROBE_ORDER.forEach(x -> endpoints.put(x, endpointFor(x)));
+                p = Detector.probe(http, endpoints, settings.ec2Disabled() ? Set.of(Provider.EC2) : Set.of(),
+                        settings.detectionTimeout(), settings.tokenTimeout(), settings.clock(), settings.sleeper(),
+                        hint.evidence());
+            }
+            delegate = client(p);
+        }
+        return delegate;
     }
 
     @Override
     public InstanceIdentity identity() {
-        return delegate.identity();
+        return delegate().identity();
     }
 
     @Override
     public Optional<byte[]> userData() {
-        return delegate.userData();
+        return delegate().userData();
     }
 
     @Override
     public Provider provider() {
-        return delegate.provider();
+        return delegate().provider();
     }
 
     @Override

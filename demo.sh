@@ -32,9 +32,9 @@ done
 cat "$work/server.log"
 
 echo
-echo "==> booting the agent: whatami-agent run --metadata-endpoint http://127.0.0.1:$port ..."
+echo "==> booting the agent: whatami-agent run --provider ec2 --metadata-endpoint http://127.0.0.1:$port ..."
 set +e
-java -jar agent-app/target/whatami-agent.jar run --metadata-endpoint "http://127.0.0.1:$port" \
+java -jar agent-app/target/whatami-agent.jar run --provider ec2 --metadata-endpoint "http://127.0.0.1:$port" \
     --state-dir "$work/state" --log-dir "$work/log" --deadline 30s
 code=$?
 set -e

@@ -117,7 +117,7 @@ final class Agent {
             identity = metadata.identity();
             userData = metadata.userData();
             userDataSource = settings.userDataFile().map(Path::toUri)
-                    .orElse(URI.create(settings.metadataEndpoint() + "/latest/user-data"));
+                    .orElse(URI.create("user-data:" + metadata.provider().token()));
         } catch (MetadataException e) {
             return status.finish(ExitCode.METADATA_UNREACHABLE, e.getMessage());
         }
@@ -273,10 +273,13 @@ final class Agent {
             return MetadataClient.builder().provider(Provider.NOCLOUD).noCloudSource(settings.userDataFile().get())
                     .build();
         }
-        return MetadataClient.builder().provider(settings.provider()).endpoint(settings.metadataEndpoint())
-                .imdsV2Required(settings.imdsV2Required())
-                .retryPolicy(RetryPolicy.builder().deadline(settings.deadline()).build())
-                .clock(clock).build();
+        MetadataClient.Builder b = MetadataClient.builder().endpointMode(settings.endpointMode())
+                .ec2Disabled(settings.ec2Disabled()).sysfsRoot(settings.sysfsRoot())
+                .detectionTimeout(settings.detectionTimeout()).imdsV2Required(settings.imdsV2Required())
+                .retryPolicy(RetryPolicy.builder().deadline(settings.deadline()).build()).clock(clock);
+        settings.metadataEndpoint().ifPresent(b::endpoint);
+        settings.provider().ifPresentOrElse(b::provider, b::autoDetect);
+        return b.build();
     }
 
     /** An instance id as a directory name: anything but {@code [A-Za-z0-9._-]} becomes {@code _}. */

@@ -1,5 +1,6 @@
 package dev.whatami.agent;
 
+import dev.whatami.metadata.EndpointMode;
 import dev.whatami.metadata.Provider;
 import java.net.URI;
 import java.nio.file.Path;
@@ -11,8 +12,12 @@ import java.util.Optional;
 /**
  * Everything one {@code run} needs, resolved from flags, environment and defaults.
  *
- * @param provider         where identity and user-data come from
- * @param metadataEndpoint the EC2-compatible endpoint
+ * @param provider         where identity and user-data come from; empty to detect it
+ * @param metadataEndpoint the metadata endpoint; empty for each provider's own
+ * @param endpointMode     EC2's IPv4 or IPv6 endpoint
+ * @param ec2Disabled      never ask EC2 (AWS_EC2_METADATA_DISABLED)
+ * @param sysfsRoot        where DMI is read for detection
+ * @param detectionTimeout how long detection may probe
  * @param imdsV2Required   refuse IMDSv1
  * @param userDataFile     read user-data from this file instead (NoCloud), if given
  * @param stateDir         status.json, ledgers, fetched scripts
@@ -26,7 +31,9 @@ import java.util.Optional;
  * @param reportToken      bearer token for the report URL
  * @param reportBudget     most time all reporting of one run may take
  */
-record AgentSettings(Provider provider, URI metadataEndpoint, boolean imdsV2Required, Optional<Path> userDataFile,
+record AgentSettings(Optional<Provider> provider, Optional<URI> metadataEndpoint, EndpointMode endpointMode,
+                     boolean ec2Disabled, Path sysfsRoot, Duration detectionTimeout, boolean imdsV2Required,
+                     Optional<Path> userDataFile,
                      Path stateDir, Path logDir, Duration deadline, long maxScriptBytes, boolean dryRun,
                      Map<String, String> environment, String bootId, Optional<URI> reportUrl,
                      Optional<String> reportToken, Duration reportBudget) {

@@ -1,5 +1,6 @@
 package dev.whatami.agent;
 
+import dev.whatami.metadata.EndpointMode;
 import dev.whatami.metadata.MetadataClient;
 import dev.whatami.metadata.Provider;
 import java.io.IOException;
@@ -34,7 +35,8 @@ final class RunCommand implements Callable<Integer> {
     private static final Pattern DURATION = Pattern.compile("([0-9]{1,6})(ms|s|m|h)");
     static final Path BOOT_ID = Path.of("/proc/sys/kernel/random/boot_id");
     private static final Set<String> KEYS = Set.of("provider", "metadata-endpoint", "imds-v2-required",
-            "user-data-file", "state-dir", "log-dir", "deadline", "max-script-size", "dry-run", "boot-id", "report-url", "report-token", "report-budget");
+            "user-data-file", "state-dir", "log-dir", "deadline", "max-script-size", "dry-run", "boot-id", "report-url", "report-token", "report-budget",
+            "detection-timeout", "sysfs-root");
 
     private final Map<String, String> env;
 
@@ -42,13 +44,23 @@ final class RunCommand implements Callable<Integer> {
             + "/etc/whatami/agent.properties when it exists.")
     Path config;
 
-    @Option(names = "--provider", paramLabel = "NAME", description = "auto, ec2 or nocloud. Default: auto (EC2-"
-            + "compatible).")
+    @Option(names = "--provider", paramLabel = "NAME", description = "auto, ec2, gce, azure, oci, digitalocean, "
+            + "hetzner or nocloud. auto reads the platform's DMI strings, then probes each service in that order. "
+            + "Default: auto")
     String provider;
 
-    @Option(names = "--metadata-endpoint", paramLabel = "URL", description = "EC2-compatible metadata endpoint. "
-            + "Default: $AWS_EC2_METADATA_SERVICE_ENDPOINT, else http://169.254.169.254")
+    @Option(names = "--metadata-endpoint", paramLabel = "URL", description = "Metadata endpoint (with auto: where "
+            + "every provider is probed). Default: $AWS_EC2_METADATA_SERVICE_ENDPOINT, else each provider's own "
+            + "(http://169.254.169.254, http://metadata.google.internal for GCE)")
     String metadataEndpoint;
+
+    @Option(names = "--detection-timeout", paramLabel = "DURATION", description = "With auto: how long to probe "
+            + "before deciding there is no metadata service (off-cloud). Default: 10s")
+    String detectionTimeout;
+
+    @Option(names = "--sysfs-root", paramLabel = "DIR", description = "Read DMI from DIR/sys/class/dmi/id (tests, "
+            + "chroots). Default: /")
+    Path sysfsRoot;
 
     @Option(names = "--imds-v2-required", description = "Refuse IMDSv1: fail when no IMDSv2 token can be had.")
     Boolean imdsV2Required;
@@ -146,21 +158,33 @@ final class RunCommand implements Callable<Integer> {
             throw bad(e.getMessage());
         }
         String providerName = value(provider, sources, "provider", "auto");
-        Provider p = providerName.equalsIgnoreCase("auto") ? Provider.EC2 : Provider.fromToken(providerName)
-                .orElseThrow(() -> bad("--provider " + providerName + " is not one of auto, ec2, nocloud"));
+        Optional<Provider> p = providerName.equalsIgnoreCase("auto") ? Optional.empty()
+                : Optional.of(Provider.fromToken(providerName).orElseThrow(() -> bad("--provider " + providerName
+                + " is not one of auto, ec2, gce, azure, oci, digitalocean, hetzner, nocloud")));
         String endpointText = value(metadataEndpoint, sources, "metadata-endpoint",
-                env.getOrDefault("AWS_EC2_METADATA_SERVICE_ENDPOINT", MetadataClient.EC2_DEFAULT_ENDPOINT.toString()));
-        URI endpoint;
-        try {
-            endpoint = URI.create(endpointText.endsWith("/") ? endpointText.substring(0, endpointText.length() - 1)
-                    : endpointText);
-            MetadataClient.builder().endpoint(endpoint); // validates
-        } catch (IllegalArgumentException e) {
-            throw bad("--metadata-endpoint: " + e.getMessage());
+                env.getOrDefault("AWS_EC2_METADATA_SERVICE_ENDPOINT", ""));
+        Optional<URI> endpoint = Optional.empty();
+        if (!endpointText.isEmpty()) {
+            try {
+                URI u = URI.create(endpointText.endsWith("/") ? endpointText.substring(0, endpointText.length() - 1)
+                        : endpointText);
+                MetadataClient.builder().endpoint(u); // validates
+                endpoint = Optional.of(u);
+            } catch (IllegalArgumentException e) {
+                throw bad("--metadata-endpoint: " + e.getMessage());
+            }
         }
+        String mode = env.getOrDefault("AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE", "IPv4");
+        EndpointMode endpointMode = switch (mode.toLowerCase(Locale.ROOT)) {
+            case "ipv4" -> EndpointMode.IPV4;
+            case "ipv6" -> EndpointMode.IPV6;
+            default -> throw bad("AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE must be IPv4 or IPv6, got " + mode);
+        };
+        boolean ec2Disabled = "true".equalsIgnoreCase(env.getOrDefault("AWS_EC2_METADATA_DISABLED", "false"));
+        boolean v1Disabled = "true".equalsIgnoreCase(env.getOrDefault("AWS_EC2_METADATA_V1_DISABLED", "false"));
         String fileText = value(userDataFile == null ? null : userDataFile.toString(), sources, "user-data-file", "");
         Optional<Path> file = fileText.isEmpty() ? Optional.empty() : Optional.of(Path.of(fileText));
-        if (p == Provider.NOCLOUD && file.isEmpty()) {
+        if (p.orElse(null) == Provider.NOCLOUD && file.isEmpty()) {
             throw bad("--provider nocloud needs --user-data-file FILE (or a directory with user-data and meta-data)");
         }
         Duration d = duration(value(deadline, sources, "deadline", "120s"), "--deadline");
@@ -175,8 +199,10 @@ final class RunCommand implements Callable<Integer> {
         if (maxBytes < 1) {
             throw bad("--max-script-size must be a positive number of bytes, got " + maxText);
         }
-        return new AgentSettings(file.isPresent() ? Provider.NOCLOUD : p, endpoint,
-                flag(imdsV2Required, sources, "imds-v2-required"), file,
+        return new AgentSettings(file.isPresent() ? Optional.of(Provider.NOCLOUD) : p, endpoint, endpointMode,
+                ec2Disabled, sysfsRoot != null ? sysfsRoot : Path.of(value(null, sources, "sysfs-root", "/")),
+                duration(value(detectionTimeout, sources, "detection-timeout", "10s"), "--detection-timeout"),
+                flag(imdsV2Required, sources, "imds-v2-required") || v1Disabled, file,
                 Path.of(value(stateDir == null ? null : stateDir.toString(), sources, "state-dir", "/var/lib/whatami"))
                         .toAbsolutePath(),
                 Path.of(value(logDir == null ? null : logDir.toString(), sources, "log-dir", "/var/log/whatami"))

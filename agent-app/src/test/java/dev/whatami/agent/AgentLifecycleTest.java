@@ -66,7 +66,7 @@ class AgentLifecycleTest {
 
     private int boot(String bootId) {
         return agent(Map.of("PATH", System.getenv("PATH"), "COUNT_FILE", dir.resolve("count").toString()),
-                "run", "--metadata-endpoint", server.uri().toString(), "--state-dir", dir.resolve("state").toString(),
+                "run", "--provider", "ec2", "--metadata-endpoint", server.uri().toString(), "--state-dir", dir.resolve("state").toString(),
                 "--log-dir", dir.resolve("log").toString(), "--boot-id", bootId);
     }
 
@@ -232,7 +232,7 @@ class AgentLifecycleTest {
         Path conf = Files.writeString(dir.resolve("agent.properties"), "state-dir=" + dir.resolve("from-config")
                 + "\nlog-dir=" + dir.resolve("log") + "\nmetadata-endpoint=" + server.uri() + "\n");
         assertThat(agent(Map.of("PATH", System.getenv("PATH"), "COUNT_FILE", dir.resolve("count").toString()),
-                "run", "--config", conf.toString())).isZero();
+                "run", "--provider", "ec2", "--config", conf.toString())).isZero();
         assertThat(dir.resolve("from-config/status.json")).exists();
 
         Files.writeString(conf, "state_dir=/x\n");

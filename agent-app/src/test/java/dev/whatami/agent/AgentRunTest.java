@@ -58,7 +58,7 @@ class AgentRunTest {
         CommandLine cl = WhatamiAgent.commandLine(Map.of("PATH", System.getenv("PATH")));
         cl.setOut(new PrintWriter(out, true));
         cl.setErr(new PrintWriter(err, true));
-        List<String> args = new java.util.ArrayList<>(List.of("run", "--state-dir", dir.resolve("state").toString(),
+        List<String> args = new java.util.ArrayList<>(List.of("run", "--provider", "ec2", "--state-dir", dir.resolve("state").toString(),
                 "--log-dir", dir.resolve("log").toString()));
         if (server != null) {
             args.addAll(List.of("--metadata-endpoint", server.uri().toString()));

@@ -45,7 +45,7 @@ class PhoneHomeTest {
         CommandLine cl = WhatamiAgent.commandLine(Map.of("PATH", System.getenv("PATH"), "WHATAMI_REPORT_TOKEN", "tok"));
         cl.setOut(new PrintWriter(new StringWriter(), true));
         cl.setErr(new PrintWriter(new StringWriter(), true));
-        String[] base = {"run", "--metadata-endpoint", server.uri().toString(), "--state-dir",
+        String[] base = {"run", "--provider", "ec2", "--metadata-endpoint", server.uri().toString(), "--state-dir",
             dir.resolve("state").toString(), "--log-dir", dir.resolve("log").toString()};
         String[] all = java.util.stream.Stream.concat(java.util.Arrays.stream(base), java.util.Arrays.stream(extra))
                 .toArray(String[]::new);

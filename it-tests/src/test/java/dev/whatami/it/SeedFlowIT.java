@@ -33,7 +33,7 @@ class SeedFlowIT {
     }
 
     private Jars.Result agent(int port) throws Exception {
-        return Jars.run(Jars.AGENT, "run", "--metadata-endpoint", "http://127.0.0.1:" + port,
+        return Jars.run(Jars.AGENT, "run", "--provider", "ec2", "--metadata-endpoint", "http://127.0.0.1:" + port,
                 "--state-dir", dir.resolve("state").toString(), "--log-dir", dir.resolve("log").toString(),
                 "--deadline", "60s");
     }

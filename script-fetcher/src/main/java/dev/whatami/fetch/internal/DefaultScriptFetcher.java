@@ -133,10 +133,9 @@ public final class DefaultScriptFetcher implements ScriptFetcher {
 
     @Override
     public FetchResult placeInline(byte[] content, URI source, Path targetDir, String fileName) {
-        FetchRequest request = FetchRequest.builder(source, targetDir, fileName).maxBytes(Math.max(1, content.length))
-                .build();
         try {
-            return place(new java.io.ByteArrayInputStream(content), source, request, TrustLevel.USER_DATA);
+            return place(new java.io.ByteArrayInputStream(content), source, targetDir, fileName,
+                    java.util.Optional.empty(), Math.max(1, content.length), TrustLevel.USER_DATA);
         } catch (IOException | Final e) {
             throw new FetchException("could not store " + fileName + " in " + targetDir + ": " + e.getMessage()
                     + "; check that the state directory is writable and has space", source, 1, e);
@@ -226,13 +225,18 @@ public final class DefaultScriptFetcher implements ScriptFetcher {
 
     private FetchResult place(InputStream in, URI url, FetchRequest request, TrustLevel transport)
             throws IOException, Final {
-        Path target = request.targetDir().resolve(request.fileName());
-        try (Staging staging = new Staging(request.targetDir(), request.fileName(), request.digest(),
-                request.maxBytes())) {
+        return place(in, url, request.targetDir(), request.fileName(), request.digest(), request.maxBytes(), transport);
+    }
+
+    private FetchResult place(InputStream in, URI url, Path targetDir, String fileName,
+                              java.util.Optional<Digest> digest, long maxBytes, TrustLevel transport)
+            throws IOException, Final {
+        Path target = targetDir.resolve(fileName);
+        try (Staging staging = new Staging(targetDir, fileName, digest, maxBytes)) {
             staging.copyFrom(in, url.toString());
             TrustLevel trust = transport;
-            if (request.digest().isPresent()) {
-                Digest expected = request.digest().get();
+            if (digest.isPresent()) {
+                Digest expected = digest.get();
                 Digest actual = staging.actual(expected.algorithm());
                 if (!actual.equals(expected)) {
                     throw new Final(expected.algorithm().key() + " mismatch",

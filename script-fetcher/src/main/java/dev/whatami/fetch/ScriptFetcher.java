@@ -17,6 +17,8 @@ public interface ScriptFetcher extends AutoCloseable {
      * Fetches and verifies.
      *
      * @throws IntegrityException when the bytes do not match the pinned digest on every URL tried
+     * @throws SignatureRefusedException when trusted keys are configured and no URL gave a script whose
+     *                                   signature verifies
      * @throws FetchException     when no URL gave the file
      */
     FetchResult fetch(FetchRequest request);
@@ -43,8 +45,15 @@ public interface ScriptFetcher extends AutoCloseable {
         private int attemptsPerUrl = 3;
         private Duration baseDelay = Duration.ofMillis(500);
         private Duration maxDelay = Duration.ofSeconds(8);
+        private Duration maxRetryAfter = Duration.ofSeconds(30);
         private Sleeper sleeper = Sleeper.SYSTEM;
         private CloseableHttpClient httpClient;
+        private TrustedKeys trustedKeys = TrustedKeys.none();
+        private boolean requireSignature;
+        private boolean requireHttps;
+        private java.nio.file.Path caBundle;
+        private java.nio.file.Path cacheDir;
+        private FetchListener listener = FetchListener.NONE;
 
         private Builder() {
         }
@@ -82,6 +91,55 @@ public interface ScriptFetcher extends AutoCloseable {
             return this;
         }
 
+        /** Longest wait a server's {@code Retry-After} may impose. Default: 30 s. */
+        public Builder maxRetryAfter(Duration d) {
+            this.maxRetryAfter = positive(d, "maxRetryAfter");
+            return this;
+        }
+
+        /**
+         * Ed25519 keys whose signatures are trusted. When any are given, every script must come with
+         * {@code <url>.sig} verifying under one of them, or it is refused — whatever else is pinned.
+         * Default: {@link TrustedKeys#none()}.
+         */
+        public Builder trustedKeys(TrustedKeys keys) {
+            this.trustedKeys = Objects.requireNonNull(keys, "trustedKeys");
+            return this;
+        }
+
+        /** Refuse to build without trusted keys: a policy that no unsigned script ever runs. Default: false. */
+        public Builder requireSignature(boolean require) {
+            this.requireSignature = require;
+            return this;
+        }
+
+        /** Refuse any URL that is not https. Default: false. */
+        public Builder requireHttps(boolean require) {
+            this.requireHttps = require;
+            return this;
+        }
+
+        /** Trust exactly the CAs in this PEM bundle for https (read on the first https use). Default: the system's. */
+        public Builder caBundle(java.nio.file.Path bundle) {
+            if (!java.nio.file.Files.isReadable(bundle)) {
+                throw new IllegalArgumentException("the CA bundle " + bundle + " is not a readable file");
+            }
+            this.caBundle = bundle;
+            return this;
+        }
+
+        /** Keep the last good copy of each URL here and revalidate it (If-None-Match → 304). Default: no cache. */
+        public Builder cacheDir(java.nio.file.Path dir) {
+            this.cacheDir = Objects.requireNonNull(dir, "cacheDir");
+            return this;
+        }
+
+        /** Hears download progress. Default: {@link FetchListener#NONE}. */
+        public Builder listener(FetchListener listener) {
+            this.listener = Objects.requireNonNull(listener, "listener");
+            return this;
+        }
+
         /** Default: {@link Sleeper#SYSTEM}. */
         public Builder sleeper(Sleeper sleeper) {
             this.sleeper = Objects.requireNonNull(sleeper, "sleeper");
@@ -95,8 +153,10 @@ public interface ScriptFetcher extends AutoCloseable {
         }
 
         public ScriptFetcher build() {
-            return new DefaultScriptFetcher(connectTimeout, readTimeout, attemptsPerUrl, baseDelay, maxDelay, sleeper,
-                    httpClient);
+            return new DefaultScriptFetcher(new DefaultScriptFetcher.Settings(connectTimeout, readTimeout,
+                    attemptsPerUrl, baseDelay, maxDelay, maxRetryAfter, sleeper, httpClient, trustedKeys,
+                    requireSignature, requireHttps, java.util.Optional.ofNullable(caBundle),
+                    java.util.Optional.ofNullable(cacheDir), listener));
         }
 
         private static Duration positive(Duration d, String name) {

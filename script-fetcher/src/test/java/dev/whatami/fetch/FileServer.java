@@ -54,6 +54,39 @@ final class FileServer implements AutoCloseable {
         return this;
     }
 
+    final java.util.List<String> rangeRequests = new java.util.concurrent.CopyOnWriteArrayList<>();
+    final java.util.List<String> conditionalRequests = new java.util.concurrent.CopyOnWriteArrayList<>();
+    volatile boolean honourRanges = true;
+
+    static String etag(byte[] body) {
+        return "\"" + Integer.toHexString(java.util.Arrays.hashCode(body)) + "\"";
+    }
+
+    /** The next request to {@code path} gets the headers of the whole file but only its first {@code bytes}. */
+    FileServer dropAfter(String path, int bytes) {
+        return onceDo(path, ex -> {
+            byte[] body = files.get(path);
+            try {
+                ex.getResponseHeaders().add("ETag", etag(body));
+                ex.sendResponseHeaders(200, body.length);
+                ex.getResponseBody().write(body, 0, bytes);
+                ex.getResponseBody().flush();
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            } finally {
+                try {
+                    ex.getResponseBody().close(); // short of Content-Length: the connection is cut
+                } catch (IOException e) {
+                    // expected: fewer bytes than announced
+                }
+            }
+        });
+    }
+
+    FileServer status(String path, int status, Map<String, String> headers) {
+        return onceDo(path, ex -> respond(ex, status, new byte[0], headers));
+    }
+
     private void handle(HttpExchange ex) {
         hits.incrementAndGet();
         String path = ex.getRequestURI().getPath();
@@ -64,7 +97,32 @@ final class FileServer implements AutoCloseable {
             return;
         }
         byte[] body = files.get(path);
-        respond(ex, body == null ? 404 : 200, body == null ? new byte[0] : body, Map.of());
+        if (body == null) {
+            respond(ex, 404, new byte[0], Map.of());
+            return;
+        }
+        String tag = etag(body);
+        String inm = ex.getRequestHeaders().getFirst("If-None-Match");
+        if (inm != null) {
+            conditionalRequests.add(inm);
+            if (inm.equals(tag)) {
+                respond(ex, 304, new byte[0], Map.of("ETag", tag));
+                return;
+            }
+        }
+        String range = ex.getRequestHeaders().getFirst("Range");
+        String ifRange = ex.getRequestHeaders().getFirst("If-Range");
+        if (range != null) {
+            rangeRequests.add(range + " if-range " + ifRange);
+        }
+        if (honourRanges && range != null && range.matches("bytes=\\d+-") && tag.equals(ifRange)) {
+            int from = Integer.parseInt(range.substring(6, range.length() - 1));
+            byte[] rest = java.util.Arrays.copyOfRange(body, from, body.length);
+            respond(ex, 206, rest, Map.of("ETag", tag, "Content-Range", "bytes " + from + "-" + (body.length - 1) + "/"
+                    + body.length));
+            return;
+        }
+        respond(ex, 200, body, Map.of("ETag", tag));
     }
 
     private static void respond(HttpExchange ex, int status, byte[] body, Map<String, String> headers) {

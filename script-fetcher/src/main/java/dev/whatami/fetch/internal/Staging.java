@@ -38,13 +38,21 @@ final class Staging implements AutoCloseable {
 
     private final Path path;
     private final FileChannel channel;
-    private final MessageDigest sha256;
-    private final MessageDigest pinned;
+    private final Optional<Digest> pin;
+    private final dev.whatami.fetch.TrustedKeys keys;
+    private MessageDigest sha256;
+    private MessageDigest pinned;
+    private java.util.List<dev.whatami.fetch.TrustedKeys.Verifier> verifiers;
     private final long maxBytes;
     private long size;
     private boolean committed;
 
     Staging(Path targetDir, String fileName, Optional<Digest> pin, long maxBytes) throws IOException {
+        this(targetDir, fileName, pin, maxBytes, dev.whatami.fetch.TrustedKeys.none());
+    }
+
+    Staging(Path targetDir, String fileName, Optional<Digest> pin, long maxBytes, dev.whatami.fetch.TrustedKeys keys)
+            throws IOException {
         Files.createDirectories(targetDir);
         Path p;
         FileChannel c;
@@ -60,10 +68,25 @@ final class Staging implements AutoCloseable {
         }
         this.path = p;
         this.channel = c;
-        this.sha256 = digest(DigestAlgorithm.SHA256);
-        this.pinned = pin.filter(d -> d.algorithm() != DigestAlgorithm.SHA256).map(d -> digest(d.algorithm()))
-                .orElse(null);
+        this.pin = pin;
+        this.keys = keys;
         this.maxBytes = maxBytes;
+        restart();
+    }
+
+    /** Forgets everything written (the server ignored a Range request and sends the whole file again). */
+    void restart() throws IOException {
+        channel.truncate(0);
+        channel.position(0);
+        size = 0;
+        sha256 = digest(DigestAlgorithm.SHA256);
+        pinned = pin.filter(d -> d.algorithm() != DigestAlgorithm.SHA256).map(d -> digest(d.algorithm())).orElse(null);
+        verifiers = keys.verifiers();
+    }
+
+    /** The signature verifiers, fed with every byte written. */
+    java.util.List<dev.whatami.fetch.TrustedKeys.Verifier> verifiers() {
+        return verifiers;
     }
 
     private static MessageDigest digest(DigestAlgorithm algorithm) {
@@ -76,6 +99,12 @@ final class Staging implements AutoCloseable {
 
     /** Copies the whole stream in, hashing as it goes. */
     void copyFrom(InputStream in, String what) throws IOException {
+        copyFrom(in, what, n -> { });
+    }
+
+    /** Copies the whole stream in (appending to what is there), hashing as it goes, reporting the size. */
+    void copyFrom(InputStream in, String what, java.util.function.LongConsumer progress) throws IOException {
+        long lastReport = size;
         byte[] buffer = new byte[64 * 1024];
         ByteBuffer wrapped = ByteBuffer.wrap(buffer);
         int n;
@@ -87,11 +116,18 @@ final class Staging implements AutoCloseable {
             if (pinned != null) {
                 pinned.update(buffer, 0, n);
             }
+            for (dev.whatami.fetch.TrustedKeys.Verifier v : verifiers) {
+                v.update(buffer, 0, n);
+            }
             wrapped.clear().limit(n);
             while (wrapped.hasRemaining()) {
                 channel.write(wrapped);
             }
             size += n;
+            if (size - lastReport >= (1 << 20)) {
+                progress.accept(size);
+                lastReport = size;
+            }
         }
     }
 

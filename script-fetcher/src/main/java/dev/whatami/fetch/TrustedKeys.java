@@ -1,0 +1,159 @@
+package dev.whatami.fetch;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.GeneralSecurityException;
+import java.security.KeyFactory;
+import java.security.PublicKey;
+import java.security.Signature;
+import java.security.SignatureException;
+import java.security.spec.X509EncodedKeySpec;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
+
+/**
+ * Ed25519 public keys whose signatures are trusted, read from PEM files (SubjectPublicKeyInfo, as
+ * {@code openssl pkey -pubout} writes them). The JDK's own Ed25519 does the maths. Immutable, thread-safe.
+ */
+public final class TrustedKeys {
+    private final Map<String, PublicKey> keys;
+
+    private TrustedKeys(Map<String, PublicKey> keys) {
+        this.keys = Map.copyOf(keys);
+    }
+
+    /** No keys: signatures are not checked. */
+    public static TrustedKeys none() {
+        return new TrustedKeys(Map.of());
+    }
+
+    /**
+     * Every {@code *.pub} file in {@code dir}.
+     *
+     * @throws FetchException when a file is not an Ed25519 public key in PEM, naming the file
+     */
+    public static TrustedKeys fromDirectory(Path dir) {
+        Map<String, PublicKey> keys = new TreeMap<>();
+        try (DirectoryStream<Path> files = Files.newDirectoryStream(dir, "*.pub")) {
+            for (Path f : files) {
+                keys.put(f.getFileName().toString(), parsePem(Files.readString(f, StandardCharsets.US_ASCII),
+                        f.toString()));
+            }
+        } catch (IOException e) {
+            throw new FetchException("cannot read trusted keys from " + dir + ": " + e.getMessage(), dir.toUri(), 0, e);
+        }
+        if (keys.isEmpty()) {
+            throw new FetchException("the trusted-keys directory " + dir + " holds no *.pub file; put Ed25519 public "
+                    + "keys there (openssl pkey -in key.pem -pubout -out " + dir + "/owner.pub)", dir.toUri(), 0, null);
+        }
+        return new TrustedKeys(keys);
+    }
+
+    /** One PEM key, e.g. for tests; {@code name} is used in messages. */
+    public static TrustedKeys of(String name, String pem) {
+        return new TrustedKeys(Map.of(name, parsePem(pem, name)));
+    }
+
+    static PublicKey parsePem(String pem, String where) {
+        String body = pem.replaceAll("-----BEGIN PUBLIC KEY-----|-----END PUBLIC KEY-----|\\s", "");
+        if (!pem.contains("-----BEGIN PUBLIC KEY-----") || body.isEmpty()) {
+            throw new FetchException(where + " is not a PEM public key (-----BEGIN PUBLIC KEY-----); make one with: "
+                    + "openssl pkey -in private.pem -pubout", null, 0, null);
+        }
+        try {
+            return KeyFactory.getInstance("Ed25519").generatePublic(new X509EncodedKeySpec(Base64.getDecoder()
+                    .decode(body)));
+        } catch (GeneralSecurityException | IllegalArgumentException e) {
+            throw new FetchException(where + " is not an Ed25519 public key (" + e.getMessage() + "); whatami "
+                    + "trusts Ed25519 keys only (openssl genpkey -algorithm ed25519)", null, 0, e);
+        }
+    }
+
+    public boolean isEmpty() {
+        return keys.isEmpty();
+    }
+
+    /** Names of the key files, for messages. */
+    public List<String> names() {
+        return new ArrayList<>(keys.keySet());
+    }
+
+    /**
+     * Decodes a {@code .sig} file: base64 text of a 64-byte Ed25519 signature, or the raw 64 bytes.
+     *
+     * @return empty when it is neither
+     */
+    public static Optional<byte[]> decodeSignature(byte[] sig) {
+        if (sig.length == 64) {
+            try {
+                byte[] decoded = Base64.getMimeDecoder().decode(sig);
+                if (decoded.length == 64) {
+                    return Optional.of(decoded); // 64 base64 characters can hardly happen, but be exact
+                }
+            } catch (IllegalArgumentException e) {
+                // not base64: raw bytes
+            }
+            return Optional.of(sig.clone());
+        }
+        try {
+            byte[] decoded = Base64.getMimeDecoder().decode(new String(sig, StandardCharsets.US_ASCII).strip());
+            return decoded.length == 64 ? Optional.of(decoded) : Optional.empty();
+        } catch (IllegalArgumentException e) {
+            return Optional.empty();
+        }
+    }
+
+    /** Verifiers, one per key, to feed the bytes to as they arrive. */
+    public List<Verifier> verifiers() {
+        List<Verifier> out = new ArrayList<>();
+        keys.forEach((name, key) -> {
+            try {
+                Signature s = Signature.getInstance("Ed25519");
+                s.initVerify(key);
+                out.add(new Verifier(name, s));
+            } catch (GeneralSecurityException e) {
+                throw new IllegalStateException("the JDK cannot verify Ed25519: " + e.getMessage(), e);
+            }
+        });
+        return out;
+    }
+
+    /** One key's running verification. */
+    public static final class Verifier {
+        private final String name;
+        private final Signature signature;
+
+        Verifier(String name, Signature signature) {
+            this.name = name;
+            this.signature = signature;
+        }
+
+        public String name() {
+            return name;
+        }
+
+        public void update(byte[] b, int off, int len) {
+            try {
+                signature.update(b, off, len);
+            } catch (SignatureException e) {
+                throw new IllegalStateException(e);
+            }
+        }
+
+        public boolean verify(byte[] sig) {
+            try {
+                return signature.verify(sig);
+            } catch (SignatureException e) {
+                return false;
+            }
+        }
+    }
+
+}

@@ -1,0 +1,182 @@
+package dev.whatami.fetch;
+
+import static java.nio.charset.StandardCharsets.UTF_8;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import dev.whatami.userdata.Digest;
+import dev.whatami.userdata.DigestAlgorithm;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Pins and Ed25519 signatures: a script that is not exactly what its owner signed or pinned is refused. */
+class TrustTest {
+    private static final byte[] SCRIPT = "#!/bin/sh\necho signed collector\n".getBytes(UTF_8);
+
+    @TempDir
+    Path dir;
+    private final FileServer server = new FileServer();
+    private Keys owner;
+    private ScriptFetcher fetcher;
+
+    @BeforeEach
+    void keys() throws Exception {
+        owner = new Keys();
+        Path keyDir = Files.createDirectories(dir.resolve("trusted-keys"));
+        Files.writeString(keyDir.resolve("owner.pub"), owner.publicPem());
+        fetcher = ScriptFetcher.builder().sleeper(d -> { }).trustedKeys(TrustedKeys.fromDirectory(keyDir)).build();
+    }
+
+    @AfterEach
+    void stop() {
+        fetcher.close();
+        server.close();
+    }
+
+    private FetchResult fetch(Optional<Digest> pin) {
+        return fetcher.fetch(FetchRequest.builder(server.url("/c.sh"), dir.resolve("task"), "c.sh").digest(pin).build());
+    }
+
+    private void assertNothingPlaced() throws Exception {
+        Path task = dir.resolve("task");
+        if (Files.exists(task)) {
+            try (Stream<Path> s = Files.list(task)) {
+                assertThat(s.toList()).isEmpty();
+            }
+        }
+    }
+
+    @Test
+    void goodSignature_base64_isTrustedAsSignature() throws Exception {
+        server.file("/c.sh", SCRIPT).file("/c.sh.sig", owner.signBase64(SCRIPT));
+        FetchResult r = fetch(Optional.empty());
+        assertThat(r.trust()).isEqualTo(TrustLevel.SIGNATURE);
+        assertThat(Files.readAllBytes(r.path())).isEqualTo(SCRIPT);
+    }
+
+    @Test
+    void goodSignature_raw64Bytes_isAccepted() throws Exception {
+        server.file("/c.sh", SCRIPT).file("/c.sh.sig", owner.sign(SCRIPT));
+        assertThat(fetch(Optional.empty()).trust()).isEqualTo(TrustLevel.SIGNATURE);
+    }
+
+    @Test
+    void signatureOverOtherBytes_isRefused_andNothingIsPlaced() throws Exception {
+        server.file("/c.sh", SCRIPT).file("/c.sh.sig", owner.signBase64("#!/bin/sh\necho the original\n".getBytes(UTF_8)));
+        assertThatThrownBy(() -> fetch(Optional.empty())).isInstanceOf(SignatureRefusedException.class)
+                .hasMessage("refused " + server.url("/c.sh") + ": its signature does not verify with any trusted key "
+                        + "(owner.pub). The script changed after it was signed, or was signed by a key this machine "
+                        + "does not trust; sign it again with the owner's key.");
+        assertNothingPlaced();
+    }
+
+    @Test
+    void signatureByAnUntrustedKey_isRefused() throws Exception {
+        server.file("/c.sh", SCRIPT).file("/c.sh.sig", new Keys().signBase64(SCRIPT));
+        assertThatThrownBy(() -> fetch(Optional.empty())).isInstanceOf(SignatureRefusedException.class)
+                .hasMessageContaining("does not verify with any trusted key");
+        assertNothingPlaced();
+    }
+
+    @Test
+    void missingSignature_isRefused_evenWithAGoodPin() throws Exception {
+        server.file("/c.sh", SCRIPT);
+        Digest pin = new Digest(DigestAlgorithm.SHA256,
+                HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(SCRIPT)));
+        assertThatThrownBy(() -> fetch(Optional.of(pin))).isInstanceOf(SignatureRefusedException.class)
+                .hasMessageContaining("has no signature at " + server.url("/c.sh") + ".sig (HTTP 404)")
+                .hasMessageContaining("unsigned scripts never run here");
+        assertNothingPlaced();
+    }
+
+    @Test
+    void garbageSignatureFile_isRefusedSayingWhatASignatureIs() throws Exception {
+        server.file("/c.sh", SCRIPT).file("/c.sh.sig", "not a signature".getBytes(UTF_8));
+        assertThatThrownBy(() -> fetch(Optional.empty())).isInstanceOf(SignatureRefusedException.class)
+                .hasMessageContaining("is not an Ed25519 signature (base64 of 64 bytes, or the raw 64 bytes)");
+    }
+
+    @Test
+    void signedButWrongPin_isAnIntegrityRefusal() throws Exception {
+        server.file("/c.sh", SCRIPT).file("/c.sh.sig", owner.signBase64(SCRIPT));
+        assertThatThrownBy(() -> fetch(Optional.of(new Digest(DigestAlgorithm.SHA256, "1".repeat(64)))))
+                .isInstanceOf(IntegrityException.class);
+    }
+
+    @Test
+    void aMirrorWithTheSignedCopy_isUsedWhenThePrimaryIsTampered() throws Exception {
+        server.file("/a/c.sh", "#!/bin/sh\nrm -rf /\n".getBytes(UTF_8)).file("/a/c.sh.sig", owner.signBase64(SCRIPT))
+                .file("/b/c.sh", SCRIPT).file("/b/c.sh.sig", owner.signBase64(SCRIPT));
+        FetchResult r = fetcher.fetch(FetchRequest.builder(server.url("/a/c.sh"), dir.resolve("task"), "c.sh")
+                .mirrors(List.of(server.url("/b/c.sh"))).build());
+        assertThat(r.source()).isEqualTo(server.url("/b/c.sh"));
+        assertThat(Files.readAllBytes(r.path())).isEqualTo(SCRIPT);
+    }
+
+    @Test
+    void badKeyFiles_areExplained() throws Exception {
+        Path empty = Files.createDirectories(dir.resolve("empty"));
+        assertThatThrownBy(() -> TrustedKeys.fromDirectory(empty)).hasMessageContaining("holds no *.pub file");
+        Files.writeString(empty.resolve("x.pub"), "hello");
+        assertThatThrownBy(() -> TrustedKeys.fromDirectory(empty))
+                .hasMessageContaining("x.pub is not a PEM public key");
+    }
+
+    @Test
+    void requireSignature_withoutKeys_isAConfigurationError() {
+        assertThatThrownBy(() -> ScriptFetcher.builder().requireSignature(true).build())
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("requireSignature needs trusted keys");
+    }
+
+    @Test
+    void requireHttps_refusesPlainHttp() {
+        try (ScriptFetcher f = ScriptFetcher.builder().requireHttps(true).build()) {
+            assertThatThrownBy(() -> f.fetch(FetchRequest.builder(server.url("/c.sh"), dir, "c.sh").build()))
+                    .hasMessageContaining("https is required (--require-https)");
+        }
+        assertThat(server.hits.get()).isZero();
+    }
+
+    /** Interoperability: keys and signatures made by the openssl command line verify here. */
+    @Test
+    void opensslSignature_verifies() throws Exception {
+        boolean openssl = Files.isExecutable(Path.of("/usr/bin/openssl"));
+        if (!openssl) {
+            System.err.println("SKIPPED TrustTest.opensslSignature_verifies: /usr/bin/openssl is not installed "
+                    + "(apt-get install openssl)");
+        }
+        assumeTrue(openssl, "openssl is not installed");
+        Path key = dir.resolve("key.pem");
+        Path pub = Files.createDirectories(dir.resolve("ossl-keys")).resolve("ops.pub");
+        Path file = Files.write(dir.resolve("c.sh"), SCRIPT);
+        Path sig = dir.resolve("c.sh.sig.raw");
+        run("openssl", "genpkey", "-algorithm", "ed25519", "-out", key.toString());
+        run("openssl", "pkey", "-in", key.toString(), "-pubout", "-out", pub.toString());
+        run("openssl", "pkeyutl", "-sign", "-rawin", "-inkey", key.toString(), "-in", file.toString(), "-out",
+                sig.toString());
+        server.file("/c.sh", SCRIPT).file("/c.sh.sig", java.util.Base64.getEncoder()
+                .encode(Files.readAllBytes(sig)));
+        try (ScriptFetcher f = ScriptFetcher.builder().trustedKeys(TrustedKeys.fromDirectory(pub.getParent())).build()) {
+            assertThat(f.fetch(FetchRequest.builder(server.url("/c.sh"), dir.resolve("t"), "c.sh").build()).trust())
+                    .isEqualTo(TrustLevel.SIGNATURE);
+        }
+    }
+
+    static void run(String... cmd) throws Exception {
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), UTF_8);
+        assertThat(p.waitFor(30, TimeUnit.SECONDS)).isTrue();
+        assertThat(p.exitValue()).as(String.join(" ", cmd) + ": " + out).isZero();
+    }
+}

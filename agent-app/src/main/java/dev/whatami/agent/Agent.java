@@ -6,6 +6,7 @@ import dev.whatami.fetch.FetchResult;
 import dev.whatami.fetch.IntegrityException;
 import dev.whatami.fetch.ScriptFetcher;
 import dev.whatami.fetch.TrustLevel;
+import dev.whatami.fetch.TrustedKeys;
 import dev.whatami.metadata.InstanceIdentity;
 import dev.whatami.metadata.MetadataClient;
 import dev.whatami.metadata.MetadataException;
@@ -152,7 +153,17 @@ final class Agent {
                         console.flush();
                     }
                 }).build();
-        try (ScriptFetcher fetcher = ScriptFetcher.builder().build()) {
+        ScriptFetcher.Builder fb = ScriptFetcher.builder().cacheDir(settings.stateDir().resolve("cache"))
+                .requireHttps(settings.requireHttps()).requireSignature(settings.requireSignature())
+                .listener(new ProgressLog());
+        settings.caBundle().ifPresent(fb::caBundle);
+        try {
+            settings.trustedKeys().map(TrustedKeys::fromDirectory).ifPresent(fb::trustedKeys);
+            fb.build().close(); // checks the policy: a signature required but no keys
+        } catch (FetchException | IllegalArgumentException e) {
+            return status.finish(ExitCode.FETCH_FAILED, e.getMessage());
+        }
+        try (ScriptFetcher fetcher = fb.build()) {
             for (TaskSpec task : plan.tasks()) {
                 ExitCode code = runTask(task, identity, instanceDir.resolve("tasks").resolve(task.name()),
                         userDataSource, fetcher, runner, ledger);
@@ -206,6 +217,10 @@ final class Agent {
                 LOG.info("task {}: fetching {}", task.name(), remote.url());
                 fetched = fetcher.fetch(FetchRequest.builder(remote.url(), taskDir, task.name())
                         .mirrors(remote.mirrors()).digest(task.digest()).maxBytes(settings.maxScriptBytes()).build());
+            } else if (settings.trustedKeys().isPresent()) {
+                throw new FetchException("refused the script carried in the user-data (" + task.name() + "): trusted "
+                        + "keys are configured and an inline script cannot carry a signature; put it on the file "
+                        + "server, sign it (whatami-server sign) and name it in the user-data", userDataSource, 0, null);
             } else {
                 record.put("source", userDataSource.toString());
                 fetched = fetcher.placeInline(((TaskSource.Inline) task.source()).content(), userDataSource,
@@ -266,6 +281,35 @@ final class Agent {
         status.task(record);
         Json.writeAtomically(taskDir.resolve("result.json"), record);
         return result.succeeded() ? ExitCode.OK : ExitCode.TASK_FAILED;
+    }
+
+    /** Logs a line every few seconds while a download is slow: size, rate, time left. */
+    private final class ProgressLog implements dev.whatami.fetch.FetchListener {
+        private URI current;
+        private java.time.Instant started;
+        private java.time.Instant lastLine;
+
+        @Override
+        public void progress(URI url, long bytes, java.util.OptionalLong total) {
+            java.time.Instant now = clock.instant();
+            if (!url.equals(current)) {
+                current = url;
+                started = now;
+                lastLine = now;
+                return;
+            }
+            if (java.time.Duration.between(lastLine, now).getSeconds() < 5) {
+                return;
+            }
+            lastLine = now;
+            double seconds = Math.max(0.001, java.time.Duration.between(started, now).toMillis() / 1000.0);
+            double rate = bytes / seconds;
+            String eta = total.isPresent() && rate > 0 ? String.format(", about %.0f s left",
+                    (total.getAsLong() - bytes) / rate) : "";
+            LOG.info("fetching {}: {} MiB{} at {} MiB/s{}", url, bytes >> 20,
+                    total.isPresent() ? " of " + (total.getAsLong() >> 20) : "", String.format("%.1f", rate / (1 << 20)),
+                    eta);
+        }
     }
 
     private MetadataClient metadataClient() {

@@ -30,13 +30,18 @@ import java.util.Optional;
  * @param reportUrl        where to POST the status (phone-home), unless the user-data names one
  * @param reportToken      bearer token for the report URL
  * @param reportBudget     most time all reporting of one run may take
+ * @param trustedKeys      directory of Ed25519 public keys; with one, every script must be signed
+ * @param caBundle         PEM CAs for https instead of the system's
+ * @param requireSignature refuse to run without trusted keys
+ * @param requireHttps     refuse plain http script URLs
  */
 record AgentSettings(Optional<Provider> provider, Optional<URI> metadataEndpoint, EndpointMode endpointMode,
                      boolean ec2Disabled, Path sysfsRoot, Duration detectionTimeout, boolean imdsV2Required,
                      Optional<Path> userDataFile,
                      Path stateDir, Path logDir, Duration deadline, long maxScriptBytes, boolean dryRun,
                      Map<String, String> environment, String bootId, Optional<URI> reportUrl,
-                     Optional<String> reportToken, Duration reportBudget) {
+                     Optional<String> reportToken, Duration reportBudget, Optional<Path> trustedKeys,
+                     Optional<Path> caBundle, boolean requireSignature, boolean requireHttps) {
     AgentSettings {
         Objects.requireNonNull(provider);
         Objects.requireNonNull(metadataEndpoint);

@@ -36,7 +36,8 @@ final class RunCommand implements Callable<Integer> {
     static final Path BOOT_ID = Path.of("/proc/sys/kernel/random/boot_id");
     private static final Set<String> KEYS = Set.of("provider", "metadata-endpoint", "imds-v2-required",
             "user-data-file", "state-dir", "log-dir", "deadline", "max-script-size", "dry-run", "boot-id", "report-url", "report-token", "report-budget",
-            "detection-timeout", "sysfs-root");
+            "detection-timeout", "sysfs-root", "trusted-keys", "ca-bundle", "require-signature", "require-https");
+    static final Path DEFAULT_TRUSTED_KEYS = Path.of("/etc/whatami/trusted-keys");
 
     private final Map<String, String> env;
 
@@ -100,6 +101,21 @@ final class RunCommand implements Callable<Integer> {
     @Option(names = "--report-budget", paramLabel = "DURATION", description = "Most time all reporting of one run "
             + "may take. Default: 10s")
     String reportBudget;
+
+    @Option(names = "--trusted-keys", paramLabel = "DIR", description = "Ed25519 public keys (*.pub, PEM) whose "
+            + "signatures are trusted; with any, every script needs a valid <url>.sig. Default: "
+            + "/etc/whatami/trusted-keys when it exists")
+    Path trustedKeys;
+
+    @Option(names = "--ca-bundle", paramLabel = "FILE", description = "PEM CA certificates to trust for https "
+            + "instead of the system's.")
+    Path caBundle;
+
+    @Option(names = "--require-signature", description = "Refuse to run unless trusted keys are configured.")
+    Boolean requireSignature;
+
+    @Option(names = "--require-https", description = "Refuse script URLs that are not https.")
+    Boolean requireHttps;
 
     @Option(names = "--dry-run", description = "Parse the user-data and print the plan; fetch and run nothing.")
     Boolean dryRun;
@@ -210,7 +226,9 @@ final class RunCommand implements Callable<Integer> {
                 d, maxBytes, flag(dryRun, sources, "dry-run"), env,
                 value(bootId, sources, "boot-id", systemBootId()), reportUrl(sources),
                 Optional.of(value(reportToken, sources, "report-token", "")).filter(t -> !t.isEmpty()),
-                duration(value(reportBudget, sources, "report-budget", "10s"), "--report-budget"));
+                duration(value(reportBudget, sources, "report-budget", "10s"), "--report-budget"),
+                trustedKeys(sources), caBundle(sources), flag(requireSignature, sources, "require-signature"),
+                flag(requireHttps, sources, "require-https"));
     }
 
     private Optional<URI> reportUrl(ConfigSources sources) {
@@ -227,6 +245,31 @@ final class RunCommand implements Callable<Integer> {
         } catch (java.net.URISyntaxException e) {
             throw bad("--report-url " + text + " is not an http(s) URL; write e.g. http://192.168.7.77:8080/reports");
         }
+    }
+
+    private Optional<Path> trustedKeys(ConfigSources sources) {
+        String text = value(trustedKeys == null ? null : trustedKeys.toString(), sources, "trusted-keys",
+                Files.isDirectory(DEFAULT_TRUSTED_KEYS) ? DEFAULT_TRUSTED_KEYS.toString() : "");
+        if (text.isEmpty()) {
+            return Optional.empty();
+        }
+        Path dir = Path.of(text);
+        if (!Files.isDirectory(dir)) {
+            throw bad("--trusted-keys " + dir + " is not a directory; create it and put the owner's Ed25519 public "
+                    + "key there (whatami-server keygen makes one)");
+        }
+        return Optional.of(dir);
+    }
+
+    private Optional<Path> caBundle(ConfigSources sources) {
+        String text = value(caBundle == null ? null : caBundle.toString(), sources, "ca-bundle", "");
+        if (text.isEmpty()) {
+            return Optional.empty();
+        }
+        if (!Files.isReadable(Path.of(text))) {
+            throw bad("--ca-bundle " + text + " is not a readable file");
+        }
+        return Optional.of(Path.of(text));
     }
 
     /** The kernel's boot id; without one (not Linux) every run counts as a new boot, which is the safe side. */

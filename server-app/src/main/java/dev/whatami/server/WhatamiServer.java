@@ -12,6 +12,7 @@ import picocli.CommandLine.Option;
 /** {@code whatami-server}: serves scripts and, when asked, emulates the EC2 metadata service. */
 @Command(name = "whatami-server", mixinStandardHelpOptions = true, versionProvider = WhatamiServer.Version.class,
         sortOptions = false, usageHelpAutoWidth = true,
+        subcommands = {SigningCommands.Keygen.class, SigningCommands.Sign.class},
         description = {"Serves scripts from a directory at /scriptserver/<file> (the seed's Apache layout) and, "
                 + "when asked, answers as an EC2 metadata service so an agent can boot against it on a laptop."})
 public final class WhatamiServer implements Callable<Integer> {
@@ -67,7 +68,8 @@ public final class WhatamiServer implements Callable<Integer> {
         System.exit(commandLine().execute(args));
     }
 
-    static CommandLine commandLine() {
+    /** The command line, for embedding and tests; {@link #main} runs it and exits. */
+    public static CommandLine commandLine() {
         return new CommandLine(new WhatamiServer())
                 .setParameterExceptionHandler((ex, args) -> {
                     PrintWriter err = ex.getCommandLine().getErr();

@@ -1,0 +1,117 @@
+package dev.whatami.agent;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.whatami.server.MetadataEmulator;
+import dev.whatami.server.ScriptServer;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+/** Signed scripts run; unsigned, re-written or inline ones never do once keys are trusted. */
+class AgentTrustTest {
+    @TempDir
+    Path dir;
+    private Path root;
+    private Path keys;
+    private ScriptServer server;
+
+    @BeforeEach
+    void setUp() throws Exception {
+        root = Files.createDirectories(dir.resolve("www"));
+        Files.writeString(root.resolve("signed.sh"), "touch \"$MARKER\"\n");
+        Files.writeString(root.resolve("unsigned.sh"), "touch \"$MARKER\"\n");
+        Path ops = dir.resolve("operator");
+        CommandLine srv = dev.whatami.server.WhatamiServer.commandLine();
+        srv.setOut(new PrintWriter(new StringWriter(), true));
+        assertThat(srv.execute("keygen", "--out", ops.toString())).isZero();
+        assertThat(srv.execute("sign", "--key", ops.resolve("whatami-signing.key").toString(),
+                root.resolve("signed.sh").toString())).isZero();
+        keys = Files.createDirectories(dir.resolve("trusted-keys"));
+        Files.copy(ops.resolve("whatami-signing.pub"), keys.resolve("owner.pub"));
+    }
+
+    @AfterEach
+    void stop() throws Exception {
+        if (server != null) {
+            server.close();
+        }
+    }
+
+    private int boot(String userDataTemplate, String... extra) throws Exception {
+        int port;
+        try (ServerSocket s = new ServerSocket(0)) {
+            port = s.getLocalPort();
+        }
+        server = ScriptServer.builder(root).bind("127.0.0.1").port(port).metadataEmulator(MetadataEmulator.builder()
+                .instanceId("i-trust").userData(userDataTemplate.replace("SRV", "127.0.0.1:" + port)).build())
+                .build().start();
+        CommandLine cl = WhatamiAgent.commandLine(Map.of("PATH", System.getenv("PATH"), "MARKER",
+                dir.resolve("ran").toString()));
+        cl.setOut(new PrintWriter(new StringWriter(), true));
+        cl.setErr(new PrintWriter(new StringWriter(), true));
+        List<String> args = new ArrayList<>(List.of("run", "--provider", "ec2", "--metadata-endpoint",
+                server.uri().toString(), "--state-dir", dir.resolve("state").toString(), "--log-dir",
+                dir.resolve("log").toString()));
+        args.addAll(List.of(extra));
+        return cl.execute(args.toArray(String[]::new));
+    }
+
+    private Map<String, Object> status() throws Exception {
+        return Json.read(dir.resolve("state/status.json"));
+    }
+
+    @Test
+    void signedScript_runs_withTrustSignature() throws Exception {
+        assertThat(boot("signed.sh SRV", "--trusted-keys", keys.toString())).isZero();
+        assertThat(dir.resolve("ran")).exists();
+        assertThat(status().get("tasks").toString()).contains("trust=signature");
+    }
+
+    @Test
+    void unsignedScript_isRefusedWithExit4_andNeverRuns() throws Exception {
+        assertThat(boot("unsigned.sh SRV", "--trusted-keys", keys.toString())).isEqualTo(4);
+        assertThat(dir.resolve("ran")).doesNotExist();
+        assertThat(status()).containsEntry("state", "refused");
+        assertThat(status().get("message").toString()).contains("unsigned.sh: trusted keys are configured and it "
+                + "has no signature at http://127.0.0.1:");
+    }
+
+    @Test
+    void rewrittenAfterSigning_isRefused() throws Exception {
+        Files.writeString(root.resolve("signed.sh"), "touch \"$MARKER\"; echo evil\n");
+        assertThat(boot("signed.sh SRV", "--trusted-keys", keys.toString())).isEqualTo(4);
+        assertThat(dir.resolve("ran")).doesNotExist();
+        assertThat(status().get("message").toString()).contains("does not verify with any trusted key (owner.pub)");
+    }
+
+    @Test
+    void inlineScript_isRefusedOnceKeysAreTrusted() throws Exception {
+        assertThat(boot("#!/bin/sh\ntouch \"$MARKER\"\n", "--trusted-keys", keys.toString())).isEqualTo(4);
+        assertThat(dir.resolve("ran")).doesNotExist();
+        assertThat(status().get("message").toString()).contains("an inline script cannot carry a signature");
+    }
+
+    @Test
+    void requireSignature_withoutKeys_refusesEverything() throws Exception {
+        assertThat(boot("signed.sh SRV", "--require-signature")).isEqualTo(4);
+        assertThat(status().get("message").toString()).contains("requireSignature needs trusted keys");
+        assertThat(dir.resolve("ran")).doesNotExist();
+    }
+
+    @Test
+    void requireHttps_refusesPlainHttp() throws Exception {
+        assertThat(boot("signed.sh SRV", "--require-https")).isEqualTo(4);
+        assertThat(status().get("message").toString()).contains("https is required (--require-https)");
+    }
+}

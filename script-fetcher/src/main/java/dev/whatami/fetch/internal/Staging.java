@@ -102,32 +102,91 @@ final class Staging implements AutoCloseable {
         copyFrom(in, what, n -> { });
     }
 
-    /** Copies the whole stream in (appending to what is there), hashing as it goes, reporting the size. */
+    /** Below this, everything happens on the calling thread; above it, hashing runs beside the I/O. */
+    static final long PIPELINE_AFTER = 4L << 20;
+    private static final int BUFFER = 256 * 1024;
+
+    /**
+     * Copies the whole stream in (appending to what is there), hashing as it goes, reporting the size. Small
+     * files are read, written and hashed on the calling thread. Once a download passes
+     * {@link #PIPELINE_AFTER}, hashing moves to one helper thread so that it overlaps the network and disk:
+     * two buffers alternate, and a buffer is reused only after its hashing is done.
+     */
     void copyFrom(InputStream in, String what, java.util.function.LongConsumer progress) throws IOException {
         long lastReport = size;
-        byte[] buffer = new byte[64 * 1024];
-        ByteBuffer wrapped = ByteBuffer.wrap(buffer);
-        int n;
-        while ((n = in.read(buffer)) != -1) {
-            if (size + n > maxBytes) {
-                throw new TooLargeException(what + " is larger than the " + maxBytes + "-byte limit");
+        byte[][] buffers = {new byte[BUFFER], null};
+        java.util.concurrent.ExecutorService hasher = null;
+        java.util.concurrent.Future<?> pending = null;
+        int k = 0;
+        try {
+            while (true) {
+                byte[] buffer = buffers[k & 1];
+                int n = in.read(buffer);
+                if (n == -1) {
+                    break;
+                }
+                if (size + n > maxBytes) {
+                    throw new TooLargeException(what + " is larger than the " + maxBytes + "-byte limit");
+                }
+                write(buffer, n);
+                size += n;
+                if (hasher == null && size > PIPELINE_AFTER) {
+                    hasher = java.util.concurrent.Executors.newSingleThreadExecutor(r -> {
+                        Thread t = new Thread(r, "whatami-hash");
+                        t.setDaemon(true);
+                        return t;
+                    });
+                    buffers[1] = new byte[BUFFER];
+                }
+                if (hasher == null) {
+                    hash(buffer, n);
+                } else {
+                    await(pending); // the other buffer's hash: done before that buffer is read into again
+                    int len = n;
+                    pending = hasher.submit(() -> hash(buffer, len));
+                    k++;
+                }
+                if (size - lastReport >= (1 << 20)) {
+                    progress.accept(size);
+                    lastReport = size;
+                }
             }
-            sha256.update(buffer, 0, n);
-            if (pinned != null) {
-                pinned.update(buffer, 0, n);
+            await(pending);
+        } finally {
+            if (hasher != null) {
+                hasher.shutdownNow();
             }
-            for (dev.whatami.fetch.TrustedKeys.Verifier v : verifiers) {
-                v.update(buffer, 0, n);
-            }
-            wrapped.clear().limit(n);
-            while (wrapped.hasRemaining()) {
-                channel.write(wrapped);
-            }
-            size += n;
-            if (size - lastReport >= (1 << 20)) {
-                progress.accept(size);
-                lastReport = size;
-            }
+        }
+    }
+
+    private void write(byte[] buffer, int n) throws IOException {
+        ByteBuffer wrapped = ByteBuffer.wrap(buffer, 0, n);
+        while (wrapped.hasRemaining()) {
+            channel.write(wrapped);
+        }
+    }
+
+    private void hash(byte[] buffer, int n) {
+        sha256.update(buffer, 0, n);
+        if (pinned != null) {
+            pinned.update(buffer, 0, n);
+        }
+        for (dev.whatami.fetch.TrustedKeys.Verifier v : verifiers) {
+            v.update(buffer, 0, n);
+        }
+    }
+
+    private static void await(java.util.concurrent.Future<?> f) throws IOException {
+        if (f == null) {
+            return;
+        }
+        try {
+            f.get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new java.io.InterruptedIOException("interrupted while hashing");
+        } catch (java.util.concurrent.ExecutionException e) {
+            throw new IOException("hashing failed: " + e.getCause(), e.getCause());
         }
     }
 

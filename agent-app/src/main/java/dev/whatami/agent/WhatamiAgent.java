@@ -7,8 +7,6 @@ import picocli.CommandLine.Command;
 
 /** {@code whatami-agent}: the boot agent's command line. The environment is read here and nowhere deeper. */
 @Command(name = "whatami-agent", mixinStandardHelpOptions = true, versionProvider = WhatamiAgent.Version.class,
-        subcommands = {RunCommand.class, CheckCommand.class, StatusCommand.class, InstallCommand.class,
-                WhatamiAgent.VersionCommand.class},
         description = {"Asks the cloud \"what am I?\", fetches the script its user-data names, proves it is the one "
                 + "its owner meant, runs it, and records what happened."})
 public final class WhatamiAgent implements Runnable {
@@ -22,7 +20,7 @@ public final class WhatamiAgent implements Runnable {
 
     public static void main(String[] args) {
         configureLogging();
-        System.exit(commandLine(System.getenv()).execute(args));
+        System.exit(commandLine(System.getenv(), args).execute(args));
     }
 
     /** slf4j-simple reads these on first use: short lines on stderr, which a boot console shows. */
@@ -42,16 +40,29 @@ public final class WhatamiAgent implements Runnable {
         }
     }
 
+    /** Every command line, for help and tests. */
     static CommandLine commandLine(Map<String, String> env) {
-        CommandLine cl = new CommandLine(new WhatamiAgent(), new CommandLine.IFactory() {
-            @Override
-            public <K> K create(Class<K> cls) throws Exception {
-                if (cls == RunCommand.class) {
-                    return cls.cast(new RunCommand(env));
-                }
-                return CommandLine.defaultFactory().create(cls);
-            }
-        });
+        return commandLine(env, new String[0]);
+    }
+
+    /**
+     * The command line for {@code args}. picocli builds a command's model by reflection, ~20 ms a command at
+     * boot: when the first argument names a command, only that one is built (help lists them all).
+     */
+    static CommandLine commandLine(Map<String, String> env, String[] args) {
+        CommandLine cl = new CommandLine(new WhatamiAgent());
+        Map<String, java.util.function.Supplier<Object>> commands = new java.util.LinkedHashMap<>();
+        commands.put("run", () -> new RunCommand(env));
+        commands.put("check", CheckCommand::new);
+        commands.put("status", StatusCommand::new);
+        commands.put("install", InstallCommand::new);
+        commands.put("version", VersionCommand::new);
+        String first = args.length > 0 ? args[0] : "";
+        if (commands.containsKey(first)) {
+            cl.addSubcommand(first, commands.get(first).get());
+        } else {
+            commands.forEach((name, make) -> cl.addSubcommand(name, make.get()));
+        }
         cl.setExpandAtFiles(false); // "check @file" is ours: picocli must not expand it as an argument file
         cl.setParameterExceptionHandler((ex, a) -> {
             PrintWriter err = ex.getCommandLine().getErr();

@@ -33,9 +33,14 @@ final class Jars {
     }
 
     private static List<String> java(Path jar, List<String> args) {
+        return java(jar, List.of(), args);
+    }
+
+    private static List<String> java(Path jar, List<String> jvmFlags, List<String> args) {
         assertThat(jar).as("build the jars first (./mvnw -B verify builds them before this test)").exists();
         List<String> cmd = new ArrayList<>();
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        cmd.addAll(jvmFlags);
         cmd.add("-jar");
         cmd.add(jar.toString());
         cmd.addAll(args);
@@ -44,7 +49,11 @@ final class Jars {
 
     /** Runs a jar to completion (at most two minutes) and captures its output. */
     static Result run(Path jar, String... args) throws Exception {
-        Process p = new ProcessBuilder(java(jar, List.of(args))).redirectInput(ProcessBuilder.Redirect.from(
+        return runWithJvmFlags(jar, List.of(), args);
+    }
+
+    static Result runWithJvmFlags(Path jar, List<String> jvmFlags, String... args) throws Exception {
+        Process p = new ProcessBuilder(java(jar, jvmFlags, List.of(args))).redirectInput(ProcessBuilder.Redirect.from(
                 new java.io.File("/dev/null"))).start();
         CompletableFuture<String> out = CompletableFuture.supplyAsync(() -> slurp(p.getInputStream()));
         CompletableFuture<String> err = CompletableFuture.supplyAsync(() -> slurp(p.getErrorStream()));

@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# Benchmark (issue 9): what the agent adds to a boot. On loopback, in one run, with hyperfine:
+#  (a) whatami-agent run, as shipped: the exact ExecStart line that `whatami-agent install --systemd` writes
+#      (launcher flags and AppCDS archive), against whatami-server emulating IMDSv2 (required) with a
+#      one-line hello.sh (frequency=always, so every run fetches and runs it);
+#  (b) a hello-world `java -jar`;
+#  (c) the seed's pipeline: curl the token and the user-data, wget the script, sh it.
+# Reports medians, the ratios a/b and a/c, and the agent's peak RSS. Usage: bench/boot-latency.sh [runs]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+runs=${1:-30}
+for tool in hyperfine curl wget /usr/bin/time; do
+    command -v "$tool" >/dev/null || { echo "needs $tool (apt-get install hyperfine curl wget time)"; exit 2; }
+done
+./mvnw -B -q -DskipTests package -pl agent-app,server-app -am
+jar=$(pwd)/agent-app/target/whatami-agent.jar
+work=$(mktemp -d /tmp/whatami-boot.XXXXXX)
+trap 'kill "${srv:-0}" 2>/dev/null || true; rm -rf "$work"' EXIT
+mkdir -p "$work/www" "$work/hello" "$work/seed"
+printf '#!/bin/sh\necho hello\n' > "$work/www/hello.sh"
+port=18100
+while (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; do port=$((port + 1)); done
+java -jar server-app/target/whatami-server.jar --root "$work/www" --port "$port" --bind 127.0.0.1 \
+    --imds-v2-required --metadata-user-data-text "hello.sh 127.0.0.1:$port frequency=always" >"$work/server.log" 2>&1 &
+srv=$!
+for _ in $(seq 1 100); do grep -q listening "$work/server.log" && break; sleep 0.1; done
+
+# (a) as shipped: the unit's ExecStart, with its AppCDS archive built the way install builds it
+java -jar "$jar" install --systemd --root "$work/root" --jar "$jar" --java "$(command -v java)" \
+    --cds-archive "$work/agent.jsa" >/dev/null
+launch=$(sed -n 's/^ExecStart=//p' "$work/root/etc/systemd/system/whatami.service")
+agent="$launch --provider ec2 --metadata-endpoint http://127.0.0.1:$port --state-dir $work/state --log-dir $work/log"
+
+# (b) hello world
+cat > "$work/hello/Hello.java" <<'JAVA'
+public class Hello { public static void main(String[] a) { System.out.println("hello"); } }
+JAVA
+(cd "$work/hello" && javac Hello.java && printf 'Main-Class: Hello\n' > m && jar cfm hello.jar m Hello.class)
+hello="java -jar $work/hello/hello.jar"
+
+# (c) the seed's shell pipeline, IMDSv2 as the agent does it
+cat > "$work/seed.sh" <<SH
+#!/bin/sh
+t=\$(curl -s -X PUT -H 'X-aws-ec2-metadata-token-ttl-seconds: 60' http://127.0.0.1:$port/latest/api/token)
+set -- \$(curl -s -H "X-aws-ec2-metadata-token: \$t" http://127.0.0.1:$port/latest/user-data)
+cd $work/seed && wget -q -O "\$1" "http://\$2/scriptserver/\$1" && sh "./\$1"
+SH
+chmod +x "$work/seed.sh"
+
+$agent >/dev/null   # must succeed before it is timed
+hyperfine -N --warmup 5 --runs "$runs" --export-json "$work/h.json" "$agent" "$hello" "$work/seed.sh" >/dev/null
+rss=$( { /usr/bin/time -f "%M" $agent >/dev/null; } 2>&1 | tail -1)
+python3 - "$work/h.json" "$rss" "$runs" <<'PY'
+import json, sys, statistics, datetime, os
+r = json.load(open(sys.argv[1]))["results"]
+a, b, c = (statistics.median(x["times"]) * 1000 for x in r)
+print(f"date: {datetime.datetime.utcnow():%Y-%m-%dT%H:%MZ}, runs: {sys.argv[3]}, cores: {os.cpu_count()}")
+print(f"(a) whatami-agent run, as shipped : median {a:.1f} ms")
+print(f"(b) hello-world java -jar         : median {b:.1f} ms")
+print(f"(c) curl + wget + sh (the seed)   : median {c:.1f} ms")
+print(f"a/b = {a / b:.2f}   a/c = {a / c:.2f}   agent peak RSS = {int(sys.argv[2]) / 1024:.0f} MiB")
+PY
+echo "launcher: $launch"

@@ -1,0 +1,50 @@
+package dev.whatami.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Properties;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A guard for boot latency that is not a timed test: it counts the classes the shipped agent loads on its boot
+ * path (-Xlog:class+load) and fails past a checked-in budget, or if the TLS stack starts for plain http.
+ */
+class BootPathClassesIT {
+    @TempDir
+    Path dir;
+
+    @Test
+    void bootPath_staysWithinItsClassBudget_andNeverStartsTls() throws Exception {
+        Properties budget = new Properties();
+        try (InputStream in = getClass().getResourceAsStream("/boot-path-budget.properties")) {
+            budget.load(in);
+        }
+        Path root = Files.createDirectories(dir.resolve("www"));
+        Files.writeString(root.resolve("hello.sh"), "#!/bin/sh\necho hello\n");
+        int port = Jars.freePort();
+        try (Jars.Server ignored = new Jars.Server("--root", root.toString(), "--port", Integer.toString(port),
+                "--bind", "127.0.0.1", "--imds-v2-required", "--metadata-user-data-text",
+                "hello.sh 127.0.0.1:" + port)) {
+            Path log = dir.resolve("classes.log");
+            Jars.Result r = Jars.runWithJvmFlags(Jars.AGENT, List.of("-Xlog:class+load=info:file=" + log),
+                    "run", "--provider", "ec2", "--metadata-endpoint", "http://127.0.0.1:" + port, "--state-dir",
+                    dir.resolve("state").toString(), "--log-dir", dir.resolve("log").toString());
+            assertThat(r.exitCode()).as(r.stderr()).isZero();
+            List<String> classes = Files.readAllLines(log).stream().filter(l -> l.contains("[class,load]"))
+                    .map(l -> l.substring(l.indexOf("] ", l.indexOf("[class,load]")) + 2).split(" ")[0]).toList();
+            int max = Integer.parseInt(budget.getProperty("max.classes"));
+            System.out.println("boot path loaded " + classes.size() + " classes (budget " + max + ")");
+            assertThat(classes.size()).as("classes loaded on the boot path; if this grew on purpose, raise "
+                    + "max.classes in boot-path-budget.properties").isLessThanOrEqualTo(max);
+            List<String> forbidden = Arrays.asList(budget.getProperty("forbidden.prefixes").split(","));
+            assertThat(classes).as("TLS classes on a plain-http boot").noneMatch(c -> forbidden.stream()
+                    .anyMatch(c::startsWith));
+        }
+    }
+}

@@ -8,6 +8,7 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.security.SecureRandom;
 import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.Base64;
 import java.util.LinkedHashMap;
@@ -51,6 +52,7 @@ public final class MetadataEmulator {
     private final Clock clock;
     private final SecureRandom random = new SecureRandom();
     private final Map<String, Instant> tokens = new ConcurrentHashMap<>();
+    private final Faults faults = new Faults();
 
     private MetadataEmulator(Builder b) {
         this.userData = b.userData;
@@ -63,6 +65,61 @@ public final class MetadataEmulator {
 
     public static Builder builder() {
         return new Builder();
+    }
+
+    /** Faults to inject into the next answers; change them while the emulator runs. */
+    public Faults faults() {
+        return faults;
+    }
+
+    /**
+     * Fault injection, for clients' tests: slow answers, error statuses, dropped connections, and a token request
+     * that never answers (what an instance with too low a hop limit sees from a container). Thread-safe.
+     */
+    public static final class Faults {
+        private volatile Duration delay = Duration.ZERO;
+        private final java.util.concurrent.atomic.AtomicInteger failures = new java.util.concurrent.atomic.AtomicInteger();
+        private volatile int failureStatus = 500;
+        private final java.util.concurrent.atomic.AtomicInteger drops = new java.util.concurrent.atomic.AtomicInteger();
+        private volatile boolean hangTokens;
+
+        /** Every answer waits this long first. Default: none. */
+        public Faults delay(Duration d) {
+            this.delay = java.util.Objects.requireNonNull(d);
+            return this;
+        }
+
+        /** The next {@code n} requests get {@code status} (e.g. 500, 503, 429) instead of their answer. */
+        public Faults failNext(int n, int status) {
+            this.failureStatus = status;
+            failures.set(n);
+            return this;
+        }
+
+        /** The next {@code n} requests have their connection closed without an answer. */
+        public Faults dropNext(int n) {
+            drops.set(n);
+            return this;
+        }
+
+        /** Token requests ({@code PUT /latest/api/token}) are accepted and never answered. */
+        public Faults hangTokenRequests(boolean hang) {
+            this.hangTokens = hang;
+            return this;
+        }
+
+        /** No faults. */
+        public Faults clear() {
+            delay = Duration.ZERO;
+            failures.set(0);
+            drops.set(0);
+            hangTokens = false;
+            return this;
+        }
+
+        private static boolean take(java.util.concurrent.atomic.AtomicInteger counter) {
+            return counter.getAndUpdate(n -> n > 0 ? n - 1 : 0) > 0;
+        }
     }
 
     /** Whether requests without a token are refused (401). */
@@ -86,6 +143,20 @@ public final class MetadataEmulator {
             return false;
         }
         String method = request.getMethod();
+        if (!faults.delay.isZero()) {
+            Thread.sleep(faults.delay.toMillis());
+        }
+        if (Faults.take(faults.drops)) {
+            request.getConnectionMetaData().getConnection().getEndPoint().close();
+            callback.failed(new java.io.IOException("connection dropped by fault injection"));
+            return true;
+        }
+        if (Faults.take(faults.failures)) {
+            return text(response, callback, faults.failureStatus, "injected fault\n");
+        }
+        if (path.equals("/latest/api/token") && faults.hangTokens) {
+            return true; // never answered: the callback is completed only when the server stops
+        }
         if (path.equals("/latest/api/token")) {
             if (!method.equals("PUT")) {
                 response.getHeaders().put(HttpHeader.ALLOW, "PUT");

@@ -35,6 +35,7 @@ public final class ScriptServer implements AutoCloseable {
     private final Server server;
     private final ServerConnector connector;
     private final Path root;
+    private final String scheme;
 
     private ScriptServer(Builder b) {
         this.root = b.root;
@@ -42,11 +43,36 @@ public final class ScriptServer implements AutoCloseable {
         HttpConfiguration http = new HttpConfiguration();
         http.setSendServerVersion(false);
         http.setSendDateHeader(true);
-        this.connector = new ServerConnector(server, new HttpConnectionFactory(http));
+        http.setRequestHeaderSize(8192); // bounded headers
+        if (b.keyStore.isPresent()) {
+            http.addCustomizer(new org.eclipse.jetty.server.SecureRequestCustomizer());
+            org.eclipse.jetty.util.ssl.SslContextFactory.Server tls = new org.eclipse.jetty.util.ssl.SslContextFactory.Server();
+            tls.setKeyStore(b.keyStore.get());
+            tls.setKeyStorePassword(b.keyStorePassword);
+            HttpConnectionFactory h1 = new HttpConnectionFactory(http);
+            org.eclipse.jetty.http2.server.HTTP2ServerConnectionFactory h2 =
+                    new org.eclipse.jetty.http2.server.HTTP2ServerConnectionFactory(http);
+            org.eclipse.jetty.alpn.server.ALPNServerConnectionFactory alpn =
+                    new org.eclipse.jetty.alpn.server.ALPNServerConnectionFactory();
+            alpn.setDefaultProtocol(h1.getProtocol());
+            this.connector = new ServerConnector(server, new org.eclipse.jetty.server.SslConnectionFactory(tls,
+                    alpn.getProtocol()), alpn, h2, h1);
+            this.scheme = "https";
+        } else {
+            // HTTP/1.1, and HTTP/2 without TLS (h2c) for clients that ask
+            this.connector = new ServerConnector(server, new HttpConnectionFactory(http),
+                    new org.eclipse.jetty.http2.server.HTTP2CServerConnectionFactory(http));
+            this.scheme = "http";
+        }
         connector.setHost(b.bind);
         connector.setPort(b.port);
-        connector.setIdleTimeout(30_000);
+        connector.setIdleTimeout(b.idleTimeout.toMillis()); // slow clients (slowloris) are cut off
         server.addConnector(connector);
+        server.addBean(new org.eclipse.jetty.server.NetworkConnectionLimit(b.maxConnections, server));
+        b.accessLog.ifPresent(target -> server.setRequestLog(new org.eclipse.jetty.server.CustomRequestLog(
+                target.equals("-") ? new org.eclipse.jetty.server.Slf4jRequestLogWriter()
+                        : new org.eclipse.jetty.server.RequestLogWriter(target),
+                org.eclipse.jetty.server.CustomRequestLog.NCSA_FORMAT)));
 
         ResourceHandler files = new ResourceHandler();
         files.setBaseResource(ResourceFactory.of(server).newResource(b.root));
@@ -54,7 +80,8 @@ public final class ScriptServer implements AutoCloseable {
         files.setAcceptRanges(true);
         files.setEtags(true);
         files.setWelcomeFiles(List.of());
-        ContextHandler scripts = new ContextHandler(new HiddenPathGuard(files), "/scriptserver");
+        ContextHandler scripts = new ContextHandler(new HiddenPathGuard(new UploadHandler(files, b.root, b.uploadToken,
+                b.maxUpload)), "/scriptserver");
         scripts.setBaseResource(files.getBaseResource());
         // symlinks are followed only while they stay inside the root
         scripts.clearAliasChecks();
@@ -71,8 +98,9 @@ public final class ScriptServer implements AutoCloseable {
         b.emulator.map(MetadataEmulator::handler).ifPresent(handlers::add);
         b.reports.ifPresent(store -> handlers.add(new ReportHandlers(store, b.reportToken)));
         handlers.add(new Health());
-        server.setHandler(new Handler.Sequence(handlers));
-        server.setStopTimeout(5_000);
+        // graceful shutdown: in-flight requests (downloads) get up to 10 s to finish, new ones are refused
+        server.setHandler(new org.eclipse.jetty.server.handler.GracefulHandler(new Handler.Sequence(handlers)));
+        server.setStopTimeout(10_000);
     }
 
     public static Builder builder(Path root) {
@@ -98,7 +126,7 @@ public final class ScriptServer implements AutoCloseable {
         if (host.contains(":")) {
             host = "[" + host + "]";
         }
-        return URI.create("http://" + host + ":" + connector.getLocalPort());
+        return URI.create(scheme + "://" + host + ":" + connector.getLocalPort());
     }
 
     public Path root() {
@@ -137,6 +165,13 @@ public final class ScriptServer implements AutoCloseable {
         private Optional<MetadataEmulator> emulator = Optional.empty();
         private Optional<ReportStore> reports = Optional.empty();
         private Optional<String> reportToken = Optional.empty();
+        private Optional<String> uploadToken = Optional.empty();
+        private long maxUpload = 64L << 20;
+        private Optional<java.security.KeyStore> keyStore = Optional.empty();
+        private String keyStorePassword = TlsFiles.PASSWORD;
+        private Optional<String> accessLog = Optional.empty();
+        private int maxConnections = 10_000;
+        private java.time.Duration idleTimeout = java.time.Duration.ofSeconds(30);
 
         private Builder(Path root) {
             Objects.requireNonNull(root, "root");
@@ -183,6 +218,46 @@ public final class ScriptServer implements AutoCloseable {
         /** Require {@code Authorization: Bearer <token>} on reports. Default: none required. */
         public Builder reportToken(String token) {
             this.reportToken = Optional.of(token);
+            return this;
+        }
+
+        /** Accept PUT/DELETE of scripts with {@code Authorization: Bearer <token>}. Default: uploads off (405). */
+        public Builder uploadToken(String token) {
+            if (token.length() < 8) {
+                throw new IllegalArgumentException("--upload-token must be at least 8 characters");
+            }
+            this.uploadToken = Optional.of(token);
+            return this;
+        }
+
+        /** Largest upload. Default: 64 MiB. */
+        public Builder maxUpload(long bytes) {
+            this.maxUpload = bytes;
+            return this;
+        }
+
+        /** Serve https (HTTP/1.1 and HTTP/2 by ALPN) with this key store. Default: plain http (and h2c). */
+        public Builder tls(java.security.KeyStore store, String password) {
+            this.keyStore = Optional.of(store);
+            this.keyStorePassword = password;
+            return this;
+        }
+
+        /** Common Log Format access log to this file, or "-" for the server's log. Default: none. */
+        public Builder accessLog(String target) {
+            this.accessLog = Optional.of(target);
+            return this;
+        }
+
+        /** Most simultaneous connections; more wait in the accept queue. Default: 10,000. */
+        public Builder maxConnections(int max) {
+            this.maxConnections = max;
+            return this;
+        }
+
+        /** A connection silent this long is closed. Default: 30 s. */
+        public Builder idleTimeout(java.time.Duration d) {
+            this.idleTimeout = d;
             return this;
         }
 

@@ -59,12 +59,40 @@ public final class WhatamiServer implements Callable<Integer> {
             + "/reports. Default: none")
     String reportToken;
 
+    @Option(names = "--upload-token", paramLabel = "TOKEN", description = "Allow PUT/DELETE /scriptserver/<name> "
+            + "with Authorization: Bearer TOKEN (curl -T). Default: uploads off")
+    String uploadToken;
+
+    @Option(names = "--max-upload", paramLabel = "BYTES", defaultValue = "67108864", description = "Largest upload. "
+            + "Default: ${DEFAULT-VALUE}")
+    long maxUpload;
+
+    @Option(names = "--tls-cert", paramLabel = "FILE", description = "PEM certificate chain for https (with "
+            + "--tls-key).")
+    Path tlsCert;
+
+    @Option(names = "--tls-key", paramLabel = "FILE", description = "PEM PKCS#8 private key for https.")
+    Path tlsKey;
+
+    @Option(names = "--tls-keystore", paramLabel = "FILE", description = "PKCS#12 key store for https (instead of "
+            + "--tls-cert/--tls-key); password from $WHATAMI_TLS_KEYSTORE_PASSWORD.")
+    Path tlsKeystore;
+
+    @Option(names = "--access-log", paramLabel = "FILE|-", description = "Common Log Format access log to FILE, or "
+            + "- for the console. Default: none")
+    String accessLog;
+
+    @Option(names = "--max-connections", paramLabel = "N", defaultValue = "10000", description = "Most simultaneous "
+            + "connections. Default: ${DEFAULT-VALUE}")
+    int maxConnections;
+
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
     public static void main(String[] args) {
         System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", "warn");
         System.setProperty("org.slf4j.simpleLogger.showThreadName", "false");
+        System.setProperty("org.slf4j.simpleLogger.log.org.eclipse.jetty.server.RequestLog", "info"); // --access-log -
         System.exit(commandLine().execute(args));
     }
 
@@ -104,6 +132,35 @@ public final class WhatamiServer implements Callable<Integer> {
             if (reportToken != null) {
                 builder.reportToken(reportToken);
             }
+            if (uploadToken != null) {
+                builder.uploadToken(uploadToken);
+            }
+            builder.maxUpload(maxUpload).maxConnections(maxConnections);
+            if (accessLog != null) {
+                builder.accessLog(accessLog);
+            }
+            if ((tlsCert == null) != (tlsKey == null)) {
+                err.println("whatami-server: give --tls-cert and --tls-key together");
+                return 2;
+            }
+            if (tlsCert != null && tlsKeystore != null) {
+                err.println("whatami-server: give --tls-cert/--tls-key or --tls-keystore, not both");
+                return 2;
+            }
+            if (tlsCert != null) {
+                builder.tls(TlsFiles.fromPem(tlsCert, tlsKey), TlsFiles.PASSWORD);
+            } else if (tlsKeystore != null) {
+                String pw = System.getenv().getOrDefault("WHATAMI_TLS_KEYSTORE_PASSWORD", "");
+                java.security.KeyStore ks = java.security.KeyStore.getInstance("PKCS12");
+                try (java.io.InputStream in = Files.newInputStream(tlsKeystore)) {
+                    ks.load(in, pw.toCharArray());
+                } catch (java.security.GeneralSecurityException | java.io.IOException e) {
+                    err.println("whatami-server: cannot open --tls-keystore " + tlsKeystore + " (" + e.getMessage()
+                            + "); check the file and $WHATAMI_TLS_KEYSTORE_PASSWORD");
+                    return 2;
+                }
+                builder.tls(ks, pw);
+            }
             if (given == 1) {
                 MetadataEmulator.Builder eb = MetadataEmulator.builder().instanceId(instanceId)
                         .imdsV2Required(imdsV2Required);
@@ -123,7 +180,8 @@ public final class WhatamiServer implements Callable<Integer> {
             err.println("whatami-server: " + e.getMessage());
             return 2;
         } catch (java.io.IOException e) {
-            err.println("whatami-server: cannot use --data-dir " + dataDir + ": " + e);
+            err.println("whatami-server: " + (e.getMessage() != null && e.getMessage().startsWith("--") ? e.getMessage()
+                    : "cannot use --data-dir " + dataDir + ": " + e));
             return 2;
         }
         ScriptServer server = builder.build();
@@ -151,7 +209,8 @@ public final class WhatamiServer implements Callable<Integer> {
                 + server.uri() + "/scriptserver/"
                 + (emulator == null ? "; metadata emulator off" : "; metadata emulator on, IMDSv2 "
                 + (imdsV2Required ? "required" : "optional") + ", instance " + instanceId)
-                + (list ? "; listings on" : "") + "; reports at " + server.uri() + "/reports, status at "
+                + (list ? "; listings on" : "") + (uploadToken != null ? "; uploads on (max " + maxUpload + " bytes)"
+                : "; uploads off") + (accessLog != null ? "; access log " + accessLog : "") + "; reports at " + server.uri() + "/reports, status at "
                 + server.uri() + "/status" + (dataDir == null ? " (in memory)" : " (kept in " + dataDir + ")") + ")");
         out.flush();
         server.join();

@@ -1,0 +1,107 @@
+package dev.whatami.server;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.security.MessageDigest;
+import java.util.Optional;
+import java.util.regex.Pattern;
+import org.eclipse.jetty.http.HttpHeader;
+import org.eclipse.jetty.server.Handler;
+import org.eclipse.jetty.server.Request;
+import org.eclipse.jetty.server.Response;
+import org.eclipse.jetty.util.Callback;
+
+/**
+ * {@code PUT} and {@code DELETE /scriptserver/<name>} with {@code Authorization: Bearer <token>}: the seed's
+ * "upload the files to www/scriptserver" as {@code curl -T}. Writes are atomic (staging file, fsync, rename)
+ * and size-capped; without a configured token both methods answer 405. Only plain file names, never paths.
+ */
+final class UploadHandler extends Handler.Wrapper {
+    private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,254}");
+
+    private final Path root;
+    private final Optional<byte[]> token;
+    private final long maxBytes;
+
+    UploadHandler(Handler files, Path root, Optional<String> token, long maxBytes) {
+        super(files);
+        this.root = root;
+        this.token = token.map(t -> ("Bearer " + t).getBytes(StandardCharsets.UTF_8));
+        this.maxBytes = maxBytes;
+    }
+
+    @Override
+    public boolean handle(Request request, Response response, Callback callback) throws Exception {
+        String method = request.getMethod();
+        if (!method.equals("PUT") && !method.equals("DELETE")) {
+            return super.handle(request, response, callback);
+        }
+        response.getHeaders().put(HttpHeader.CONNECTION, "close"); // a refused body is never read
+        if (token.isEmpty()) {
+            response.getHeaders().put(HttpHeader.ALLOW, "GET, HEAD");
+            return text(response, callback, 405, "uploads are off; start the server with --upload-token\n");
+        }
+        String given = request.getHeaders().get(HttpHeader.AUTHORIZATION);
+        if (!MessageDigest.isEqual(given == null ? new byte[0] : given.getBytes(StandardCharsets.UTF_8), token.get())) {
+            response.getHeaders().put(HttpHeader.WWW_AUTHENTICATE, "Bearer");
+            return text(response, callback, 401, "a valid upload token is required\n");
+        }
+        String path = Request.getPathInContext(request);
+        String name = path.startsWith("/") ? path.substring(1) : path;
+        if (!NAME.matcher(name).matches()) {
+            return text(response, callback, 400, "upload to /scriptserver/<name>: a plain file name of letters, digits, "
+                    + "'.', '_' and '-', not starting with '.'\n");
+        }
+        Path target = root.resolve(name);
+        if (method.equals("DELETE")) {
+            return text(response, callback, Files.deleteIfExists(target) ? 204 : 404, "");
+        }
+        long declared = request.getLength();
+        if (declared > maxBytes) {
+            return text(response, callback, 413, "uploads are at most " + maxBytes + " bytes (--max-upload)\n");
+        }
+        boolean existed = Files.exists(target);
+        Path tmp = Files.createTempFile(root, "." + name + ".", ".upload");
+        try {
+            long size = 0;
+            try (InputStream in = Request.asInputStream(request);
+                 FileChannel out = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
+                byte[] buffer = new byte[64 * 1024];
+                int n;
+                while ((n = in.read(buffer)) != -1) {
+                    size += n;
+                    if (size > maxBytes) {
+                        return text(response, callback, 413, "uploads are at most " + maxBytes + " bytes "
+                                + "(--max-upload)\n");
+                    }
+                    out.write(ByteBuffer.wrap(buffer, 0, n));
+                }
+                out.force(true);
+            }
+            Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            return text(response, callback, existed ? 204 : 201, "");
+        } catch (IOException e) {
+            return text(response, callback, 500, "could not store " + name + ": " + e.getMessage() + "\n");
+        } finally {
+            Files.deleteIfExists(tmp);
+        }
+    }
+
+    private static boolean text(Response response, Callback callback, int status, String body) {
+        response.setStatus(status);
+        byte[] b = body.getBytes(StandardCharsets.UTF_8);
+        if (b.length > 0) {
+            response.getHeaders().put(HttpHeader.CONTENT_TYPE, "text/plain;charset=utf-8");
+        }
+        response.getHeaders().put(HttpHeader.CONTENT_LENGTH, b.length);
+        response.write(true, ByteBuffer.wrap(b), callback);
+        return true;
+    }
+}

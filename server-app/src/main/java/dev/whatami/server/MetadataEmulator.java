@@ -49,6 +49,7 @@ public final class MetadataEmulator {
     private final String zone;
     private final String localIpv4;
     private final boolean imdsV2Required;
+    private final boolean instanceIdPerClient;
     private final Clock clock;
     private final SecureRandom random = new SecureRandom();
     private final Map<String, Instant> tokens = new ConcurrentHashMap<>();
@@ -60,6 +61,7 @@ public final class MetadataEmulator {
         this.zone = b.zone;
         this.localIpv4 = b.localIpv4;
         this.imdsV2Required = b.imdsV2Required;
+        this.instanceIdPerClient = b.instanceIdPerClient;
         this.clock = b.clock;
     }
 
@@ -178,7 +180,7 @@ public final class MetadataEmulator {
                     : text(response, callback, 404, "");
             case "/latest/meta-data", "/latest/meta-data/" -> text(response, callback, 200,
                     "ami-id\nhostname\ninstance-id\ninstance-type\nlocal-hostname\nlocal-ipv4\nplacement/");
-            case "/latest/meta-data/instance-id" -> text(response, callback, 200, instanceId);
+            case "/latest/meta-data/instance-id" -> text(response, callback, 200, instanceId(request));
             case "/latest/meta-data/ami-id" -> text(response, callback, 200, "ami-whatami0000000");
             case "/latest/meta-data/instance-type" -> text(response, callback, 200, "t3.micro");
             case "/latest/meta-data/hostname", "/latest/meta-data/local-hostname" -> text(response, callback, 200,
@@ -191,6 +193,15 @@ public final class MetadataEmulator {
             case "/latest/dynamic/instance-identity/document" -> identityDocument(response, callback);
             default -> text(response, callback, 404, "");
         };
+    }
+
+    /** With {@link Builder#instanceIdPerClient}, every client address is an instance of its own. */
+    private String instanceId(Request request) {
+        if (!instanceIdPerClient) {
+            return instanceId;
+        }
+        String addr = Request.getRemoteAddr(request);
+        return instanceId + "-" + addr.replaceAll("[^0-9A-Za-z]", "-");
     }
 
     private String region() {
@@ -232,7 +243,7 @@ public final class MetadataEmulator {
         doc.put("architecture", "x86_64");
         doc.put("availabilityZone", zone);
         doc.put("imageId", "ami-whatami0000000");
-        doc.put("instanceId", instanceId);
+        doc.put("instanceId", instanceId);  // per-client ids are reported at meta-data/instance-id only
         doc.put("instanceType", "t3.micro");
         doc.put("privateIp", localIpv4);
         doc.put("region", region());
@@ -310,6 +321,7 @@ public final class MetadataEmulator {
         private String zone = "us-east-1a";
         private String localIpv4 = "127.0.0.1";
         private boolean imdsV2Required;
+        private boolean instanceIdPerClient;
         private Clock clock = Clock.systemUTC();
 
         private Builder() {
@@ -345,6 +357,15 @@ public final class MetadataEmulator {
         /** Default: {@code 127.0.0.1}. */
         public Builder localIpv4(String ip) {
             this.localIpv4 = Objects.requireNonNull(ip);
+            return this;
+        }
+
+        /**
+         * Give each client address its own instance id ({@code <id>-<address>}), so one emulator can stand for a
+         * whole fleet (many containers booting at once). Default: false.
+         */
+        public Builder instanceIdPerClient(boolean perClient) {
+            this.instanceIdPerClient = perClient;
             return this;
         }
 

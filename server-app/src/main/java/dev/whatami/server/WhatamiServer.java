@@ -51,6 +51,10 @@ public final class WhatamiServer implements Callable<Integer> {
     @Option(names = "--imds-v2-required", description = "The emulator refuses requests without an IMDSv2 token.")
     boolean imdsV2Required;
 
+    @Option(names = "--instance-id-per-client", description = "The emulator gives each client address its own "
+            + "instance id (<id>-<address>): one emulator for a fleet.")
+    boolean instanceIdPerClient;
+
     @Option(names = "--data-dir", paramLabel = "DIR", description = "Keep the agents' reports here so they survive "
             + "restarts. Default: in memory only")
     Path dataDir;
@@ -163,7 +167,7 @@ public final class WhatamiServer implements Callable<Integer> {
             }
             if (given == 1) {
                 MetadataEmulator.Builder eb = MetadataEmulator.builder().instanceId(instanceId)
-                        .imdsV2Required(imdsV2Required);
+                        .imdsV2Required(imdsV2Required).instanceIdPerClient(instanceIdPerClient);
                 if (metadataUserData != null) {
                     if (!Files.isRegularFile(metadataUserData)) {
                         err.println("whatami-server: --metadata-user-data " + metadataUserData + " is not a file");

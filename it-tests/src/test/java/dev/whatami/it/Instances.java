@@ -1,0 +1,165 @@
+package dev.whatami.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.testcontainers.DockerClientFactory;
+import org.testcontainers.containers.GenericContainer;
+import org.testcontainers.containers.Network;
+import org.testcontainers.containers.wait.strategy.Wait;
+import org.testcontainers.images.builder.ImageFromDockerfile;
+import org.testcontainers.utility.DockerImageName;
+
+/**
+ * The one place that builds the container images: a Debian base made locally (debootstrap, never pulled), an
+ * instance image with the agent installed the way a user installs it (rc.local), and a server image.
+ */
+final class Instances {
+    static final String BASE = "whatami-it-base:bookworm-1";
+    /** The agent's configuration baked into the instance image: the file server is "files" on the test network. */
+    static final String AGENT_PROPERTIES = "provider=ec2\nmetadata-endpoint=http://files:8080\ndeadline=90s\n"
+            + "report-url=http://files:8080/reports\n";
+
+    private static ImageFromDockerfile instanceImage;
+    private static ImageFromDockerfile signedInstanceImage;
+    private static ImageFromDockerfile serverImage;
+
+    private Instances() {
+    }
+
+    /** Docker is here and answering; else skip loudly, or fail when WHATAMI_REQUIRE_DOCKER=1 (CI). */
+    static boolean dockerAvailable() {
+        boolean ok;
+        try {
+            ok = DockerClientFactory.instance().isDockerAvailable();
+        } catch (RuntimeException e) {
+            ok = false;
+        }
+        if (!ok) {
+            String line = "SKIPPED the container tests: no Docker engine answers on /var/run/docker.sock (start one, "
+                    + "see README 'Container tests')";
+            System.err.println(line);
+            assertThat(System.getenv("WHATAMI_REQUIRE_DOCKER")).as(line + ", and WHATAMI_REQUIRE_DOCKER=1")
+                    .isNotEqualTo("1");
+        }
+        return ok;
+    }
+
+    /** Removes what a killed run left (without Ryuk nothing else does). */
+    static void removeLeftovers() throws Exception {
+        sh("docker ps -aq --filter label=org.testcontainers=true | xargs -r docker rm -f >/dev/null 2>&1; "
+                + "docker network ls -q --filter label=org.testcontainers=true | xargs -r docker network rm "
+                + ">/dev/null 2>&1; true");
+    }
+
+    static void ensureBase() throws Exception {
+        if (!DockerClientFactory.instance().client().listImagesCmd().withImageNameFilter(BASE).exec().isEmpty()) {
+            return;
+        }
+        String script = System.getProperty("whatami.base.script", "docker/build-base-image.sh");
+        sh(script + " " + BASE);
+    }
+
+    private static void sh(String command) throws Exception {
+        Process p = new ProcessBuilder("sh", "-c", command).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(p.waitFor(15, TimeUnit.MINUTES)).isTrue();
+        assertThat(p.exitValue()).as(command + ": " + out).isZero();
+    }
+
+    private static String instanceDockerfile(boolean withKey) {
+        return "FROM " + BASE + "\n"
+                + "COPY whatami-agent.jar /opt/whatami/whatami-agent.jar\n"
+                + "COPY agent.properties /etc/whatami/agent.properties\n"
+                + (withKey ? "COPY owner.pub /etc/whatami/trusted-keys/owner.pub\n" : "")
+                + "RUN java -jar /opt/whatami/whatami-agent.jar install --rc-local --jar /opt/whatami/whatami-agent.jar "
+                + "--java /usr/bin/java --no-cds\n"
+                // every start of the container is a boot: a boot id of its own, then rc.local as init runs it
+                + "CMD [\"/bin/sh\", \"-c\", \"WHATAMI_BOOT_ID=$(cat /proc/sys/kernel/random/uuid) /etc/rc.local; "
+                + "exec sleep infinity\"]\n";
+    }
+
+    static synchronized ImageFromDockerfile instance() {
+        if (instanceImage == null) {
+            instanceImage = new ImageFromDockerfile("whatami-it-instance", false)
+                    .withFileFromPath("whatami-agent.jar", Jars.AGENT)
+                    .withFileFromString("agent.properties", AGENT_PROPERTIES)
+                    .withFileFromString("Dockerfile", instanceDockerfile(false));
+        }
+        return instanceImage;
+    }
+
+    /** The same image with the owner's public key baked in: only signed scripts run on it. */
+    static synchronized ImageFromDockerfile signedInstance(Path publicKey) {
+        if (signedInstanceImage == null) {
+            signedInstanceImage = new ImageFromDockerfile("whatami-it-instance-signed", false)
+                    .withFileFromPath("whatami-agent.jar", Jars.AGENT)
+                    .withFileFromString("agent.properties", AGENT_PROPERTIES)
+                    .withFileFromPath("owner.pub", publicKey)
+                    .withFileFromString("Dockerfile", instanceDockerfile(true));
+        }
+        return signedInstanceImage;
+    }
+
+    static synchronized ImageFromDockerfile server() {
+        if (serverImage == null) {
+            serverImage = new ImageFromDockerfile("whatami-it-server", false)
+                    .withFileFromPath("whatami-server.jar", Jars.SERVER)
+                    .withFileFromString("Dockerfile", "FROM " + BASE + "\n"
+                            + "COPY whatami-server.jar /opt/whatami/whatami-server.jar\n");
+        }
+        return serverImage;
+    }
+
+    /** An internal network: nothing on it reaches outside. */
+    static Network network() {
+        return Network.builder().createNetworkCmdModifier(cmd -> cmd.withInternal(true)).build();
+    }
+
+    /**
+     * The file server "files" on port 8080, serving {@code www} (copied in), with reports; plus one metadata
+     * emulator per user-data, on ports 8080 (the first), 8081, ...
+     */
+    static GenericContainer<?> files(Network network, Path www, List<String> userData, String... extraFlags) {
+        StringBuilder script = new StringBuilder();
+        for (int i = 0; i < userData.size(); i++) {
+            script.append("java -jar /opt/whatami/whatami-server.jar --root /srv/www --bind 0.0.0.0 --port ")
+                    .append(8080 + i).append(" --instance-id i-").append(i == 0 ? "files" : "imds" + i)
+                    .append(" --metadata-user-data-text \"$").append(i + 1).append('"')
+                    .append(i == 0 ? " --data-dir /srv/data --access-log /srv/access.log " + String.join(" ", extraFlags)
+                            : "").append(" & ");
+        }
+        script.append("wait");
+        List<String> command = new ArrayList<>(List.of("sh", "-c", script.toString(), "sh"));
+        command.addAll(userData);
+        return new GenericContainer<>(server()).withNetwork(network).withNetworkAliases("files")
+                .withFileSystemBind(www.toString(), "/srv/www", org.testcontainers.containers.BindMode.READ_ONLY)
+                .withCommand(command.toArray(String[]::new))
+                .waitingFor(Wait.forLogMessage(".*whatami-server listening on.*", userData.size()));
+    }
+
+    /** An instance booting from the generic image; its metadata endpoint is the n-th emulator. */
+    static GenericContainer<?> instance(ImageFromDockerfile image, Network network, int emulator) {
+        return new GenericContainer<>(image).withNetwork(network)
+                .withEnv("WHATAMI_METADATA_ENDPOINT", "http://files:" + (8080 + emulator));
+    }
+
+    /** Waits until the instance's agent has finished (like cloud-init status --wait); returns its exit code. */
+    static int awaitAgent(GenericContainer<?> instance) throws IOException, InterruptedException {
+        return instance.execInContainer("java", "-jar", "/opt/whatami/whatami-agent.jar", "status", "--wait",
+                "--timeout", "180").getExitCode();
+    }
+
+    static String read(GenericContainer<?> c, String path) throws IOException, InterruptedException {
+        return c.execInContainer("cat", path).getStdout();
+    }
+
+    static DockerImageName base() {
+        return DockerImageName.parse(BASE);
+    }
+}

@@ -150,6 +150,53 @@ class ContainersIT {
     }
 
     @Test
+    void flakyNetwork_aDownloadCutMidwayResumesAndVerifies() throws Exception {
+        Path bigWww = Files.createTempDirectory("big-www");
+        byte[] payload = new byte[48 << 20];
+        new java.util.Random(3).nextBytes(payload);
+        byte[] head = ("#!/usr/bin/perl\nopen(my $f, '>', '/var/tmp/role') or die; print $f \"big\\n\"; close $f;\n"
+                + "__END__\n").getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+        byte[] script = new byte[head.length + payload.length];
+        System.arraycopy(head, 0, script, 0, head.length);
+        System.arraycopy(payload, 0, script, head.length, payload.length);
+        Files.write(bigWww.resolve("big.pl"), script);
+        String sha = java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256").digest(script));
+        bigWww.toFile().setReadable(true, false);
+        bigWww.toFile().setExecutable(true, false);
+        // the file server sends at 80 Mbit/s, so the 48 MiB download takes ~5 s: long enough to cut it
+        try (Network net = Instances.network("172.31.251.0/24");
+             GenericContainer<?> files = Instances.files(net, bigWww,
+                             "tc qdisc add dev eth0 root tbf rate 80mbit burst 64kb latency 500ms; ",
+                             List.of("big.pl files:8080 sha256=" + sha))
+                     .withCreateContainerCmdModifier(cmd -> cmd.getHostConfig()
+                             .withCapAdd(com.github.dockerjava.api.model.Capability.NET_ADMIN))) {
+            files.start();
+            try (GenericContainer<?> instance = Instances.instance(Instances.instance(), net, 0)) {
+                instance.start();
+                // wait, inside the instance, until the staging file holds 8 MiB
+                assertThat(instance.execInContainer("sh", "-c", "for i in $(seq 1 600); do s=$(find /var/lib/whatami "
+                        + "-name '.big.pl.*.part' -size +8M 2>/dev/null | head -1); [ -n \"$s\" ] && exit 0; "
+                        + "sleep 0.1; done; exit 1").getExitCode()).as("download under way").isZero();
+                var docker = instance.getDockerClient();
+                String id = instance.getContainerId();
+                docker.disconnectFromNetworkCmd().withNetworkId(net.getId()).withContainerId(id).withForce(true).exec();
+                // back on the network with another address: the old connection is dead, not merely paused
+                String newIp = "172.31.251.200";
+                docker.connectToNetworkCmd().withNetworkId(net.getId()).withContainerId(id)
+                        .withContainerNetwork(new com.github.dockerjava.api.model.ContainerNetwork()
+                                .withIpamConfig(new com.github.dockerjava.api.model.ContainerNetwork.Ipam()
+                                        .withIpv4Address(newIp))).exec();
+                assertThat(Instances.awaitAgent(instance)).isZero();
+                assertThat(role(instance)).isEqualTo("big");
+                assertThat(Instances.read(instance, "/var/lib/whatami/status.json")).contains("\"trust\" : \"pin\"");
+                String access = Instances.read(files, "/srv/access.log");
+                assertThat(access).as("the second request resumed with a byte range")
+                        .containsPattern("\"GET /scriptserver/big\\.pl HTTP/1\\.1\" 206 ");
+            }
+        }
+    }
+
+    @Test
     void badUserData_exits2_saysWhereAndWhy_andNothingRuns() throws Exception {
         try (Network net = Instances.network();
              GenericContainer<?> files = Instances.files(net, www, List.of("collector.pl 999.1.1.1"))) {

@@ -121,12 +121,25 @@ final class Instances {
         return Network.builder().createNetworkCmdModifier(cmd -> cmd.withInternal(true)).build();
     }
 
+    /** An internal network with a subnet of our choosing, so a container can be given another address. */
+    static Network network(String subnet) {
+        return Network.builder().createNetworkCmdModifier(cmd -> cmd.withInternal(true)
+                .withIpam(new com.github.dockerjava.api.model.Network.Ipam().withConfig(
+                        new com.github.dockerjava.api.model.Network.Ipam.Config().withSubnet(subnet)))).build();
+    }
+
     /**
      * The file server "files" on port 8080, serving {@code www} (copied in), with reports; plus one metadata
      * emulator per user-data, on ports 8080 (the first), 8081, ...
      */
     static GenericContainer<?> files(Network network, Path www, List<String> userData, String... extraFlags) {
-        StringBuilder script = new StringBuilder();
+        return files(network, www, "", userData, extraFlags);
+    }
+
+    /** As above, running {@code prelude} (a shell line) first, e.g. to shape its traffic with tc. */
+    static GenericContainer<?> files(Network network, Path www, String prelude, List<String> userData,
+                                     String... extraFlags) {
+        StringBuilder script = new StringBuilder(prelude);
         for (int i = 0; i < userData.size(); i++) {
             script.append("java -jar /opt/whatami/whatami-server.jar --root /srv/www --bind 0.0.0.0 --port ")
                     .append(8080 + i).append(" --instance-id i-").append(i == 0 ? "files" : "imds" + i)

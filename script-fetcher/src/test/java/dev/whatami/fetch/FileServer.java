@@ -57,6 +57,13 @@ final class FileServer implements AutoCloseable {
     final java.util.List<String> rangeRequests = new java.util.concurrent.CopyOnWriteArrayList<>();
     final java.util.List<String> conditionalRequests = new java.util.concurrent.CopyOnWriteArrayList<>();
     volatile boolean honourRanges = true;
+    /** Like Jetty's: a weak ETag, so If-Range must use the Last-Modified date. */
+    volatile boolean weakEtags;
+    static final String LAST_MODIFIED = "Tue, 24 Nov 2026 10:00:00 GMT";
+
+    String tagOf(byte[] body) {
+        return (weakEtags ? "W/" : "") + etag(body);
+    }
 
     static String etag(byte[] body) {
         return "\"" + Integer.toHexString(java.util.Arrays.hashCode(body)) + "\"";
@@ -67,7 +74,8 @@ final class FileServer implements AutoCloseable {
         return onceDo(path, ex -> {
             byte[] body = files.get(path);
             try {
-                ex.getResponseHeaders().add("ETag", etag(body));
+                ex.getResponseHeaders().add("ETag", tagOf(body));
+                ex.getResponseHeaders().add("Last-Modified", LAST_MODIFIED);
                 ex.sendResponseHeaders(200, body.length);
                 ex.getResponseBody().write(body, 0, bytes);
                 ex.getResponseBody().flush();
@@ -101,7 +109,7 @@ final class FileServer implements AutoCloseable {
             respond(ex, 404, new byte[0], Map.of());
             return;
         }
-        String tag = etag(body);
+        String tag = tagOf(body);
         String inm = ex.getRequestHeaders().getFirst("If-None-Match");
         if (inm != null) {
             conditionalRequests.add(inm);
@@ -115,7 +123,8 @@ final class FileServer implements AutoCloseable {
         if (range != null) {
             rangeRequests.add(range + " if-range " + ifRange);
         }
-        if (honourRanges && range != null && range.matches("bytes=\\d+-") && tag.equals(ifRange)) {
+        boolean validatorMatches = weakEtags ? LAST_MODIFIED.equals(ifRange) : tag.equals(ifRange);
+        if (honourRanges && range != null && range.matches("bytes=\\d+-") && validatorMatches) {
             int from = Integer.parseInt(range.substring(6, range.length() - 1));
             byte[] rest = java.util.Arrays.copyOfRange(body, from, body.length);
             respond(ex, 206, rest, Map.of("ETag", tag, "Content-Range", "bytes " + from + "-" + (body.length - 1) + "/"

@@ -53,6 +53,17 @@ class ResilienceTest {
     }
 
     @Test
+    void weakEtag_resumesWithTheLastModifiedDate() throws Exception {
+        server.weakEtags = true;
+        server.file("/big.sh", big).dropAfter("/big.sh", 1 << 20);
+        try (ScriptFetcher f = fetcher().build()) {
+            FetchResult r = f.fetch(FetchRequest.builder(server.url("/big.sh"), dir, "big.sh").build());
+            assertThat(Files.readAllBytes(r.path())).isEqualTo(big);
+        }
+        assertThat(server.rangeRequests).containsExactly("bytes=1048576- if-range " + FileServer.LAST_MODIFIED);
+    }
+
+    @Test
     void serverIgnoringRange_isDownloadedWholeAgain() throws Exception {
         server.honourRanges = false;
         server.file("/big.sh", big).dropAfter("/big.sh", 1 << 20);

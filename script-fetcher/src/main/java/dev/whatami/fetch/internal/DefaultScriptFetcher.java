@@ -253,8 +253,11 @@ public final class DefaultScriptFetcher implements ScriptFetcher {
                     }
                     staging.restart();
                 }
+                // If-Range needs a strong validator: a strong ETag, else the Last-Modified date (RFC 9110 13.1.5)
                 Header tag = response.getFirstHeader("ETag");
-                etag = tag == null || tag.getValue().startsWith("W/") ? null : tag.getValue();
+                Header modified = response.getFirstHeader("Last-Modified");
+                etag = tag != null && !tag.getValue().startsWith("W/") ? tag.getValue()
+                        : modified != null ? modified.getValue() : null;
                 long length = entity == null ? -1 : entity.getContentLength();
                 if (length >= 0) {
                     total = OptionalLong.of(staging.size() + length);

@@ -125,6 +125,17 @@ class AgentLifecycleTest {
     }
 
     @Test
+    void corruptedLedger_isExplained_andNothingRunsTwice() throws Exception {
+        serve("count.sh SRV");
+        assertThat(boot("b1")).isZero();
+        Files.writeString(dir.resolve("state/instances/i-life/ledger.json"), "{ this is not json");
+        assertThat(boot("b2")).isEqualTo(1);
+        assertThat(runs()).containsExactly("1");
+        assertThat(Json.read(dir.resolve("state/status.json")).get("message").toString())
+                .contains("the ledger").contains("is unreadable").contains("move it aside to start over");
+    }
+
+    @Test
     void secondAgentWhileOneRuns_exits1_andLeavesStatusAlone() throws Exception {
         serve("count.sh SRV");
         Path state = Files.createDirectories(dir.resolve("state"));

@@ -58,6 +58,9 @@ final class Instances {
     }
 
     static void ensureBase() throws Exception {
+        if (!System.getProperty("whatami.it.baseImage", "").isBlank()) {
+            return; // a registry image, pulled by the engine when the images are built
+        }
         if (!DockerClientFactory.instance().client().listImagesCmd().withImageNameFilter(BASE).exec().isEmpty()) {
             return;
         }
@@ -72,8 +75,22 @@ final class Instances {
         assertThat(p.exitValue()).as(command + ": " + out).isZero();
     }
 
+    /**
+     * The image instances and servers start from: the local debootstrap image, or — where a registry is reachable
+     * (a laptop) — {@code -Dwhatami.it.baseImage=debian:bookworm}, with the JRE and perl installed on top.
+     */
+    static String from() {
+        String chosen = System.getProperty("whatami.it.baseImage", "");
+        if (chosen.isBlank()) {
+            return "FROM " + BASE + "\n";
+        }
+        return "FROM " + chosen + "\nRUN apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y "
+                + "--no-install-recommends openjdk-17-jre-headless perl ca-certificates procps iproute2 "
+                + "&& rm -rf /var/lib/apt/lists/*\n";
+    }
+
     private static String instanceDockerfile(boolean withKey) {
-        return "FROM " + BASE + "\n"
+        return from()
                 + "COPY whatami-agent.jar /opt/whatami/whatami-agent.jar\n"
                 + "COPY agent.properties /etc/whatami/agent.properties\n"
                 + (withKey ? "COPY owner.pub /etc/whatami/trusted-keys/owner.pub\n" : "")
@@ -110,7 +127,7 @@ final class Instances {
         if (serverImage == null) {
             serverImage = new ImageFromDockerfile("whatami-it-server", false)
                     .withFileFromPath("whatami-server.jar", Jars.SERVER)
-                    .withFileFromString("Dockerfile", "FROM " + BASE + "\n"
+                    .withFileFromString("Dockerfile", from()
                             + "COPY whatami-server.jar /opt/whatami/whatami-server.jar\n");
         }
         return serverImage;

@@ -156,6 +156,18 @@ class Ec2MetadataClientTest {
     }
 
     @Test
+    void serverThatAcceptsButNeverAnswers_hitsTheReadTimeout_andIsRetried() {
+        imds.on("PUT", "/latest/api/token", Reply.ok("t"))
+                .on("GET", "/latest/user-data", new Reply(200, "late", 10_000));
+        try (MetadataClient c = client().readTimeout(Duration.ofMillis(200))
+                .retryPolicy(RetryPolicy.builder().jitter(false).maxAttempts(2).build()).build()) {
+            assertThatThrownBy(c::userData).isInstanceOf(MetadataUnreachableException.class)
+                    .hasMessageContaining("after 2 attempts").hasMessageContaining("SocketTimeoutException");
+        }
+        assertThat(imds.count("GET", "/latest/user-data")).isEqualTo(2);
+    }
+
+    @Test
     void nothingListening_isUnreachableWithTheCause() throws Exception {
         int port;
         try (ServerSocket s = new ServerSocket(0)) {

@@ -252,6 +252,20 @@ class AgentLifecycleTest {
     }
 
     @Test
+    void printConfig_showsEachValueAndWhereItCameFrom_withoutSecrets() throws Exception {
+        Path conf = Files.writeString(dir.resolve("agent.properties"), "log-dir=/from/file\ndeadline=45s\n");
+        assertThat(agent(Map.of("WHATAMI_DEADLINE", "30s", "WHATAMI_REPORT_TOKEN", "hunter2"), "run", "--config",
+                conf.toString(), "--state-dir", dir.resolve("s").toString(), "--print-config")).isZero();
+        String text = out.toString();
+        assertThat(text).containsPattern("state-dir +\\S+/s +\\(flag --state-dir\\)")
+                .containsPattern("log-dir +/from/file +\\(config file " + java.util.regex.Pattern.quote(conf.toString()) + "\\)")
+                .containsPattern("deadline +30s +\\(environment WHATAMI_DEADLINE\\)")
+                .containsPattern("provider +auto +\\(default\\)")
+                .contains("(set, not shown)").doesNotContain("hunter2");
+        assertThat(dir.resolve("s")).doesNotExist();
+    }
+
+    @Test
     void version() {
         assertThat(agent(Map.of(), "version")).isZero();
         assertThat(out.toString()).startsWith("whatami-agent ");

@@ -3,12 +3,15 @@ package dev.whatami.agent;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.net.URISyntaxException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
 import picocli.CommandLine;
@@ -117,22 +120,40 @@ final class InstallCommand implements Callable<Integer> {
     }
 
     /**
-     * A training run that loads what a boot loads (parse, NoCloud, fetch a file: URL, ledger, run a script,
-     * status) and dumps those classes into a dynamic AppCDS archive.
+     * A training run that loads what a boot loads — IMDSv2 over HttpClient, parse, fetch over http, ledger, run a
+     * script, status — against a throw-away EC2 look-alike on 127.0.0.1 (the JDK's own HTTP server, in this
+     * process), and dumps those classes into a dynamic AppCDS archive.
      *
      * @return null on success, else why not
      */
     static String train(String javaPath, String jarPath, Path archive) throws IOException {
         Path tmp = Files.createTempDirectory("whatami-cds");
+        com.sun.net.httpserver.HttpServer imds = com.sun.net.httpserver.HttpServer.create(
+                new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
         try {
-            Path script = Files.writeString(tmp.resolve("train.sh"), "#!/bin/sh\ntrue\n");
-            Path userData = Files.writeString(tmp.resolve("user-data"), script.toUri() + " frequency=always\n");
+            String base = "127.0.0.1:" + imds.getAddress().getPort();
+            Map<String, String> answers = Map.of(
+                    "/latest/api/token", "training-token",
+                    "/latest/meta-data/instance-id", "i-cds-training",
+                    "/latest/user-data", "train.sh " + base + " frequency=always\n",
+                    "/scriptserver/train.sh", "#!/bin/sh\ntrue\n");
+            imds.createContext("/", ex -> {
+                String body = answers.get(ex.getRequestURI().getPath());
+                byte[] b = body == null ? new byte[0] : body.getBytes(StandardCharsets.UTF_8);
+                ex.sendResponseHeaders(body == null ? 404 : 200, b.length == 0 ? -1 : b.length);
+                if (b.length > 0) {
+                    ex.getResponseBody().write(b);
+                }
+                ex.close();
+            });
+            imds.start();
             Files.createDirectories(archive.toAbsolutePath().getParent());
             List<String> cmd = new ArrayList<>(List.of(javaPath));
             cmd.addAll(List.of(JVM_FLAGS.split(" ")));
-            cmd.addAll(List.of("-XX:ArchiveClassesAtExit=" + archive, "-jar", jarPath, "run", "--provider", "nocloud",
-                    "--user-data-file", userData.toString(), "--state-dir", tmp.resolve("state").toString(),
-                    "--log-dir", tmp.resolve("log").toString(), "--boot-id", "cds-training"));
+            cmd.addAll(List.of("-XX:ArchiveClassesAtExit=" + archive, "-jar", jarPath, "run", "--provider", "ec2",
+                    "--metadata-endpoint", "http://" + base, "--state-dir", tmp.resolve("state").toString(),
+                    "--log-dir", tmp.resolve("log").toString(), "--boot-id", "cds-training", "--config",
+                    Files.writeString(tmp.resolve("empty.properties"), "").toString()));
             Process p = new ProcessBuilder(cmd).redirectErrorStream(true)
                     .redirectOutput(tmp.resolve("training.log").toFile()).start();
             if (!p.waitFor(2, TimeUnit.MINUTES)) {
@@ -148,6 +169,7 @@ final class InstallCommand implements Callable<Integer> {
             Thread.currentThread().interrupt();
             return "interrupted";
         } finally {
+            imds.stop(0);
             org.apache.commons.io.file.PathUtils.deleteDirectory(tmp);
         }
     }

@@ -157,13 +157,14 @@ final class Agent {
                 .requireHttps(settings.requireHttps()).requireSignature(settings.requireSignature())
                 .listener(new ProgressLog());
         settings.caBundle().ifPresent(fb::caBundle);
+        ScriptFetcher built;
         try {
             settings.trustedKeys().map(TrustedKeys::fromDirectory).ifPresent(fb::trustedKeys);
-            fb.build().close(); // checks the policy: a signature required but no keys
+            built = fb.build(); // refuses a policy that cannot be met: a signature required but no keys
         } catch (FetchException | IllegalArgumentException e) {
             return status.finish(ExitCode.FETCH_FAILED, e.getMessage());
         }
-        try (ScriptFetcher fetcher = fb.build()) {
+        try (ScriptFetcher fetcher = built) {
             for (TaskSpec task : plan.tasks()) {
                 ExitCode code = runTask(task, identity, instanceDir.resolve("tasks").resolve(task.name()),
                         userDataSource, fetcher, runner, ledger);

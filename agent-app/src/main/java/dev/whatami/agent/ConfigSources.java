@@ -81,8 +81,4 @@ final class ConfigSources {
         return v == null || v.isBlank() ? Optional.empty()
                 : Optional.of(new Sourced(v.strip(), "config file " + configFile));
     }
-
-    Path configFile() {
-        return configFile;
-    }
 }

@@ -177,8 +177,12 @@ final class RunCommand implements Callable<Integer> {
         Optional<Provider> p = providerName.equalsIgnoreCase("auto") ? Optional.empty()
                 : Optional.of(Provider.fromToken(providerName).orElseThrow(() -> bad("--provider " + providerName
                 + " is not one of auto, ec2, gce, azure, oci, digitalocean, hetzner, nocloud")));
-        String endpointText = value(metadataEndpoint, sources, "metadata-endpoint",
-                env.getOrDefault("AWS_EC2_METADATA_SERVICE_ENDPOINT", ""));
+        String endpointText = value(metadataEndpoint, sources, "metadata-endpoint", "");
+        if (endpointText.isEmpty() && env.containsKey("AWS_EC2_METADATA_SERVICE_ENDPOINT")) {
+            endpointText = env.get("AWS_EC2_METADATA_SERVICE_ENDPOINT");
+            effective.put("metadata-endpoint", new ConfigSources.Sourced(endpointText,
+                    "environment AWS_EC2_METADATA_SERVICE_ENDPOINT"));
+        }
         Optional<URI> endpoint = Optional.empty();
         if (!endpointText.isEmpty()) {
             try {

@@ -78,20 +78,8 @@ class AgentRunTest {
 
     @Test
     void seedLine_fetchesRunsAndRecords() throws Exception {
-        String srv = serve(null);
-        server.close();
-        server = null;
-        String userData = "collector.sh " + srv + " fast env.ROLE=collector";
-        serve(userData.replace(srv, "127.0.0.1:PORT")); // replaced below once the port is known
-        server.close();
-        // a server whose user-data names its own port
-        MetadataEmulator emulator = MetadataEmulator.builder().instanceId("i-test1").build();
-        server = ScriptServer.builder(root).bind("127.0.0.1").port(0).metadataEmulator(emulator).build().start();
+        serveOwnPort("collector.sh SRV fast env.ROLE=collector");
         int port = server.address().getPort();
-        server.close();
-        server = ScriptServer.builder(root).bind("127.0.0.1").port(port).metadataEmulator(MetadataEmulator.builder()
-                .instanceId("i-test1").userData("collector.sh 127.0.0.1:" + port + " fast env.ROLE=collector").build())
-                .build().start();
 
         assertThat(run()).isZero();
 

@@ -13,7 +13,6 @@ import org.testcontainers.containers.GenericContainer;
 import org.testcontainers.containers.Network;
 import org.testcontainers.containers.wait.strategy.Wait;
 import org.testcontainers.images.builder.ImageFromDockerfile;
-import org.testcontainers.utility.DockerImageName;
 
 /**
  * The one place that builds the container images: a Debian base made locally (debootstrap, never pulled), an
@@ -187,9 +186,5 @@ final class Instances {
 
     static String read(GenericContainer<?> c, String path) throws IOException, InterruptedException {
         return c.execInContainer("cat", path).getStdout();
-    }
-
-    static DockerImageName base() {
-        return DockerImageName.parse(BASE);
     }
 }

@@ -20,9 +20,6 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.time.ZonedDateTime;
-import java.time.format.DateTimeFormatter;
-import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -395,6 +392,7 @@ public final class DefaultScriptFetcher implements ScriptFetcher {
         }
     }
 
+    /** {@code Retry-After} as seconds or an HTTP date (parsed by HttpClient's own {@code DateUtils}). */
     static Optional<Duration> retryAfter(ClassicHttpResponse response) {
         Header h = response.getFirstHeader("Retry-After");
         if (h == null) {
@@ -404,13 +402,12 @@ public final class DefaultScriptFetcher implements ScriptFetcher {
         try {
             return Optional.of(Duration.ofSeconds(Math.max(0, Long.parseLong(v))));
         } catch (NumberFormatException e) {
-            try {
-                ZonedDateTime when = ZonedDateTime.parse(v, DateTimeFormatter.RFC_1123_DATE_TIME);
-                Duration d = Duration.between(ZonedDateTime.now(when.getZone()), when);
-                return Optional.of(d.isNegative() ? Duration.ZERO : d);
-            } catch (DateTimeParseException e2) {
+            java.time.Instant when = org.apache.hc.client5.http.utils.DateUtils.parseStandardDate(v);
+            if (when == null) {
                 return Optional.empty();
             }
+            Duration d = Duration.between(java.time.Instant.now(), when);
+            return Optional.of(d.isNegative() ? Duration.ZERO : d);
         }
     }
 

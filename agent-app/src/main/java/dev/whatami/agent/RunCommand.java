@@ -144,7 +144,7 @@ final class RunCommand implements Callable<Integer> {
             out.flush();
             return ExitCode.OK.code();
         }
-        // the agent's own log goes to the console (stderr) and to <log-dir>/agent.log
+        // the agent's own log goes to the console (stderr) and to <log-dir>/agent.log, each line stamped with its time
         java.io.PrintStream console = System.err;
         java.io.OutputStream file;
         try {
@@ -157,9 +157,10 @@ final class RunCommand implements Callable<Integer> {
             return ExitCode.TASK_FAILED.code();
         }
         try (file) {
-            System.setErr(new java.io.PrintStream(new org.apache.commons.io.output.TeeOutputStream(console, file),
-                    true, StandardCharsets.UTF_8));
-            return new Agent(settings, out, Clock.systemUTC()).run().code();
+            Clock clock = Clock.systemUTC();
+            System.setErr(new java.io.PrintStream(new TimestampedLines(
+                    new org.apache.commons.io.output.TeeOutputStream(console, file), clock), true, StandardCharsets.UTF_8));
+            return new Agent(settings, out, clock).run().code();
         } finally {
             System.err.flush();
             System.setErr(console);

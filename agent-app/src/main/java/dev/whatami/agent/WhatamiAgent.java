@@ -29,8 +29,7 @@ public final class WhatamiAgent implements Runnable {
         setIfAbsent("org.slf4j.simpleLogger.log.org.apache.hc", "warn");
         setIfAbsent("org.slf4j.simpleLogger.showThreadName", "false");
         setIfAbsent("org.slf4j.simpleLogger.showLogName", "false");
-        setIfAbsent("org.slf4j.simpleLogger.showDateTime", "true");
-        setIfAbsent("org.slf4j.simpleLogger.dateTimeFormat", "HH:mm:ss.SSS");
+        setIfAbsent("org.slf4j.simpleLogger.showDateTime", "false"); // run stamps its lines: see TimestampedLines
         setIfAbsent("org.slf4j.simpleLogger.levelInBrackets", "true");
     }
 

@@ -47,4 +47,49 @@ class BootPathClassesIT {
                     .anyMatch(c::startsWith));
         }
     }
+
+    /**
+     * What install ships: the AppCDS archive from its training run really holds the boot path — picocli's old
+     * class files included, which a dynamic archive would leave out — and the unit starts the agent with it.
+     */
+    @Test
+    void installedArchive_holdsTheBootPath_picocliIncluded() throws Exception {
+        Path jar = Jars.AGENT.toAbsolutePath().normalize(); // an archive fits the jar path it was dumped with
+        Path archive = dir.resolve("cds/agent.jsa");
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        Jars.Result install = Jars.run(jar, "install", "--systemd", "--root", dir.resolve("image").toString(),
+                "--jar", jar.toString(), "--java", java, "--cds-archive", archive.toString());
+        assertThat(install.exitCode()).as(install.stderr()).isZero();
+        assertThat(install.stdout()).contains("built the AppCDS archive " + archive);
+        assertThat(archive).isRegularFile();
+        try (var siblings = Files.list(archive.getParent())) {
+            assertThat(siblings).containsExactly(archive); // no half-dumped .part left
+        }
+        String unit = Files.readString(dir.resolve("image/etc/systemd/system/whatami.service"));
+        assertThat(unit).contains("ExecStart=" + java + " -XX:TieredStopAtLevel=1 -XX:+UseSerialGC",
+                "-XX:SharedArchiveFile=" + archive + " -Xshare:auto -jar " + jar + " run");
+
+        Path root = Files.createDirectories(dir.resolve("www"));
+        Files.writeString(root.resolve("hello.sh"), "#!/bin/sh\necho hello\n");
+        int port = Jars.freePort();
+        try (Jars.Server ignored = new Jars.Server("--root", root.toString(), "--port", Integer.toString(port),
+                "--bind", "127.0.0.1", "--metadata-user-data-text", "hello.sh 127.0.0.1:" + port)) {
+            Path log = dir.resolve("shared.log");
+            // -Xshare:on: the JVM refuses to start if the archive does not fit this JVM and jar
+            Jars.Result r = Jars.runWithJvmFlags(jar, List.of("-XX:+UseSerialGC", "-XX:SharedArchiveFile=" + archive,
+                    "-Xshare:on", "-Xlog:class+load=info:file=" + log), "run", "--provider", "ec2",
+                    "--metadata-endpoint", "http://127.0.0.1:" + port, "--state-dir", dir.resolve("state2").toString(),
+                    "--log-dir", dir.resolve("log2").toString());
+            assertThat(r.exitCode()).as(r.stderr()).isZero();
+            assertThat(r.stdout()).contains("[hello.sh] hello");
+            List<String> lines = Files.readAllLines(log).stream().filter(l -> l.contains("[class,load]")).toList();
+            List<String> shared = lines.stream().filter(l -> l.contains("source: shared objects file")).toList();
+            for (String c : List.of("picocli.CommandLine ", "dev.whatami.agent.Agent ",
+                    "org.apache.hc.client5.http.impl.classic.HttpClientBuilder ", "org.slf4j.LoggerFactory ")) {
+                assertThat(shared).as(c + "from the archive").anyMatch(l -> l.contains(" " + c));
+            }
+            System.out.println("boot path: " + shared.size() + " of " + lines.size() + " classes from the archive");
+            assertThat(shared.size()).as("classes from the archive").isGreaterThan(lines.size() * 9 / 10);
+        }
+    }
 }

@@ -7,6 +7,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.SplittableRandom;
 import java.util.random.RandomGenerator;
 import org.apache.hc.client5.http.impl.classic.CloseableHttpClient;
 
@@ -58,7 +59,7 @@ public interface MetadataClient extends AutoCloseable {
         private RetryPolicy retryPolicy = RetryPolicy.defaults();
         private Clock clock = Clock.systemUTC();
         private Sleeper sleeper = Sleeper.SYSTEM;
-        private RandomGenerator random = RandomGenerator.getDefault();
+        private RandomGenerator random = new SplittableRandom(); // not RandomGenerator.getDefault(): a ServiceLoader scan at boot
         private CloseableHttpClient httpClient;
         private Path noCloudSource;
 
@@ -177,7 +178,7 @@ public interface MetadataClient extends AutoCloseable {
             return this;
         }
 
-        /** Randomness for jitter. Default: {@link RandomGenerator#getDefault()}. */
+        /** Randomness for jitter. Default: a new {@link SplittableRandom}. */
         public Builder random(RandomGenerator random) {
             this.random = Objects.requireNonNull(random, "random");
             return this;

@@ -32,6 +32,7 @@ final class HttpSupport {
                 .disableAutomaticRetries() // we retry ourselves, under a deadline
                 .disableRedirectHandling()
                 .disableCookieManagement()
+                .setDefaultCookieSpecRegistry(name -> null) // else built anyway, reading the public suffix list (~20 ms)
                 .disableAuthCaching()
                 .build();
     }

@@ -16,6 +16,7 @@ import org.apache.commons.exec.Watchdog;
 final class TreeKillingWatchdog extends ExecuteWatchdog {
     private static final Duration GRACE = Duration.ofSeconds(2);
     private volatile Process process;
+    private boolean killedTree;
 
     @SuppressWarnings("deprecation")
     TreeKillingWatchdog(Duration timeout) {
@@ -25,15 +26,19 @@ final class TreeKillingWatchdog extends ExecuteWatchdog {
     @Override
     public synchronized void start(Process process) {
         this.process = process;
+        this.killedTree = false;
         super.start(process);
     }
 
     @Override
     public synchronized void timeoutOccured(Watchdog w) {
         Process p = process;
+        // Decided before anything is killed: stopping a child can let the script finish on its own a moment
+        // later, and Commons Exec would then not count it as killed.
+        killedTree = p != null && p.isAlive();
         List<ProcessHandle> tree = p == null ? List.of() : p.descendants().toList();
+        super.timeoutOccured(w); // SIGTERM to the script
         tree.forEach(ProcessHandle::destroy);
-        super.timeoutOccured(w); // SIGTERM to the script, and marks it killed
         if (p == null) {
             return;
         }
@@ -49,6 +54,12 @@ final class TreeKillingWatchdog extends ExecuteWatchdog {
                 h.destroyForcibly();
             }
         }
+    }
+
+    /** True when the timeout struck while the script was still running. */
+    @Override
+    public synchronized boolean killedProcess() {
+        return killedTree || super.killedProcess();
     }
 
     private static List<ProcessHandle> concat(ProcessHandle first, List<ProcessHandle> rest) {

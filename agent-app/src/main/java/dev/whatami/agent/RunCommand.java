@@ -19,18 +19,15 @@ import java.util.concurrent.Callable;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import picocli.CommandLine;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Model.OptionSpec;
 
-/** {@code whatami-agent run}: one boot's work. */
-@Command(name = "run", sortOptions = false, usageHelpAutoWidth = true, mixinStandardHelpOptions = true,
-        description = {"Fetch the user-data, then fetch, verify and run each task it names, in order.",
-                "Every option can also be set with an environment variable WHATAMI_<OPTION> (e.g. WHATAMI_STATE_DIR) "
-                        + "or in the config file as option=value (e.g. state-dir=/data/whatami); a flag wins over "
-                        + "the environment, which wins over the file.",
-                "Exit codes: 0 all tasks succeeded, were skipped, or nothing to do; 1 a task failed; 2 user-data "
-                        + "invalid; 3 metadata unreachable by the deadline; 4 a script could not be fetched or was "
-                        + "refused."})
+/**
+ * {@code whatami-agent run}: one boot's work.
+ *
+ * <p>Its command model is built by hand ({@link #commandSpec()}) rather than from picocli annotations: reading
+ * annotations by reflection costs ~35 ms on every boot (issue 9). The options are then read in {@link #readOptions()}.
+ */
 final class RunCommand implements Callable<Integer> {
     private static final Pattern DURATION = Pattern.compile("([0-9]{1,6})(ms|s|m|h)");
     static final Path BOOT_ID = Path.of("/proc/sys/kernel/random/boot_id");
@@ -40,102 +37,132 @@ final class RunCommand implements Callable<Integer> {
     static final Path DEFAULT_TRUSTED_KEYS = Path.of("/etc/whatami/trusted-keys");
 
     private final Map<String, String> env;
-
-    @Option(names = "--config", paramLabel = "FILE", description = "Config file. Default: $WHATAMI_CONFIG, else "
-            + "/etc/whatami/agent.properties when it exists.")
-    Path config;
-
-    @Option(names = "--provider", paramLabel = "NAME", description = "auto, ec2, gce, azure, oci, digitalocean, "
-            + "hetzner or nocloud. auto reads the platform's DMI strings, then probes each service in that order. "
-            + "Default: auto")
-    String provider;
-
-    @Option(names = "--metadata-endpoint", paramLabel = "URL", description = "Metadata endpoint (with auto: where "
-            + "every provider is probed). Default: $AWS_EC2_METADATA_SERVICE_ENDPOINT, else each provider's own "
-            + "(http://169.254.169.254, http://metadata.google.internal for GCE)")
-    String metadataEndpoint;
-
-    @Option(names = "--detection-timeout", paramLabel = "DURATION", description = "With auto: how long to probe "
-            + "before deciding there is no metadata service (off-cloud). Default: 10s")
-    String detectionTimeout;
-
-    @Option(names = "--sysfs-root", paramLabel = "DIR", description = "Read DMI from DIR/sys/class/dmi/id (tests, "
-            + "chroots). Default: /")
-    Path sysfsRoot;
-
-    @Option(names = "--imds-v2-required", description = "Refuse IMDSv1: fail when no IMDSv2 token can be had.")
-    Boolean imdsV2Required;
-
-    @Option(names = "--user-data-file", paramLabel = "FILE", description = "Read user-data from FILE instead of the "
-            + "metadata service (a meta-data file beside it may give instance-id).")
-    Path userDataFile;
-
-    @Option(names = "--state-dir", paramLabel = "DIR", description = "status.json, ledgers, fetched scripts. "
-            + "Default: /var/lib/whatami")
-    Path stateDir;
-
-    @Option(names = "--log-dir", paramLabel = "DIR", description = "Task logs <task>.out and .err. Default: "
-            + "/var/log/whatami")
-    Path logDir;
-
-    @Option(names = "--deadline", paramLabel = "DURATION", description = "How long to keep trying the metadata "
-            + "service, e.g. 90s, 2m. Default: 120s")
-    String deadline;
-
-    @Option(names = "--max-script-size", paramLabel = "BYTES", description = "Largest script accepted, in bytes. "
-            + "Default: 67108864 (64 MiB)")
-    Long maxScriptSize;
-
-    @Option(names = "--boot-id", paramLabel = "ID", description = "This boot's id, for per-boot tasks and retries. "
-            + "Default: /proc/sys/kernel/random/boot_id (containers share the host's: set it there).")
-    String bootId;
-
-    @Option(names = "--report-url", paramLabel = "URL", description = "POST the status here after each task and at "
-            + "the end (phone-home), e.g. http://files.example:8080/reports. A report= key in the user-data wins.")
-    String reportUrl;
-
-    @Option(names = "--report-token", paramLabel = "TOKEN", description = "Bearer token for the report URL (better "
-            + "given as WHATAMI_REPORT_TOKEN or in the config file: flags show in ps).")
-    String reportToken;
-
-    @Option(names = "--report-budget", paramLabel = "DURATION", description = "Most time all reporting of one run "
-            + "may take. Default: 10s")
-    String reportBudget;
-
-    @Option(names = "--trusted-keys", paramLabel = "DIR", description = "Ed25519 public keys (*.pub, PEM) whose "
-            + "signatures are trusted; with any, every script needs a valid <url>.sig. Default: "
-            + "/etc/whatami/trusted-keys when it exists")
-    Path trustedKeys;
-
-    @Option(names = "--ca-bundle", paramLabel = "FILE", description = "PEM CA certificates to trust for https "
-            + "instead of the system's.")
-    Path caBundle;
-
-    @Option(names = "--require-signature", description = "Refuse to run unless trusted keys are configured.")
-    Boolean requireSignature;
-
-    @Option(names = "--require-https", description = "Refuse script URLs that are not https.")
-    Boolean requireHttps;
-
-    @Option(names = "--dry-run", description = "Parse the user-data and print the plan; fetch and run nothing.")
-    Boolean dryRun;
-
-    @Option(names = "--print-config", description = "Print every effective setting and where it came from; run "
-            + "nothing.")
-    boolean printConfig;
+    private Path config;
+    private String provider;
+    private String metadataEndpoint;
+    private String detectionTimeout;
+    private Path sysfsRoot;
+    private Boolean imdsV2Required;
+    private Path userDataFile;
+    private Path stateDir;
+    private Path logDir;
+    private String deadline;
+    private Long maxScriptSize;
+    private String bootId;
+    private String reportUrl;
+    private String reportToken;
+    private String reportBudget;
+    private Path trustedKeys;
+    private Path caBundle;
+    private Boolean requireSignature;
+    private Boolean requireHttps;
+    private Boolean dryRun;
+    private boolean printConfig;
 
     /** Effective settings and their sources, in option order, for --print-config. */
     private final Map<String, ConfigSources.Sourced> effective = new java.util.LinkedHashMap<>();
 
-    @CommandLine.Spec
-    CommandLine.Model.CommandSpec spec;
+    private CommandSpec spec;
 
     RunCommand(Map<String, String> env) {
         this.env = env;
     }
 
+    /** This command's picocli model; its user object is this command. */
+    CommandSpec commandSpec() {
+        CommandSpec s = CommandSpec.wrapWithoutInspection(this);
+        s.name("run").versionProvider(new WhatamiAgent.Version());
+        s.usageMessage().sortOptions(false).autoWidth(true).description(
+                "Fetch the user-data, then fetch, verify and run each task it names, in order.",
+                "Every option can also be set with an environment variable WHATAMI_<OPTION> (e.g. WHATAMI_STATE_DIR) "
+                        + "or in the config file as option=value (e.g. state-dir=/data/whatami); a flag wins over "
+                        + "the environment, which wins over the file.",
+                "Exit codes: 0 all tasks succeeded, were skipped, or nothing to do; 1 a task failed; 2 user-data "
+                        + "invalid; 3 metadata unreachable by the deadline; 4 a script could not be fetched or was "
+                        + "refused.");
+        s.addOption(option("--config", "FILE", Path.class, "Config file. Default: $WHATAMI_CONFIG, else "
+                + "/etc/whatami/agent.properties when it exists."));
+        s.addOption(option("--provider", "NAME", String.class, "auto, ec2, gce, azure, oci, digitalocean, hetzner "
+                + "or nocloud. auto reads the platform's DMI strings, then probes each service in that order. "
+                + "Default: auto"));
+        s.addOption(option("--metadata-endpoint", "URL", String.class, "Metadata endpoint (with auto: where every "
+                + "provider is probed). Default: $AWS_EC2_METADATA_SERVICE_ENDPOINT, else each provider's own "
+                + "(http://169.254.169.254, http://metadata.google.internal for GCE)"));
+        s.addOption(option("--detection-timeout", "DURATION", String.class, "With auto: how long to probe before "
+                + "deciding there is no metadata service (off-cloud). Default: 10s"));
+        s.addOption(option("--sysfs-root", "DIR", Path.class, "Read DMI from DIR/sys/class/dmi/id (tests, "
+                + "chroots). Default: /"));
+        s.addOption(option("--imds-v2-required", null, Boolean.class, "Refuse IMDSv1: fail when no IMDSv2 token "
+                + "can be had."));
+        s.addOption(option("--user-data-file", "FILE", Path.class, "Read user-data from FILE instead of the "
+                + "metadata service (a meta-data file beside it may give instance-id)."));
+        s.addOption(option("--state-dir", "DIR", Path.class, "status.json, ledgers, fetched scripts. Default: "
+                + "/var/lib/whatami"));
+        s.addOption(option("--log-dir", "DIR", Path.class, "Task logs <task>.out and .err. Default: "
+                + "/var/log/whatami"));
+        s.addOption(option("--deadline", "DURATION", String.class, "How long to keep trying the metadata service, "
+                + "e.g. 90s, 2m. Default: 120s"));
+        s.addOption(option("--max-script-size", "BYTES", Long.class, "Largest script accepted, in bytes. Default: "
+                + "67108864 (64 MiB)"));
+        s.addOption(option("--boot-id", "ID", String.class, "This boot's id, for per-boot tasks and retries. "
+                + "Default: /proc/sys/kernel/random/boot_id (containers share the host's: set it there)."));
+        s.addOption(option("--report-url", "URL", String.class, "POST the status here after each task and at the "
+                + "end (phone-home), e.g. http://files.example:8080/reports. A report= key in the user-data "
+                + "wins."));
+        s.addOption(option("--report-token", "TOKEN", String.class, "Bearer token for the report URL (better given "
+                + "as WHATAMI_REPORT_TOKEN or in the config file: flags show in ps)."));
+        s.addOption(option("--report-budget", "DURATION", String.class, "Most time all reporting of one run may "
+                + "take. Default: 10s"));
+        s.addOption(option("--trusted-keys", "DIR", Path.class, "Ed25519 public keys (*.pub, PEM) whose signatures "
+                + "are trusted; with any, every script needs a valid <url>.sig. Default: "
+                + "/etc/whatami/trusted-keys when it exists"));
+        s.addOption(option("--ca-bundle", "FILE", Path.class, "PEM CA certificates to trust for https instead of "
+                + "the system's."));
+        s.addOption(option("--require-signature", null, Boolean.class, "Refuse to run unless trusted keys are "
+                + "configured."));
+        s.addOption(option("--require-https", null, Boolean.class, "Refuse script URLs that are not https."));
+        s.addOption(option("--dry-run", null, Boolean.class, "Parse the user-data and print the plan; fetch and "
+                + "run nothing."));
+        s.addOption(option("--print-config", null, Boolean.class, "Print every effective setting and where it came "
+                + "from; run nothing."));
+        WhatamiAgent.addStandardHelpOptions(s);
+        this.spec = s;
+        return s;
+    }
+
+    /** Copies the parsed options into the fields (null where not given). */
+    private void readOptions() {
+        config = spec.findOption("--config").getValue();
+        provider = spec.findOption("--provider").getValue();
+        metadataEndpoint = spec.findOption("--metadata-endpoint").getValue();
+        detectionTimeout = spec.findOption("--detection-timeout").getValue();
+        sysfsRoot = spec.findOption("--sysfs-root").getValue();
+        imdsV2Required = spec.findOption("--imds-v2-required").getValue();
+        userDataFile = spec.findOption("--user-data-file").getValue();
+        stateDir = spec.findOption("--state-dir").getValue();
+        logDir = spec.findOption("--log-dir").getValue();
+        deadline = spec.findOption("--deadline").getValue();
+        maxScriptSize = spec.findOption("--max-script-size").getValue();
+        bootId = spec.findOption("--boot-id").getValue();
+        reportUrl = spec.findOption("--report-url").getValue();
+        reportToken = spec.findOption("--report-token").getValue();
+        reportBudget = spec.findOption("--report-budget").getValue();
+        trustedKeys = spec.findOption("--trusted-keys").getValue();
+        caBundle = spec.findOption("--ca-bundle").getValue();
+        requireSignature = spec.findOption("--require-signature").getValue();
+        requireHttps = spec.findOption("--require-https").getValue();
+        dryRun = spec.findOption("--dry-run").getValue();
+        printConfig = Boolean.TRUE.equals(spec.findOption("--print-config").getValue());
+    }
+
+    private static OptionSpec option(String name, String paramLabel, Class<?> type, String description) {
+        OptionSpec.Builder b = OptionSpec.builder(name).type(type).description(description);
+        return (paramLabel == null ? b.arity("0") : b.paramLabel(paramLabel)).build();
+    }
+
     @Override
     public Integer call() throws Exception {
+        readOptions();
         AgentSettings settings = settings();
         PrintWriter out = spec.commandLine().getOut();
         if (printConfig) {

@@ -4,14 +4,17 @@ import java.io.PrintWriter;
 import java.util.Map;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Model.OptionSpec;
 
-/** {@code whatami-agent}: the boot agent's command line. The environment is read here and nowhere deeper. */
-@Command(name = "whatami-agent", mixinStandardHelpOptions = true, versionProvider = WhatamiAgent.Version.class,
-        description = {"Asks the cloud \"what am I?\", fetches the script its user-data names, proves it is the one "
-                + "its owner meant, runs it, and records what happened."})
+/**
+ * {@code whatami-agent}: the boot agent's command line. The environment is read here and nowhere deeper.
+ *
+ * <p>The top-level command and {@code run} (the boot path) have picocli models built by hand; reading picocli
+ * annotations by reflection costs ~35 ms at every start (issue 9). The other commands keep their annotations.
+ */
 public final class WhatamiAgent implements Runnable {
-    @CommandLine.Spec
-    CommandLine.Model.CommandSpec spec;
+    private CommandSpec spec;
 
     @Override
     public void run() {
@@ -45,13 +48,19 @@ public final class WhatamiAgent implements Runnable {
     }
 
     /**
-     * The command line for {@code args}. picocli builds a command's model by reflection, ~20 ms a command at
-     * boot: when the first argument names a command, only that one is built (help lists them all).
+     * The command line for {@code args}. Building a command's model costs time at boot: when the first argument
+     * names a command, only that one is built (help lists them all).
      */
     static CommandLine commandLine(Map<String, String> env, String[] args) {
-        CommandLine cl = new CommandLine(new WhatamiAgent());
+        WhatamiAgent top = new WhatamiAgent();
+        top.spec = CommandSpec.wrapWithoutInspection(top);
+        top.spec.name("whatami-agent").versionProvider(new Version());
+        top.spec.usageMessage().description("Asks the cloud \"what am I?\", fetches the script its user-data names, "
+                + "proves it is the one its owner meant, runs it, and records what happened.");
+        addStandardHelpOptions(top.spec);
+        CommandLine cl = new CommandLine(top.spec);
         Map<String, java.util.function.Supplier<Object>> commands = new java.util.LinkedHashMap<>();
-        commands.put("run", () -> new RunCommand(env));
+        commands.put("run", () -> new RunCommand(env).commandSpec());
         commands.put("check", CheckCommand::new);
         commands.put("status", StatusCommand::new);
         commands.put("install", InstallCommand::new);
@@ -74,6 +83,14 @@ public final class WhatamiAgent implements Runnable {
             return ExitCode.TASK_FAILED.code();
         });
         return cl;
+    }
+
+    /** What picocli's {@code mixinStandardHelpOptions} adds, without reading its annotated mixin by reflection. */
+    static void addStandardHelpOptions(CommandSpec spec) {
+        spec.addOption(OptionSpec.builder("-h", "--help").usageHelp(true)
+                .description("Show this help message and exit.").build());
+        spec.addOption(OptionSpec.builder("-V", "--version").versionHelp(true)
+                .description("Print version information and exit.").build());
     }
 
     /** {@code whatami-agent version}. */

@@ -31,7 +31,7 @@ import picocli.CommandLine.Model.OptionSpec;
 final class RunCommand implements Callable<Integer> {
     private static final Pattern DURATION = Pattern.compile("([0-9]{1,6})(ms|s|m|h)");
     static final Path BOOT_ID = Path.of("/proc/sys/kernel/random/boot_id");
-    private static final Set<String> KEYS = Set.of("provider", "metadata-endpoint", "imds-v2-required",
+    static final Set<String> KEYS = Set.of("provider", "metadata-endpoint", "imds-v2-required",
             "user-data-file", "state-dir", "log-dir", "deadline", "max-script-size", "dry-run", "boot-id", "report-url", "report-token", "report-budget",
             "detection-timeout", "sysfs-root", "trusted-keys", "ca-bundle", "require-signature", "require-https");
     static final Path DEFAULT_TRUSTED_KEYS = Path.of("/etc/whatami/trusted-keys");

@@ -17,11 +17,26 @@ class RunCommandLineTest {
     private final StringWriter out = new StringWriter();
     private final StringWriter err = new StringWriter();
 
+    /** As main does it: run gets a command line of its own. */
     private int agent(Map<String, String> env, String... args) {
-        CommandLine cl = WhatamiAgent.commandLine(env, args);
-        cl.setOut(new PrintWriter(out, true));
-        cl.setErr(new PrintWriter(err, true));
-        return cl.execute(args);
+        return WhatamiAgent.execute(env, args, new PrintWriter(out, true), new PrintWriter(err, true));
+    }
+
+    @Test
+    void runAlone_readsLikeRunUnderTheTopLevelCommand() {
+        StringWriter viaTop = new StringWriter();
+        CommandLine top = WhatamiAgent.commandLine(Map.of());
+        top.setOut(new PrintWriter(viaTop, true));
+        assertThat(top.execute("run", "--help")).isZero();
+        assertThat(agent(Map.of(), "run", "--help")).isZero();
+        assertThat(out.toString()).isEqualTo(viaTop.toString());
+
+        StringWriter errViaTop = new StringWriter();
+        top.setErr(new PrintWriter(errViaTop, true));
+        assertThat(top.execute("run", "--bogus")).isEqualTo(2);
+        assertThat(agent(Map.of(), "run", "--bogus")).isEqualTo(2);
+        assertThat(err.toString()).isEqualTo(errViaTop.toString())
+                .isEqualTo("whatami-agent: Unknown option: '--bogus'\nRun whatami-agent run --help for the options.\n");
     }
 
     @Test

@@ -78,7 +78,14 @@ final class Jars {
         final String startupLine;
 
         Server(String... args) throws Exception {
-            process = new ProcessBuilder(java(SERVER, List.of(args))).redirectErrorStream(true).start();
+            this(java.util.Map.of(), args);
+        }
+
+        /** With {@code env} added to the server's environment. */
+        Server(java.util.Map<String, String> env, String... args) throws Exception {
+            ProcessBuilder pb = new ProcessBuilder(java(SERVER, List.of(args))).redirectErrorStream(true);
+            pb.environment().putAll(env);
+            process = pb.start();
             BufferedReader reader = new BufferedReader(new InputStreamReader(process.getInputStream(),
                     StandardCharsets.UTF_8));
             CompletableFuture<String> line = CompletableFuture.supplyAsync(() -> {

@@ -4,8 +4,11 @@
 #      (launcher flags and AppCDS archive), against whatami-server emulating IMDSv2 (required) with a
 #      one-line hello.sh (frequency=always, so every run fetches and runs it);
 #  (b) a hello-world `java -jar`;
-#  (c) the seed's pipeline: curl the token and the user-data, wget the script, sh it.
-# Reports medians, the ratios a/b and a/c, and the agent's peak RSS. Usage: bench/boot-latency.sh [runs]
+#  (c) the seed's pipeline: curl the token and the user-data, wget the script, sh it;
+#  (d) the floor for this machine, the issue's calibration prototype rebuilt (bench/boot-floor/BootFloor.java):
+#      the same flow and nothing else with Apache HttpClient 5 (TLS never initialised), the same JVM flags and
+#      its own static AppCDS archive; (e) the same with the JDK's HttpURLConnection.
+# Reports medians, the ratios a/b, a/c, d/b, e/b and a/d, and the agent's peak RSS. Usage: bench/boot-latency.sh [runs]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs=${1:-30}
@@ -47,17 +50,37 @@ cd $work/seed && wget -q -O "\$1" "http://\$2/scriptserver/\$1" && sh "./\$1"
 SH
 chmod +x "$work/seed.sh"
 
+# (d), (e) the floor: the flow alone, with the flags install writes and a static archive of its own
+flags=$(sed -E 's/^[^ ]+ (.*) -XX:SharedArchiveFile=.*/\1/' <<<"$launch")
+./mvnw -B -q -pl metadata-client dependency:build-classpath -Dmdep.includeScope=runtime \
+    -Dmdep.outputFile="$work/cp.txt" >/dev/null
+cp="$work/floor:$(cat "$work/cp.txt")"
+javac -nowarn -d "$work/floor" -cp "$cp" bench/boot-floor/BootFloor.java
+floor=()
+for m in hc5 url; do
+    # shellcheck disable=SC2086
+    java $flags -Dslf4j.internal.verbosity=ERROR -XX:DumpLoadedClassList="$work/floor-$m.lst" -cp "$cp" BootFloor $m \
+        "http://127.0.0.1:$port" >/dev/null
+    # shellcheck disable=SC2086
+    java $flags -Xshare:dump -XX:SharedClassListFile="$work/floor-$m.lst" -XX:SharedArchiveFile="$work/floor-$m.jsa" \
+        -cp "$cp" >/dev/null 2>&1
+    floor+=("java $flags -Dslf4j.internal.verbosity=ERROR -XX:SharedArchiveFile=$work/floor-$m.jsa -Xshare:auto -cp $cp BootFloor $m http://127.0.0.1:$port")
+done
+
 $agent >/dev/null   # must succeed before it is timed
-hyperfine -N --warmup 5 --runs "$runs" --export-json "$work/h.json" "$agent" "$hello" "$work/seed.sh" >/dev/null
+hyperfine -N --warmup 5 --runs "$runs" --export-json "$work/h.json" "$agent" "$hello" "$work/seed.sh" "${floor[@]}" >/dev/null
 rss=$( { /usr/bin/time -f "%M" $agent >/dev/null; } 2>&1 | tail -1)
 python3 - "$work/h.json" "$rss" "$runs" <<'PY'
 import json, sys, statistics, datetime, os
 r = json.load(open(sys.argv[1]))["results"]
-a, b, c = (statistics.median(x["times"]) * 1000 for x in r)
+a, b, c, d, e = (statistics.median(x["times"]) * 1000 for x in r)
 print(f"date: {datetime.datetime.utcnow():%Y-%m-%dT%H:%MZ}, runs: {sys.argv[3]}, cores: {os.cpu_count()}")
-print(f"(a) whatami-agent run, as shipped : median {a:.1f} ms")
-print(f"(b) hello-world java -jar         : median {b:.1f} ms")
-print(f"(c) curl + wget + sh (the seed)   : median {c:.1f} ms")
-print(f"a/b = {a / b:.2f}   a/c = {a / c:.2f}   agent peak RSS = {int(sys.argv[2]) / 1024:.0f} MiB")
+print(f"(a) whatami-agent run, as shipped        : median {a:.1f} ms")
+print(f"(b) hello-world java -jar                : median {b:.1f} ms")
+print(f"(c) curl + wget + sh (the seed)          : median {c:.1f} ms")
+print(f"(d) floor: the flow alone, HttpClient 5  : median {d:.1f} ms")
+print(f"(e) floor: the flow alone, URLConnection : median {e:.1f} ms")
+print(f"a/b = {a / b:.2f}   a/c = {a / c:.2f}   d/b = {d / b:.2f}   e/b = {e / b:.2f}   a/d = {a / d:.2f}")
+print(f"agent peak RSS = {int(sys.argv[2]) / 1024:.0f} MiB")
 PY
 echo "launcher: $launch"

@@ -52,7 +52,7 @@ chmod +x "$work/seed.sh"
 
 # (d), (e) the floor: the flow alone, with the flags install writes and a static archive of its own
 flags=$(sed -E 's/^[^ ]+ (.*) -XX:SharedArchiveFile=.*/\1/' <<<"$launch")
-./mvnw -B -q -pl metadata-client dependency:build-classpath -Dmdep.includeScope=runtime \
+./mvnw -B -q -pl metadata-client dependency:build-classpath -DincludeScope=runtime \
     -Dmdep.outputFile="$work/cp.txt" >/dev/null
 cp="$work/floor:$(cat "$work/cp.txt")"
 javac -nowarn -d "$work/floor" -cp "$cp" bench/boot-floor/BootFloor.java

@@ -54,7 +54,8 @@ class RunCommandLineTest {
     @Test
     void flagsAreParsedWithTheirTypes_andWinOverEnvironment() {
         Path userData = dir.resolve("user-data");
-        int code = agent(Map.of("WHATAMI_DEADLINE", "5m", "WHATAMI_DRY_RUN", "false"), "run", "--print-config",
+        int code = agent(Map.of("WHATAMI_DEADLINE", "5m", "WHATAMI_DRY_RUN", "false", "WHATAMI_REQUIRE_HTTPS", "true",
+                "WHATAMI_REPORT_BUDGET", "7s"), "run", "--print-config",
                 "--user-data-file", userData.toString(), "--state-dir", dir.resolve("s").toString(), "--dry-run",
                 "--max-script-size", "1024", "--deadline", "90s", "--imds-v2-required");
         assertThat(code).as(err.toString()).isZero();
@@ -64,7 +65,9 @@ class RunCommandLineTest {
                 .containsPattern("imds-v2-required\\s+true\\s+\\(flag --imds-v2-required\\)")
                 .containsPattern("max-script-size\\s+1024\\s+\\(flag --max-script-size\\)")
                 .containsPattern("user-data-file\\s+" + java.util.regex.Pattern.quote(userData.toString()))
-                .containsPattern("report-budget\\s+10s\\s+\\(default\\)");
+                .containsPattern("report-budget\\s+7s\\s+\\(environment WHATAMI_REPORT_BUDGET\\)")
+                .containsPattern("require-https\\s+true\\s+\\(environment WHATAMI_REQUIRE_HTTPS\\)")
+                .containsPattern("require-signature\\s+false\\s+\\(default\\)");
     }
 
     @Test

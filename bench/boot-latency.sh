@@ -54,8 +54,9 @@ chmod +x "$work/seed.sh"
 flags=$(sed -E 's/^[^ ]+ (.*) -XX:SharedArchiveFile=.*/\1/' <<<"$launch")
 ./mvnw -B -q -pl metadata-client dependency:build-classpath -DincludeScope=runtime \
     -Dmdep.outputFile="$work/cp.txt" >/dev/null
-cp="$work/floor:$(cat "$work/cp.txt")"
-javac -nowarn -d "$work/floor" -cp "$cp" bench/boot-floor/BootFloor.java
+javac -nowarn -d "$work/floor" -cp "$(cat "$work/cp.txt")" bench/boot-floor/BootFloor.java
+jar cf "$work/floor.jar" -C "$work/floor" .   # CDS archives classes from jars only, not directories
+cp="$work/floor.jar:$(cat "$work/cp.txt")"
 floor=()
 for m in hc5 url; do
     # shellcheck disable=SC2086

@@ -9,6 +9,8 @@ import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.FileAttribute;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
@@ -107,14 +109,17 @@ final class HttpCache {
     }
 
     /**
-     * A new empty file in {@code dir}. Not {@code Files.createTempFile}: its first use seeds a SecureRandom,
-     * ~15 ms on the boot path.
+     * A new empty file in {@code dir}, readable by its owner only (as {@code Files.createTempFile} makes them).
+     * Not {@code Files.createTempFile} itself: its first use seeds a SecureRandom, ~15 ms on the boot path.
      */
     private static Path unusedName(Path dir, String prefix) throws IOException {
+        FileAttribute<?>[] ownerOnly = dir.getFileSystem().supportedFileAttributeViews().contains("posix")
+                ? new FileAttribute<?>[] {PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------"))}
+                : new FileAttribute<?>[0];
         while (true) {
             Path p = dir.resolve(prefix + "." + Long.toHexString(ThreadLocalRandom.current().nextLong()) + ".tmp");
             try {
-                return Files.createFile(p);
+                return Files.createFile(p, ownerOnly);
             } catch (FileAlreadyExistsException e) {
                 // taken; pick another name
             }

@@ -31,6 +31,7 @@ import picocli.CommandLine.Model.OptionSpec;
 final class RunCommand implements Callable<Integer> {
     private static final Pattern DURATION = Pattern.compile("([0-9]{1,6})(ms|s|m|h)");
     static final Path BOOT_ID = Path.of("/proc/sys/kernel/random/boot_id");
+    private static final Path STDERR = Path.of("/proc/self/fd/2");
     static final Set<String> KEYS = Set.of("provider", "metadata-endpoint", "imds-v2-required",
             "user-data-file", "state-dir", "log-dir", "deadline", "max-script-size", "dry-run", "boot-id", "report-url", "report-token", "report-budget",
             "detection-timeout", "sysfs-root", "trusted-keys", "ca-bundle", "require-signature", "require-https");
@@ -173,11 +174,12 @@ final class RunCommand implements Callable<Integer> {
         }
         // the agent's own log goes to the console (stderr) and to <log-dir>/agent.log, each line stamped with its time
         java.io.PrintStream console = System.err;
+        Path agentLog = settings.logDir().resolve("agent.log");
         java.io.OutputStream file;
         try {
             Files.createDirectories(settings.logDir());
-            file = Files.newOutputStream(settings.logDir().resolve("agent.log"),
-                    java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.APPEND);
+            file = Files.newOutputStream(agentLog, java.nio.file.StandardOpenOption.CREATE,
+                    java.nio.file.StandardOpenOption.APPEND);
         } catch (IOException e) {
             spec.commandLine().getErr().println("whatami-agent: cannot write the log directory " + settings.logDir()
                     + " (" + e + "); run as root or choose another with --log-dir");
@@ -185,12 +187,23 @@ final class RunCommand implements Callable<Integer> {
         }
         try (file) {
             Clock clock = Clock.systemUTC();
-            System.setErr(new java.io.PrintStream(new TimestampedLines(
-                    new org.apache.commons.io.output.TeeOutputStream(console, file), clock), true, StandardCharsets.UTF_8));
+            // rc.local's line (and any "2>>agent.log") already sends stderr to agent.log: write it once, not twice
+            java.io.OutputStream sinks = stderrIs(agentLog) ? console
+                    : new org.apache.commons.io.output.TeeOutputStream(console, file);
+            System.setErr(new java.io.PrintStream(new TimestampedLines(sinks, clock), true, StandardCharsets.UTF_8));
             return new Agent(settings, out, clock).run().code();
         } finally {
             System.err.flush();
             System.setErr(console);
+        }
+    }
+
+    /** Whether this process's stderr (file descriptor 2) is {@code file}; false where that cannot be told. */
+    static boolean stderrIs(Path file) {
+        try {
+            return Files.isSameFile(STDERR, file);
+        } catch (IOException | SecurityException e) {
+            return false; // no /proc (not Linux), or stderr is not a file
         }
     }
 

@@ -38,6 +38,30 @@ class SeedFlowIT {
                 "--deadline", "60s");
     }
 
+    /** As rc.local starts it: stdout and stderr appended to agent.log, which the agent also writes itself. */
+    @Test
+    void stderrRedirectedToAgentLog_eachLineIsLoggedOnce() throws Exception {
+        int port = Jars.freePort();
+        try (Jars.Server server = new Jars.Server("--root", root.toString(), "--port", Integer.toString(port),
+                "--bind", "127.0.0.1", "--metadata-user-data-text", "collector.sh 127.0.0.1:" + port)) {
+            Path log = Files.createDirectories(dir.resolve("log")).resolve("agent.log");
+            Process p = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-jar",
+                    Jars.AGENT.toString(), "run", "--provider", "ec2", "--metadata-endpoint", "http://127.0.0.1:" + port,
+                    "--state-dir", dir.resolve("state").toString(), "--log-dir", log.getParent().toString())
+                    .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
+                    .redirectError(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
+            assertThat(p.waitFor(2, java.util.concurrent.TimeUnit.MINUTES)).isTrue();
+            assertThat(p.exitValue()).as(Jars.read(log)).isZero();
+            List<String> lines = Files.readAllLines(log);
+            assertThat(lines).filteredOn(l -> l.contains("task(s) succeeded")).singleElement()
+                    .asString().matches("\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}\\.\\d{3}Z \\[INFO\\] 1 task\\(s\\) succeeded.*");
+            assertThat(lines).filteredOn(l -> l.contains("[INFO]")).allMatch(l -> l.matches("\\S+Z \\[INFO\\] .*"))
+                    .doesNotHaveDuplicates();
+            assertThat(lines).contains("[collector.sh] COLLECTOR-READY instance=i-0123456789abcdef0 server=127.0.0.1:"
+                    + port + " args=");
+        }
+    }
+
     @SuppressWarnings("unchecked")
     @Test
     void collectorLine_becomesACollector() throws Exception {

@@ -5,18 +5,14 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.nio.file.attribute.FileAttribute;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 import java.util.Optional;
 import java.util.Properties;
-import java.util.concurrent.ThreadLocalRandom;
 import org.apache.hc.core5.http.ClassicHttpResponse;
 import org.apache.hc.core5.http.Header;
 import org.apache.hc.core5.http.io.support.ClassicRequestBuilder;
@@ -86,7 +82,7 @@ final class HttpCache {
         Path slot = slot(url);
         try {
             Files.createDirectories(slot);
-            Path tmp = unusedName(slot, "body");
+            Path tmp = UnusedFiles.create(slot, "body", ".tmp");
             Files.copy(placed, tmp, StandardCopyOption.REPLACE_EXISTING);
             Files.move(tmp, slot.resolve("body"), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
             Properties p = new Properties();
@@ -97,7 +93,7 @@ final class HttpCache {
             if (lastModified != null) {
                 p.setProperty("last-modified", lastModified.getValue());
             }
-            Path metaTmp = unusedName(slot, "meta");
+            Path metaTmp = UnusedFiles.create(slot, "meta", ".tmp");
             try (OutputStream out = Files.newOutputStream(metaTmp)) {
                 p.store(out, null);
             }
@@ -105,24 +101,6 @@ final class HttpCache {
                     StandardCopyOption.REPLACE_EXISTING);
         } catch (IOException e) {
             LOG.debug("could not cache {}: {}", url, e.toString());
-        }
-    }
-
-    /**
-     * A new empty file in {@code dir}, readable by its owner only (as {@code Files.createTempFile} makes them).
-     * Not {@code Files.createTempFile} itself: its first use seeds a SecureRandom, ~15 ms on the boot path.
-     */
-    private static Path unusedName(Path dir, String prefix) throws IOException {
-        FileAttribute<?>[] ownerOnly = dir.getFileSystem().supportedFileAttributeViews().contains("posix")
-                ? new FileAttribute<?>[] {PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------"))}
-                : new FileAttribute<?>[0];
-        while (true) {
-            Path p = dir.resolve(prefix + "." + Long.toHexString(ThreadLocalRandom.current().nextLong()) + ".tmp");
-            try {
-                return Files.createFile(p, ownerOnly);
-            } catch (FileAlreadyExistsException e) {
-                // taken; pick another name
-            }
         }
     }
 

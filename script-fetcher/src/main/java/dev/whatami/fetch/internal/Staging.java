@@ -6,7 +6,6 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
-import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -18,7 +17,6 @@ import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 import java.util.Optional;
 import java.util.Set;
-import java.util.concurrent.ThreadLocalRandom;
 
 /**
  * A staging file beside the target: bytes are hashed as they are written, the size is capped, and only
@@ -54,20 +52,8 @@ final class Staging implements AutoCloseable {
     Staging(Path targetDir, String fileName, Optional<Digest> pin, long maxBytes, dev.whatami.fetch.TrustedKeys keys)
             throws IOException {
         Files.createDirectories(targetDir);
-        Path p;
-        FileChannel c;
-        while (true) {
-            p = targetDir.resolve("." + fileName + "." + Long.toHexString(ThreadLocalRandom.current().nextLong())
-                    + ".part");
-            try {
-                c = FileChannel.open(p, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
-                break;
-            } catch (FileAlreadyExistsException e) {
-                // another fetch chose the same name; pick again
-            }
-        }
-        this.path = p;
-        this.channel = c;
+        this.path = UnusedFiles.create(targetDir, "." + fileName, ".part");
+        this.channel = FileChannel.open(path, StandardOpenOption.WRITE);
         this.pin = pin;
         this.keys = keys;
         this.maxBytes = maxBytes;

@@ -150,39 +150,23 @@ final class InstallCommand implements Callable<Integer> {
             imds.start();
             Files.createDirectories(archive.toAbsolutePath().getParent());
             Path classList = tmp.resolve("classes.lst");
-            List<String> cmd = new ArrayList<>(List.of(javaPath));
-            cmd.addAll(List.of(JVM_FLAGS.split(" ")));
-            cmd.addAll(List.of("-XX:DumpLoadedClassList=" + classList, "-jar", jarPath, "run", "--provider", "ec2",
+            String failed = java(javaPath, tmp.resolve("training.log"), classList, "the training run",
+                    "-XX:DumpLoadedClassList=" + classList, "-jar", jarPath, "run", "--provider", "ec2",
                     "--metadata-endpoint", "http://" + base, "--state-dir", tmp.resolve("state").toString(),
                     "--log-dir", tmp.resolve("log").toString(), "--boot-id", "cds-training", "--config",
-                    Files.writeString(tmp.resolve("empty.properties"), "").toString()));
-            Process p = new ProcessBuilder(cmd).redirectErrorStream(true)
-                    .redirectOutput(tmp.resolve("training.log").toFile()).start();
-            if (!p.waitFor(2, TimeUnit.MINUTES)) {
-                p.destroyForcibly();
-                return "the training run did not finish in 2 minutes";
-            }
-            if (p.exitValue() != 0 || !Files.exists(classList)) {
-                return "the training run exited " + p.exitValue() + ": " + lastLine(tmp.resolve("training.log"));
+                    Files.writeString(tmp.resolve("empty.properties"), "").toString());
+            if (failed != null) {
+                return failed;
             }
             // A static archive, not a dynamic one (-XX:ArchiveClassesAtExit): JDK 17 leaves classes older than Java 6
             // out of dynamic archives, and picocli's are Java 5 — ~40 ms more per boot. Dumped beside the target and
             // renamed, so a failed dump never leaves a half-written archive behind.
             Path partial = archive.resolveSibling(archive.getFileName() + ".part");
-            List<String> dump = new ArrayList<>(List.of(javaPath));
-            dump.addAll(List.of(JVM_FLAGS.split(" ")));
-            dump.addAll(List.of("-Xshare:dump", "-XX:SharedClassListFile=" + classList,
-                    "-XX:SharedArchiveFile=" + partial, "-cp", jarPath));
-            Process d = new ProcessBuilder(dump).redirectErrorStream(true)
-                    .redirectOutput(tmp.resolve("dump.log").toFile()).start();
-            if (!d.waitFor(2, TimeUnit.MINUTES)) {
-                d.destroyForcibly();
+            failed = java(javaPath, tmp.resolve("dump.log"), partial, "dumping the archive", "-Xshare:dump",
+                    "-XX:SharedClassListFile=" + classList, "-XX:SharedArchiveFile=" + partial, "-cp", jarPath);
+            if (failed != null) {
                 Files.deleteIfExists(partial);
-                return "dumping the archive did not finish in 2 minutes";
-            }
-            if (d.exitValue() != 0 || !Files.exists(partial)) {
-                Files.deleteIfExists(partial);
-                return "dumping the archive exited " + d.exitValue() + ": " + lastLine(tmp.resolve("dump.log"));
+                return failed;
             }
             Files.move(partial, archive, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
             return null;
@@ -195,8 +179,26 @@ final class InstallCommand implements Callable<Integer> {
         }
     }
 
-    private static String lastLine(Path log) throws IOException {
-        return Files.readString(log, StandardCharsets.UTF_8).lines().reduce((a, b) -> b).orElse("");
+    /**
+     * Runs {@code java} with the launcher's flags and {@code args}, output to {@code log}, for at most two minutes.
+     *
+     * @return null when it exited 0 and made {@code product}, else what went wrong ({@code what} names the step)
+     */
+    private static String java(String javaPath, Path log, Path product, String what, String... args)
+            throws IOException, InterruptedException {
+        List<String> cmd = new ArrayList<>(List.of(javaPath));
+        cmd.addAll(List.of(JVM_FLAGS.split(" ")));
+        cmd.addAll(List.of(args));
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        if (!p.waitFor(2, TimeUnit.MINUTES)) {
+            p.destroyForcibly();
+            return what + " did not finish in 2 minutes";
+        }
+        if (p.exitValue() != 0 || !Files.exists(product)) {
+            return what + " exited " + p.exitValue() + ": "
+                    + Files.readString(log, StandardCharsets.UTF_8).lines().reduce((a, b) -> b).orElse("");
+        }
+        return null;
     }
 
     private static String ownJar() {

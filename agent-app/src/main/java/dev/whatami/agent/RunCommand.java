@@ -26,7 +26,7 @@ import picocli.CommandLine.Model.OptionSpec;
  * {@code whatami-agent run}: one boot's work.
  *
  * <p>Its command model is built by hand ({@link #commandSpec()}) rather than from picocli annotations: reading
- * annotations by reflection costs ~35 ms on every boot (issue 9). The options are then read in {@link #readOptions()}.
+ * annotations by reflection costs ~35 ms on every boot (issue 9).
  */
 final class RunCommand implements Callable<Integer> {
     private static final Pattern DURATION = Pattern.compile("([0-9]{1,6})(ms|s|m|h)");
@@ -38,27 +38,6 @@ final class RunCommand implements Callable<Integer> {
     static final Path DEFAULT_TRUSTED_KEYS = Path.of("/etc/whatami/trusted-keys");
 
     private final Map<String, String> env;
-    private Path config;
-    private String provider;
-    private String metadataEndpoint;
-    private String detectionTimeout;
-    private Path sysfsRoot;
-    private Boolean imdsV2Required;
-    private Path userDataFile;
-    private Path stateDir;
-    private Path logDir;
-    private String deadline;
-    private Long maxScriptSize;
-    private String bootId;
-    private String reportUrl;
-    private String reportToken;
-    private String reportBudget;
-    private Path trustedKeys;
-    private Path caBundle;
-    private Boolean requireSignature;
-    private Boolean requireHttps;
-    private Boolean dryRun;
-    private boolean printConfig;
 
     /** Effective settings and their sources, in option order, for --print-config. */
     private final Map<String, ConfigSources.Sourced> effective = new java.util.LinkedHashMap<>();
@@ -131,31 +110,6 @@ final class RunCommand implements Callable<Integer> {
         return s;
     }
 
-    /** Copies the parsed options into the fields (null where not given). */
-    private void readOptions() {
-        config = spec.findOption("--config").getValue();
-        provider = spec.findOption("--provider").getValue();
-        metadataEndpoint = spec.findOption("--metadata-endpoint").getValue();
-        detectionTimeout = spec.findOption("--detection-timeout").getValue();
-        sysfsRoot = spec.findOption("--sysfs-root").getValue();
-        imdsV2Required = spec.findOption("--imds-v2-required").getValue();
-        userDataFile = spec.findOption("--user-data-file").getValue();
-        stateDir = spec.findOption("--state-dir").getValue();
-        logDir = spec.findOption("--log-dir").getValue();
-        deadline = spec.findOption("--deadline").getValue();
-        maxScriptSize = spec.findOption("--max-script-size").getValue();
-        bootId = spec.findOption("--boot-id").getValue();
-        reportUrl = spec.findOption("--report-url").getValue();
-        reportToken = spec.findOption("--report-token").getValue();
-        reportBudget = spec.findOption("--report-budget").getValue();
-        trustedKeys = spec.findOption("--trusted-keys").getValue();
-        caBundle = spec.findOption("--ca-bundle").getValue();
-        requireSignature = spec.findOption("--require-signature").getValue();
-        requireHttps = spec.findOption("--require-https").getValue();
-        dryRun = spec.findOption("--dry-run").getValue();
-        printConfig = Boolean.TRUE.equals(spec.findOption("--print-config").getValue());
-    }
-
     private static OptionSpec option(String name, String paramLabel, Class<?> type, String description) {
         OptionSpec.Builder b = OptionSpec.builder(name).type(type).description(description);
         return (paramLabel == null ? b.arity("0") : b.paramLabel(paramLabel)).build();
@@ -163,10 +117,9 @@ final class RunCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        readOptions();
         AgentSettings settings = settings();
         PrintWriter out = spec.commandLine().getOut();
-        if (printConfig) {
+        if (Boolean.TRUE.equals(option("--print-config"))) {
             effective.forEach((k, v) -> out.printf("%-18s %-40s (%s)%n", k,
                     k.equals("report-token") && !v.value().isEmpty() ? "(set, not shown)" : v.value(), v.source()));
             out.flush();
@@ -210,15 +163,15 @@ final class RunCommand implements Callable<Integer> {
     AgentSettings settings() {
         ConfigSources sources;
         try {
-            sources = ConfigSources.load(env, config, KEYS);
+            sources = ConfigSources.load(env, option("--config"), KEYS);
         } catch (IllegalArgumentException e) {
             throw bad(e.getMessage());
         }
-        String providerName = value(provider, sources, "provider", "auto");
+        String providerName = value(sources, "provider", "auto");
         Optional<Provider> p = providerName.equalsIgnoreCase("auto") ? Optional.empty()
                 : Optional.of(Provider.fromToken(providerName).orElseThrow(() -> bad("--provider " + providerName
                 + " is not one of auto, ec2, gce, azure, oci, digitalocean, hetzner, nocloud")));
-        String endpointText = value(metadataEndpoint, sources, "metadata-endpoint", "");
+        String endpointText = value(sources, "metadata-endpoint", "");
         if (endpointText.isEmpty() && env.containsKey("AWS_EC2_METADATA_SERVICE_ENDPOINT")) {
             endpointText = env.get("AWS_EC2_METADATA_SERVICE_ENDPOINT");
             effective.put("metadata-endpoint", new ConfigSources.Sourced(endpointText,
@@ -243,14 +196,13 @@ final class RunCommand implements Callable<Integer> {
         };
         boolean ec2Disabled = "true".equalsIgnoreCase(env.getOrDefault("AWS_EC2_METADATA_DISABLED", "false"));
         boolean v1Disabled = "true".equalsIgnoreCase(env.getOrDefault("AWS_EC2_METADATA_V1_DISABLED", "false"));
-        String fileText = value(userDataFile == null ? null : userDataFile.toString(), sources, "user-data-file", "");
+        String fileText = value(sources, "user-data-file", "");
         Optional<Path> file = fileText.isEmpty() ? Optional.empty() : Optional.of(Path.of(fileText));
         if (p.orElse(null) == Provider.NOCLOUD && file.isEmpty()) {
             throw bad("--provider nocloud needs --user-data-file FILE (or a directory with user-data and meta-data)");
         }
-        Duration d = duration(value(deadline, sources, "deadline", "120s"), "--deadline");
-        String maxText = value(maxScriptSize == null ? null : maxScriptSize.toString(), sources, "max-script-size",
-                Long.toString(64L << 20));
+        Duration d = duration(value(sources, "deadline", "120s"), "--deadline");
+        String maxText = value(sources, "max-script-size", Long.toString(64L << 20));
         long maxBytes;
         try {
             maxBytes = Long.parseLong(maxText);
@@ -260,24 +212,23 @@ final class RunCommand implements Callable<Integer> {
         if (maxBytes < 1) {
             throw bad("--max-script-size must be a positive number of bytes, got " + maxText);
         }
+        Path sysfsRoot = option("--sysfs-root");
         return new AgentSettings(file.isPresent() ? Optional.of(Provider.NOCLOUD) : p, endpoint, endpointMode,
-                ec2Disabled, sysfsRoot != null ? sysfsRoot : Path.of(value(null, sources, "sysfs-root", "/")),
-                duration(value(detectionTimeout, sources, "detection-timeout", "10s"), "--detection-timeout"),
-                flag(imdsV2Required, sources, "imds-v2-required") || v1Disabled, file,
-                Path.of(value(stateDir == null ? null : stateDir.toString(), sources, "state-dir", "/var/lib/whatami"))
-                        .toAbsolutePath(),
-                Path.of(value(logDir == null ? null : logDir.toString(), sources, "log-dir", "/var/log/whatami"))
-                        .toAbsolutePath(),
-                d, maxBytes, flag(dryRun, sources, "dry-run"), env,
-                value(bootId, sources, "boot-id", systemBootId()), reportUrl(sources),
-                Optional.of(value(reportToken, sources, "report-token", "")).filter(t -> !t.isEmpty()),
-                duration(value(reportBudget, sources, "report-budget", "10s"), "--report-budget"),
-                trustedKeys(sources), caBundle(sources), flag(requireSignature, sources, "require-signature"),
-                flag(requireHttps, sources, "require-https"));
+                ec2Disabled, sysfsRoot != null ? sysfsRoot : Path.of(value(sources, "sysfs-root", "/")),
+                duration(value(sources, "detection-timeout", "10s"), "--detection-timeout"),
+                flag(sources, "imds-v2-required") || v1Disabled, file,
+                Path.of(value(sources, "state-dir", "/var/lib/whatami")).toAbsolutePath(),
+                Path.of(value(sources, "log-dir", "/var/log/whatami")).toAbsolutePath(),
+                d, maxBytes, flag(sources, "dry-run"), env,
+                value(sources, "boot-id", systemBootId()), reportUrl(sources),
+                Optional.of(value(sources, "report-token", "")).filter(t -> !t.isEmpty()),
+                duration(value(sources, "report-budget", "10s"), "--report-budget"),
+                trustedKeys(sources), caBundle(sources), flag(sources, "require-signature"),
+                flag(sources, "require-https"));
     }
 
     private Optional<URI> reportUrl(ConfigSources sources) {
-        String text = value(reportUrl, sources, "report-url", "");
+        String text = value(sources, "report-url", "");
         if (text.isEmpty()) {
             return Optional.empty();
         }
@@ -293,7 +244,7 @@ final class RunCommand implements Callable<Integer> {
     }
 
     private Optional<Path> trustedKeys(ConfigSources sources) {
-        String text = value(trustedKeys == null ? null : trustedKeys.toString(), sources, "trusted-keys",
+        String text = value(sources, "trusted-keys",
                 Files.isDirectory(DEFAULT_TRUSTED_KEYS) ? DEFAULT_TRUSTED_KEYS.toString() : "");
         if (text.isEmpty()) {
             return Optional.empty();
@@ -307,7 +258,7 @@ final class RunCommand implements Callable<Integer> {
     }
 
     private Optional<Path> caBundle(ConfigSources sources) {
-        String text = value(caBundle == null ? null : caBundle.toString(), sources, "ca-bundle", "");
+        String text = value(sources, "ca-bundle", "");
         if (text.isEmpty()) {
             return Optional.empty();
         }
@@ -326,15 +277,23 @@ final class RunCommand implements Callable<Integer> {
         }
     }
 
-    private String value(String flag, ConfigSources sources, String name, String fallback) {
+    /** The parsed value of the option {@code name}, null where not given. */
+    private <T> T option(String name) {
+        return spec.findOption(name).getValue();
+    }
+
+    /** Setting {@code name}: its flag, else the environment or config file, else {@code fallback}; recorded. */
+    private String value(ConfigSources sources, String name, String fallback) {
+        Object given = option("--" + name);
+        String flag = given == null ? null : given.toString();
         ConfigSources.Sourced v = flag != null ? new ConfigSources.Sourced(flag, "flag --" + name)
                 : sources.sourced(name).orElse(new ConfigSources.Sourced(fallback, "default"));
         effective.put(name, v);
         return v.value();
     }
 
-    private boolean flag(Boolean flag, ConfigSources sources, String name) {
-        String v = value(flag == null ? null : flag.toString(), sources, name, "false").toLowerCase(Locale.ROOT);
+    private boolean flag(ConfigSources sources, String name) {
+        String v = value(sources, name, "false").toLowerCase(Locale.ROOT);
         if (!v.equals("true") && !v.equals("false")) {
             throw bad(name + " must be true or false, got " + v);
         }

@@ -59,7 +59,7 @@ final class TreeKillingWatchdog extends ExecuteWatchdog {
     /** True when the timeout struck while the script was still running. */
     @Override
     public synchronized boolean killedProcess() {
-        return killedTree || super.killedProcess();
+        return killedTree;
     }
 
     private static List<ProcessHandle> concat(ProcessHandle first, List<ProcessHandle> rest) {

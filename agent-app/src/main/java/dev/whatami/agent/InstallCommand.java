@@ -95,7 +95,7 @@ final class InstallCommand implements Callable<Integer> {
                 out.println("would link " + wants + " -> /etc/systemd/system/whatami.service");
                 return 0;
             }
-            dev.whatami.run.AtomicFiles.write(unit, text.getBytes(StandardCharsets.UTF_8));
+            dev.whatami.status.AtomicFiles.write(unit, text.getBytes(StandardCharsets.UTF_8));
             Files.createDirectories(wants.getParent());
             Files.deleteIfExists(wants);
             Files.createSymbolicLink(wants, Path.of("/etc/systemd/system/whatami.service"));
@@ -110,7 +110,7 @@ final class InstallCommand implements Callable<Integer> {
             out.println("would write " + rc + ":\n" + after);
             return 0;
         }
-        dev.whatami.run.AtomicFiles.write(rc, after.getBytes(StandardCharsets.UTF_8));
+        dev.whatami.status.AtomicFiles.write(rc, after.getBytes(StandardCharsets.UTF_8));
         try {
             Files.setPosixFilePermissions(rc, PosixFilePermissions.fromString("rwxr-xr-x"));
         } catch (UnsupportedOperationException e) {

@@ -22,7 +22,7 @@ final class Json {
     }
 
     static void writeAtomically(Path file, Map<String, ?> value) throws IOException {
-        dev.whatami.run.AtomicFiles.write(file, (pretty(value) + "\n").getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        dev.whatami.status.AtomicFiles.write(file, (pretty(value) + "\n").getBytes(java.nio.charset.StandardCharsets.UTF_8));
     }
 
     static Map<String, Object> read(Path file) throws IOException {

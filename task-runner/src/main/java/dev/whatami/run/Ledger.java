@@ -1,6 +1,7 @@
 package dev.whatami.run;
 
 import com.fasterxml.jackson.jr.ob.JSON;
+import dev.whatami.status.AtomicFiles;
 import dev.whatami.userdata.Frequency;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;

@@ -60,7 +60,7 @@ public final class DefaultMetadataClient implements MetadataClient {
             throw new MetadataRefusedException("the EC2 metadata service is disabled (AWS_EC2_METADATA_DISABLED); "
                     + "unset it, or give the user-data another way (--user-data-file)", null, 0, null);
         }
-        this.ownedHttpClient = s.httpClient() == null ? HttpSupport.defaultClient(s.connectTimeout()) : null;
+        this.ownedHttpClient = s.httpClient() == null ? HttpSupport.defaultClient(s.connectTimeout(), s.readTimeout()) : null;
         this.http = s.httpClient() == null ? ownedHttpClient : s.httpClient();
         s.provider().ifPresent(p -> this.delegate = client(p));
     }

@@ -10,6 +10,7 @@ import dev.whatami.fetch.SignatureRefusedException;
 import dev.whatami.fetch.Sleeper;
 import dev.whatami.fetch.TrustLevel;
 import dev.whatami.fetch.TrustedKeys;
+import dev.whatami.metadata.internal.LazyTls;
 import dev.whatami.userdata.Digest;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;

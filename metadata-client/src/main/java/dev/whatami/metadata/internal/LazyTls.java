@@ -1,4 +1,4 @@
-package dev.whatami.fetch.internal;
+package dev.whatami.metadata.internal;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -23,11 +23,11 @@ import org.apache.hc.core5.http.protocol.HttpContext;
  * ~200 ms of a boot that, with plain http scripts, never needs it. With a CA bundle (PEM), that bundle is the
  * trust store; otherwise the system's.
  */
-final class LazyTls implements TlsSocketStrategy {
+public final class LazyTls implements TlsSocketStrategy {
     private final Optional<Path> caBundle;
     private volatile TlsSocketStrategy delegate;
 
-    LazyTls(Optional<Path> caBundle) {
+    public LazyTls(Optional<Path> caBundle) {
         this.caBundle = caBundle;
     }
 

@@ -1,4 +1,4 @@
-package dev.whatami.run;
+package dev.whatami.status;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;

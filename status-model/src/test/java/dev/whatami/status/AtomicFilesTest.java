@@ -1,4 +1,4 @@
-package dev.whatami.run;
+package dev.whatami.status;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

@@ -72,15 +72,16 @@ class Ec2MetadataClientTest {
     }
 
     @Test
-    void tokenRefused404_fallsBackToImdsV1_andDoesNotAskAgain() {
+    void tokenNotOffered404_readsWithImdsV1_forThatCallOnly() {
         imds(b -> b.userData("u").instanceId("i-1"));
         imds.faults().forPath(TOKEN).failNext(Faults.ALWAYS, 404); // a service without IMDSv2 (an old OpenStack)
         try (MetadataClient c = client().build()) {
             assertThat(text(c.userData())).isEqualTo("u");
             assertThat(c.identity().instanceId()).isEqualTo("i-1");
         }
-        assertThat(imds.requestCount("PUT", TOKEN)).isEqualTo(1);
-        assertThat(imds.requests().get(1).header("X-aws-ec2-metadata-token")).isEmpty();
+        assertThat(imds.requestCount("PUT", TOKEN)).isEqualTo(2); // each call asks again: IMDSv1 is never sticky
+        assertThat(imds.requests()).filteredOn(r -> r.method().equals("GET"))
+                .allSatisfy(r -> assertThat(r.header("X-aws-ec2-metadata-token")).isEmpty());
     }
 
     @Test
@@ -89,7 +90,9 @@ class Ec2MetadataClientTest {
         imds.faults().forPath(TOKEN).failNext(Faults.ALWAYS, 403);
         try (MetadataClient c = client().build()) {
             assertThatThrownBy(c::userData).isInstanceOf(MetadataRefusedException.class)
-                    .hasMessageContaining("refused a token (HTTP 403): the instance metadata service is disabled");
+                    .hasMessageContaining("refused a token (HTTP 403): the instance metadata service is disabled")
+                    .hasMessageContaining("provider(Provider.NOCLOUD) with noCloudSource(path)")
+                    .extracting(e -> ((MetadataException) e).reason()).isEqualTo(MetadataException.Reason.SERVICE_DISABLED);
         }
         assertThat(time.sleeps).isEmpty();
     }
@@ -100,7 +103,11 @@ class Ec2MetadataClientTest {
         imds.faults().forPath(TOKEN).failNext(Faults.ALWAYS, 404);
         try (MetadataClient c = client().imdsV2Required(true).build()) {
             assertThatThrownBy(c::userData).isInstanceOf(MetadataRefusedException.class)
-                    .hasMessageContaining("Drop --imds-v2-required to allow IMDSv1");
+                    .hasMessage("IMDSv2 is required (imdsV2Required(true)) but " + imds.endpoint() + "/latest/api/token "
+                            + "answered HTTP 404 to the token request: the service does not offer IMDSv2. Call "
+                            + "imdsV2Required(false) to allow IMDSv1.")
+                    .extracting(e -> ((MetadataException) e).reason())
+                    .isEqualTo(MetadataException.Reason.IMDS_V2_UNAVAILABLE);
         }
         assertThat(imds.requestCount("GET", USER_DATA)).isZero();
     }
@@ -173,9 +180,14 @@ class Ec2MetadataClientTest {
                 .baseDelay(Duration.ofSeconds(1)).maxDelay(Duration.ofSeconds(1)).deadline(Duration.ofSeconds(5))
                 .build()).build()) {
             assertThatThrownBy(c::userData).isInstanceOf(MetadataUnreachableException.class)
-                    .hasMessageStartingWith("no answer from " + imds.endpoint() + "/latest/user-data after 6 attempts "
-                            + "over 5.0 s (deadline 5.0 s); last error: HTTP 503")
-                    .satisfies(e -> assertThat(((MetadataException) e).attempts()).isEqualTo(6));
+                    .hasMessage("no answer from " + imds.endpoint() + "/latest/user-data after 5 attempts over 4.0 s "
+                            + "(deadline 5.0 s); last error: HTTP 503 Service Unavailable. Check that the metadata "
+                            + "service is reachable from this machine, or name the provider and the endpoint with "
+                            + "MetadataClient.Builder's provider(...) and endpoint(...); retryPolicy(...) sets the "
+                            + "deadline.")
+                    .satisfies(e -> assertThat(((MetadataException) e).attempts()).isEqualTo(5))
+                    .satisfies(e -> assertThat(((MetadataException) e).reason())
+                            .isEqualTo(MetadataException.Reason.UNREACHABLE));
         }
     }
 

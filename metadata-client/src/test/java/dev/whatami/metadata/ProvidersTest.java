@@ -209,7 +209,8 @@ class ProvidersTest {
             assertThat(c.provider()).isEqualTo(Provider.DIGITALOCEAN);
         }
         assertThatThrownBy(() -> client().provider(Provider.EC2).ec2Disabled(true).build())
-                .isInstanceOf(MetadataRefusedException.class).hasMessageContaining("AWS_EC2_METADATA_DISABLED");
+                .isInstanceOf(MetadataRefusedException.class).hasMessageContaining("call ec2Disabled(false)")
+                .extracting(e -> ((MetadataException) e).reason()).isEqualTo(MetadataException.Reason.EC2_DISABLED);
     }
 
     @Test
@@ -227,7 +228,9 @@ class ProvidersTest {
                     .hasMessageContaining("The platform says: DMI sys_vendor=\"QEMU\"")
                     .hasMessageContaining("ec2 at " + nothing + " (HttpHostConnectException)")
                     .hasMessageContaining("hetzner at " + nothing)
-                    .hasMessageContaining("Not on a cloud? Give the user-data with --user-data-file");
+                    .hasMessageContaining("Not on a cloud? Give the user-data with provider(Provider.NOCLOUD) and "
+                            + "noCloudSource(path); on a cloud, name it with provider(...) (and endpoint(...)).")
+                    .extracting(e -> ((MetadataException) e).reason()).isEqualTo(MetadataException.Reason.NOT_DETECTED);
         }
         Duration slept = time.sleeps.stream().reduce(Duration.ZERO, Duration::plus);
         assertThat(slept).isLessThanOrEqualTo(Duration.ofSeconds(10));

@@ -58,6 +58,15 @@ public final class Faults {
         return this;
     }
 
+    /**
+     * The next {@code n} answers wait {@code delay} before their head, then go on as they would (a slow moment, not
+     * a slow service: {@link #delay} is the latter). Adds to any {@link #delay}.
+     */
+    public Faults slowNext(int n, Duration delay) {
+        rules.add(path, FaultRules.Kind.SLOW, count(n), 0, nonNegative(delay, "delay"));
+        return this;
+    }
+
     /** The next {@code n} answers are {@code status} (e.g. 500, 503, 429) with a short body. */
     public Faults failNext(int n, int status) {
         rules.add(path, FaultRules.Kind.FAIL, count(n), status(status), null);

@@ -9,7 +9,7 @@ import java.util.Optional;
 /** The faults in force, and what they make of the next answer. Thread-safe: every method holds the lock. */
 public final class FaultRules {
     /** What a fault does to an answer. */
-    public enum Kind { FAIL, DROP, HANG, ENDLESS, DRIBBLE }
+    public enum Kind { SLOW, FAIL, DROP, HANG, ENDLESS, DRIBBLE }
 
     private static final class Rule {
         final Optional<String> scope;
@@ -84,6 +84,10 @@ public final class FaultRules {
             }
             if (r.remaining <= 0) {
                 it.remove();
+            }
+            if (r.kind == Kind.SLOW) {
+                delay = delay.plus(r.duration); // and the answer goes on: look further
+                continue;
             }
             return new Plan(delay, r.kind, r.status, r.duration);
         }

@@ -104,7 +104,7 @@ final class Ec2Provider implements DefaultMetadataClient.ProviderClient {
                 .filter(s -> !s.isEmpty());
     }
 
-    private URI url(String path) {
+    URI url(String path) {
         return URI.create(endpoint + path);
     }
 

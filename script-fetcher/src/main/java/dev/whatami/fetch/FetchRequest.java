@@ -2,6 +2,7 @@ package dev.whatami.fetch;
 
 import dev.whatami.userdata.Digest;
 import dev.whatami.userdata.Redact;
+import dev.whatami.userdata.ScriptName;
 import java.net.URI;
 import java.nio.file.Path;
 import java.time.Instant;
@@ -18,7 +19,7 @@ import java.util.Optional;
  * @param mirrors   further URLs of the same file, tried in order after the primary in every round
  * @param digest    expected digest; a mismatch is refused
  * @param targetDir directory that receives the file (and its staging file, so the rename is atomic)
- * @param fileName  name of the file in {@code targetDir}; never a path
+ * @param fileName  name of the file in {@code targetDir}: a {@link ScriptName} (never a path, never hidden)
  * @param maxBytes  largest file accepted
  * @param deadline  when the fetch gives up: no attempt starts after it and one in progress is aborted at it; empty:
  *                  the fetcher's {@code retryPolicy} deadline, counted from the start of the fetch
@@ -35,9 +36,9 @@ public record FetchRequest(URI url, List<URI> mirrors, Optional<Digest> digest, 
         Objects.requireNonNull(targetDir, "targetDir");
         Objects.requireNonNull(fileName, "fileName");
         Objects.requireNonNull(deadline, "deadline");
-        if (fileName.isEmpty() || fileName.contains("/") || fileName.contains("\\") || fileName.startsWith(".")) {
-            throw new IllegalArgumentException("fileName must be a plain file name, got \"" + fileName + "\"");
-        }
+        ScriptName.problem(fileName).ifPresent(problem -> {
+            throw new IllegalArgumentException("fileName: " + problem);
+        });
         if (maxBytes < 1) {
             throw new IllegalArgumentException("maxBytes must be positive, got " + maxBytes);
         }
@@ -65,7 +66,7 @@ public record FetchRequest(URI url, List<URI> mirrors, Optional<Digest> digest, 
     /**
      * A builder for fetching {@code url} into {@code targetDir/fileName}.
      *
-     * @param fileName a plain file name (no directory part, not starting with a dot)
+     * @param fileName a {@link ScriptName}: a plain file name, never a path, never hidden
      */
     public static Builder builder(URI url, Path targetDir, String fileName) {
         return new Builder(url, targetDir, fileName);

@@ -172,6 +172,16 @@ class ScriptFetcherTest {
     }
 
     @Test
+    void theFileName_followsTheOneScriptNameRule() {
+        assertThatThrownBy(() -> FetchRequest.builder(server.url("/c.sh"), dir, "../c.sh").build())
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("fileName: \"../c.sh\" is a path; a script name is never a path. Put the script in the "
+                        + "server's scriptserver directory and give its file name, or give its full URL.");
+        assertThatThrownBy(() -> FetchRequest.builder(server.url("/c.sh"), dir, "with space.sh").build())
+                .hasMessageContaining("may hold only letters, digits");
+    }
+
+    @Test
     void fileUrl_isCopied() throws Exception {
         Path src = Files.write(Files.createTempDirectory(dir, "src").resolve("local.sh"), SCRIPT);
         FetchResult r = fetcher.fetch(FetchRequest.builder(src.toUri(), dir, "local.sh").build());

@@ -98,7 +98,7 @@ final class HttpCache {
                     if (!staging.sha256Hex().equals(sha256)) {
                         return; // changed since it was placed: not the copy that was verified
                     }
-                    staging.commit(body, Staging.PRIVATE);
+                    staging.commit(body, Staging.PRIVATE, false); // verified by its digest on every use
                 }
             }
             Properties p = new Properties();

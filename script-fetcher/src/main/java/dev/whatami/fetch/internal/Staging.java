@@ -277,8 +277,18 @@ final class Staging implements AutoCloseable {
 
     /** fsync, the given mode, atomic rename onto {@code target}, fsync of the directory. */
     void commit(Path target, Set<PosixFilePermission> mode) throws LocalIOException {
+        commit(target, mode, true);
+    }
+
+    /**
+     * The given mode, atomic rename onto {@code target}; with {@code durable}, fsync of the file before and of the
+     * directory after (a copy that is verified by its digest whenever it is used, like the cache's, can skip both).
+     */
+    void commit(Path target, Set<PosixFilePermission> mode, boolean durable) throws LocalIOException {
         try {
-            channel.force(true);
+            if (durable) {
+                channel.force(true);
+            }
             channel.close();
             try {
                 Files.setPosixFilePermissions(path, mode);
@@ -291,6 +301,9 @@ final class Staging implements AutoCloseable {
         }
         committed = true;
         live.remove(path);
+        if (!durable) {
+            return;
+        }
         try (FileChannel dir = FileChannel.open(target.getParent(), StandardOpenOption.READ)) {
             dir.force(true); // make the rename itself durable
         } catch (IOException | UnsupportedOperationException e) {

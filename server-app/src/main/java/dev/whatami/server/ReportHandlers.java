@@ -157,20 +157,7 @@ final class ReportHandlers extends Handler.Abstract {
         }
 
         static String esc(Object o) {
-            String s = text(o);
-            StringBuilder b = new StringBuilder(s.length() + 16);
-            for (int i = 0; i < s.length(); i++) {
-                char c = s.charAt(i);
-                switch (c) {
-                    case '<' -> b.append("&lt;");
-                    case '>' -> b.append("&gt;");
-                    case '&' -> b.append("&amp;");
-                    case '"' -> b.append("&quot;");
-                    case '\'' -> b.append("&#39;");
-                    default -> b.append(c);
-                }
-            }
-            return b.toString();
+            return Html.esc(text(o));
         }
     }
 }

@@ -26,6 +26,8 @@ public final class ReportStore {
     /** Largest report accepted. */
     public static final int MAX_BYTES = 256 * 1024;
 
+    private static final com.fasterxml.jackson.core.JsonFactory JSON_FACTORY = new com.fasterxml.jackson.core.JsonFactory();
+
     private final Optional<Path> dir;
     private final Clock clock;
     private final Map<String, Map<String, Object>> latest = new ConcurrentHashMap<>();
@@ -35,6 +37,7 @@ public final class ReportStore {
         this.clock = clock;
         if (dir.isPresent()) {
             Files.createDirectories(dir.get());
+            StaleFiles.clean(dir.get(), n -> n.startsWith(".") && n.endsWith(".tmp"), StaleFiles.ABANDONED, clock);
             try (Stream<Path> files = Files.list(dir.get())) {
                 for (Path f : files.filter(p -> p.getFileName().toString().endsWith(".json")).toList()) {
                     try {
@@ -80,8 +83,19 @@ public final class ReportStore {
      */
     public Map<String, Object> accept(byte[] body, String remote) throws InvalidReportException, IOException {
         Map<String, Object> report;
-        try {
-            report = JSON.std.mapFrom(body);
+        try (com.fasterxml.jackson.core.JsonParser parser = JSON_FACTORY.createParser(body)) {
+            report = JSON.std.mapFrom(parser);
+            long end = parser.currentLocation().getByteOffset();
+            boolean trailing;
+            try {
+                trailing = parser.nextToken() != null;
+            } catch (IOException e) {
+                trailing = true;
+            }
+            if (trailing) {
+                throw new InvalidReportException("the report has something after its JSON object (from byte " + end
+                        + "); send one object and nothing else");
+            }
         } catch (IOException | RuntimeException e) {
             throw new InvalidReportException("the report is not a JSON object: " + e.getMessage());
         }

@@ -17,7 +17,7 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.security.MessageDigest;
 import java.util.Optional;
 import java.util.concurrent.ThreadLocalRandom;
-import java.util.regex.Pattern;
+import dev.whatami.userdata.ScriptName;
 import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.server.Handler;
 import org.eclipse.jetty.server.Request;
@@ -29,11 +29,11 @@ import org.slf4j.LoggerFactory;
 /**
  * {@code PUT} and {@code DELETE /scriptserver/<name>} with {@code Authorization: Bearer <token>}: the seed's
  * "upload the files to www/scriptserver" as {@code curl -T}. Writes are atomic (staging file, fsync, rename)
- * and size-capped; without a configured token both methods answer 405. Only plain file names, never paths.
+ * and size-capped; without a configured token both methods answer 405. Names follow {@link ScriptName}: plain
+ * file names, never paths, never hidden.
  */
 final class UploadHandler extends Handler.Wrapper {
     private static final Logger LOG = LoggerFactory.getLogger(UploadHandler.class);
-    private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,254}");
     /** Upload temp files: hidden (never served, never listed), and removed at start when abandoned. */
     static final String TEMP_PREFIX = ".whatami-upload-";
     private static final FileAttribute<?>[] OWNER_ONLY = {
@@ -68,9 +68,10 @@ final class UploadHandler extends Handler.Wrapper {
         }
         String path = Request.getPathInContext(request);
         String name = path.startsWith("/") ? path.substring(1) : path;
-        if (!NAME.matcher(name).matches()) {
-            return text(response, callback, 400, "upload to /scriptserver/<name>: a plain file name of 1-255 letters, "
-                    + "digits, '.', '_' and '-', not starting with '.'\n");
+        java.util.Optional<String> problem = ScriptName.problem(name);
+        if (problem.isPresent()) {
+            return text(response, callback, 400, "cannot " + method + " /scriptserver/<name>: "
+                    + problem.get() + "\n");
         }
         Path target = root.resolve(name);
         if (Files.isDirectory(target, LinkOption.NOFOLLOW_LINKS)) {

@@ -121,8 +121,8 @@ class HostileInputTest {
 
         HttpResponse<String> tooLong = send("PUT", "/scriptserver/" + "a".repeat(253) + ".sh", "echo\n");
         assertThat(tooLong.statusCode()).isEqualTo(400);
-        assertThat(tooLong.body()).isEqualTo("upload to /scriptserver/<name>: a plain file name of 1-255 letters, "
-                + "digits, '.', '_' and '-', not starting with '.'\n");
+        assertThat(tooLong.body()).isEqualTo("cannot PUT /scriptserver/<name>: script name is 256 bytes long; the "
+                + "limit is 255 bytes. Use a shorter file name.\n");
         assertThat(send("DELETE", "/scriptserver/" + "a".repeat(300), null).statusCode()).isEqualTo(400);
         try (Stream<Path> files = Files.list(root)) {
             assertThat(files.toList()).isEmpty();

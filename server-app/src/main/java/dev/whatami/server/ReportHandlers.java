@@ -41,8 +41,11 @@ final class ReportHandlers extends Handler.Abstract {
     private final Optional<byte[]> token;
     private final StatusCodec codec = StatusCodec.create();
 
-    ReportHandlers(ReportStore store, Optional<String> token) {
+    private final java.util.function.Consumer<String> outcomes;
+
+    ReportHandlers(ReportStore store, Optional<String> token, java.util.function.Consumer<String> outcomes) {
         this.store = store;
+        this.outcomes = outcomes;
         this.token = token.map(t -> ("Bearer " + t).getBytes(StandardCharsets.UTF_8));
     }
 
@@ -198,6 +201,7 @@ final class ReportHandlers extends Handler.Abstract {
             body = declared > ReportStore.MAX_BYTES ? new byte[0] : in.readNBytes(ReportStore.MAX_BYTES + 1);
             if (declared > ReportStore.MAX_BYTES || body.length > ReportStore.MAX_BYTES) {
                 // read (a bounded amount of) the rest, so the client is not reset before it reads the answer
+                outcomes.accept("refused");
                 if (declared > DRAIN_LIMIT || drain(in) >= DRAIN_LIMIT) {
                     response.getHeaders().put(HttpHeader.CONNECTION, "close");
                 }
@@ -206,10 +210,12 @@ final class ReportHandlers extends Handler.Abstract {
             }
         }
         try {
-            store.accept(body, Request.getRemoteAddr(request));
+            outcomes.accept(store.accept(body, Request.getRemoteAddr(request)).name().toLowerCase(java.util.Locale.ROOT));
         } catch (ReportStore.InvalidReportException e) {
+            outcomes.accept("refused");
             return send(response, callback, e.status(), "text/plain", e.getMessage() + "\n");
         } catch (IOException e) {
+            outcomes.accept("failed");
             LOG.warn("could not keep a report: {}", e.toString());
             response.getHeaders().put(HttpHeader.RETRY_AFTER, "5");
             return send(response, callback, 503, "text/plain", "the report could not be kept right now; send it "

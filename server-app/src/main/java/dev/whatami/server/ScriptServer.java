@@ -37,6 +37,7 @@ public final class ScriptServer implements AutoCloseable {
     private final Path root;
     private final String scheme;
     private final SlowClientGuard guard;
+    private final ServerMetrics metrics;
     private final java.time.Clock clock;
 
     /** Request bodies (uploads, reports) must arrive at least this fast, in bytes per second. */
@@ -91,6 +92,9 @@ public final class ScriptServer implements AutoCloseable {
         files.setDirAllowed(false); // listings are ScriptFiles' own, which show only what can be served
         files.setAcceptRanges(true);
         files.setEtags(true);
+        // caches in front (nginx proxy_cache, a CDN) may keep a script but must ask each time whether it is still
+        // current: with the strong ETag that costs a 304, and a replaced script is never served stale
+        files.setCacheControl("no-cache");
         files.setWelcomeFiles(List.of());
         ContextHandler scripts = new ContextHandler(new HiddenPathGuard(new UploadHandler(files, b.root, b.uploadToken,
                 b.maxUpload)), "/scriptserver");
@@ -108,11 +112,12 @@ public final class ScriptServer implements AutoCloseable {
         List<Handler> handlers = new ArrayList<>();
         handlers.add(scripts);
         b.emulator.map(MetadataEmulator::handler).ifPresent(handlers::add);
-        b.reports.ifPresent(store -> handlers.add(new ReportHandlers(store, b.reportToken)));
+        this.metrics = new ServerMetrics(limit::getNetworkConnectionCount, b.reports);
+        b.reports.ifPresent(store -> handlers.add(new ReportHandlers(store, b.reportToken, metrics::report)));
         handlers.add(new Health());
         // graceful shutdown: in-flight requests (downloads) get up to 10 s to finish, new ones are refused
-        server.setHandler(guard.handler(
-                new org.eclipse.jetty.server.handler.GracefulHandler(new Handler.Sequence(handlers))));
+        server.setHandler(guard.handler(metrics.handler(
+                new org.eclipse.jetty.server.handler.GracefulHandler(new Handler.Sequence(handlers)))));
         server.setStopTimeout(10_000);
     }
 

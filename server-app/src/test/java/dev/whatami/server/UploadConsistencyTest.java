@@ -154,6 +154,8 @@ class UploadConsistencyTest {
         HttpResponse<byte[]> first = get("c.sh");
         String etag = first.headers().firstValue("ETag").orElseThrow();
         assertThat(etag).matches("\"[0-9a-f]{32}\""); // strong, from the bytes
+        // a cache in front may keep it, but must revalidate before every use
+        assertThat(first.headers().firstValue("Cache-Control")).hasValue("no-cache");
         assertThat(first.headers().firstValue("Last-Modified")).isPresent();
         assertThat(get("c.sh", "If-None-Match", etag).statusCode()).isEqualTo(304);
         assertThat(get("c.sh", "If-Modified-Since", first.headers().firstValue("Last-Modified").orElseThrow())

@@ -30,14 +30,10 @@ public final class LineFormParser {
             "as", "env.NAME", "report");
     private static final Set<String> REPEATABLE = Set.of("mirror");
     private static final Pattern KEY = Pattern.compile("[A-Za-z][A-Za-z0-9_.-]*");
-    private static final Pattern ENV_NAME = Pattern.compile("[A-Za-z_][A-Za-z0-9_]*");
     private static final Pattern TIMEOUT = Pattern.compile("([0-9]{1,9})([smh])");
-    private static final Pattern INTERPRETER = Pattern.compile("[A-Za-z0-9._/+-]+");
-    private static final Pattern LABEL = Pattern.compile("[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?");
     private static final String DOUBLE_QUOTES = "\"\u201C\u201D\u201E";
     private static final String SINGLE_QUOTES = "\u2018\u2019\u201A";
-    private static final String TYPOGRAPHIC = "\u201C\u201D\u201E\u201F\u2018\u2019\u201A\u201B\u00AB\u00BB";
-    private static final int MAX_RETRIES = 1000;
+    private static final String TYPOGRAPHIC = Rules.TYPOGRAPHIC;
 
     private final int maxTasks;
 
@@ -128,6 +124,15 @@ public final class LineFormParser {
                 }
             }
             offset = raw.indexOf(trimmed);
+            for (int i = 0; i < trimmed.length(); i++) {
+                char c = trimmed.charAt(i);
+                if (c != ' ' && c != '\t' && (Character.isWhitespace(c) || Character.isSpaceChar(c))) {
+                    error(offset + i + 1, String.format("\\u%04x", (int) c), String.format("U+%04X is %s; "
+                            + "user-data separates words with plain spaces. Type a space instead (pasted from a "
+                            + "web page?).", (int) c, Rules.describe(c)));
+                    return Optional.empty();
+                }
+            }
             content = trimmed;
             unwrapQuotes();
             int typographic = indexOfTypographic(content);
@@ -219,47 +224,34 @@ public final class LineFormParser {
                 return Optional.empty();
             }
             Optional<URI> url = toUri(serverToken, "http://" + server.get() + "/scriptserver/" + name);
-            return url.isEmpty() ? Optional.empty() : options(name, url.get(), server.get(), tokens.subList(2, tokens.size()));
+            return url.isEmpty() ? Optional.empty() : options(name, url.get(), tokens.subList(2, tokens.size()));
         }
 
         private Optional<TaskSpec> urlTask(Token first, List<Token> rest) {
-            Optional<URI> url = url(first, first.text(), Set.of("http", "https", "file"));
+            Optional<URI> url = url(first, first.text(), Rules.SCRIPT_SCHEMES);
             if (url.isEmpty()) {
                 return Optional.empty();
             }
-            String path = url.get().getPath();
-            String name = path == null ? "" : path.substring(path.lastIndexOf('/') + 1);
-            if (name.isEmpty()) {
-                error(first, "the URL names no file (it ends in \"/\"); give the script's own URL, e.g. "
-                        + "https://files.example/roles/collector.pl");
+            Rules.NameInUrl name = Rules.nameInUrl(url.get());
+            if (name.problem().isPresent()) {
+                error(first.column(), name.name(), name.problem().get());
                 return Optional.empty();
             }
-            if (!validName(name, first.column())) {
-                return Optional.empty();
-            }
-            return options(name, url.get(), url.get().getRawAuthority(), rest);
+            return options(name.name(), url.get(), rest);
         }
 
-        private Optional<URI> url(Token token, String text, Set<String> schemes) {
+        private Optional<URI> url(Token token, String text, List<String> schemes) {
             URI uri;
             try {
                 uri = new URI(text);
             } catch (URISyntaxException e) {
-                error(token, "\"" + text + "\" is not a valid URL (" + e.getReason() + " at index "
+                error(token, "\"" + Shown.url(text) + "\" is not a valid URL (" + e.getReason() + " at index "
                         + e.getIndex() + "); percent-encode spaces and special characters.");
                 return Optional.empty();
             }
-            String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(Locale.ROOT);
-            if (!schemes.contains(scheme)) {
-                error(token, "unsupported URL scheme \"" + scheme + "\" in " + text + "; use one of "
-                        + String.join(", ", schemes.stream().sorted().toList()) + ".");
-                return Optional.empty();
-            }
-            if (!scheme.equals("file") && (uri.getHost() == null || uri.getHost().isEmpty())) {
-                error(token, "the URL " + text + " has no host; write e.g. https://files.example/roles/collector.pl");
-                return Optional.empty();
-            }
-            return Optional.of(uri);
+            Optional<String> problem = Rules.url(uri, schemes);
+            problem.ifPresent(message -> error(token, message));
+            return problem.isPresent() ? Optional.empty() : Optional.of(uri);
         }
 
         private boolean validName(String name, int column) {
@@ -269,98 +261,14 @@ public final class LineFormParser {
         }
 
         private Optional<String> server(Token token) {
-            String text = token.text();
-            if (text.contains("://")) {
-                error(token, "give the server as host[:port], not a URL (\"" + text + "\"); or write the "
-                        + "script's full URL as the first word instead of its name.");
-                return Optional.empty();
-            }
-            String host;
-            String port = null;
-            if (text.startsWith("[")) {
-                int close = text.indexOf(']');
-                if (close < 0) {
-                    error(token, "\"" + text + "\" opens \"[\" without closing it; write an IPv6 server as "
-                            + "[fd00::1] or [fd00::1]:8080.");
-                    return Optional.empty();
-                }
-                host = text.substring(1, close);
-                String after = text.substring(close + 1);
-                if (!after.isEmpty()) {
-                    if (!after.startsWith(":")) {
-                        error(token, "unexpected \"" + after + "\" after \"]\"; write [IPv6]:port, e.g. [fd00::1]:8080.");
-                        return Optional.empty();
-                    }
-                    port = after.substring(1);
-                }
-                if (!host.contains(":") || host.contains("%") || !com.google.common.net.InetAddresses.isInetAddress(host)) {
-                    error(token, "\"" + host + "\" in brackets is not an IPv6 address; write e.g. [fd00::1]:8080.");
-                    return Optional.empty();
-                }
-            } else {
-                int colons = (int) text.chars().filter(c -> c == ':').count();
-                if (colons > 1) {
-                    error(token, "\"" + text + "\" looks like an IPv6 address; put it in brackets: [" + text + "]"
-                            + " or [" + text + "]:8080.");
-                    return Optional.empty();
-                }
-                int colon = text.indexOf(':');
-                host = colon < 0 ? text : text.substring(0, colon);
-                port = colon < 0 ? null : text.substring(colon + 1);
-                if (!validHost(token, host)) {
-                    return Optional.empty();
-                }
-            }
-            if (port != null && !validPort(token, port)) {
-                return Optional.empty();
-            }
-            return Optional.of(text);
+            Optional<String> problem = Rules.server(token.text());
+            problem.ifPresent(message -> error(token, message));
+            return problem.isPresent() ? Optional.empty() : Optional.of(token.text());
         }
 
-        private boolean validHost(Token token, String host) {
-            if (host.isEmpty()) {
-                error(token, "the server \"" + token.text() + "\" has no host; write e.g. 192.168.7.77 or "
-                        + "files.example:8080.");
-                return false;
-            }
-            if (host.matches("[0-9.]+")) {
-                String[] parts = host.split("\\.", -1);
-                boolean ok = parts.length == 4;
-                for (String part : parts) {
-                    ok &= !part.isEmpty() && part.length() <= 3 && Integer.parseInt(part) <= 255;
-                }
-                if (!ok) {
-                    error(token, "\"" + host + "\" is not an IPv4 address: it needs four numbers 0-255 "
-                            + "separated by dots, e.g. 192.168.7.77.");
-                }
-                return ok;
-            }
-            boolean ok = host.length() <= 253;
-            for (String label : host.split("\\.", -1)) {
-                ok &= LABEL.matcher(label).matches();
-            }
-            if (!ok) {
-                error(token, "\"" + host + "\" is not a valid host name (letters, digits and '-' in labels "
-                        + "separated by dots); write e.g. files.example or 192.168.7.77.");
-            }
-            return ok;
-        }
-
-        private boolean validPort(Token token, String port) {
-            if (!port.matches("[0-9]{1,5}") || Integer.parseInt(port) < 1 || Integer.parseInt(port) > 65535) {
-                error(token, "port \"" + port + "\" in \"" + token.text() + "\" is out of range; use a number "
-                        + "1-65535, e.g. " + token.text().substring(0, token.text().lastIndexOf(':')) + ":8080.");
-                return false;
-            }
-            return true;
-        }
-
-        private Optional<TaskSpec> options(String name, URI url, String server, List<Token> tokens) {
+        private Optional<TaskSpec> options(String name, URI url, List<Token> tokens) {
             List<URI> mirrors = new ArrayList<>();
             TaskSpec.Builder spec = TaskSpec.builder(name, new TaskSource.Remote(url, List.of()));
-            if (server != null) { // file: URLs have no server
-                spec.server(server);
-            }
             boolean literal = false;
             boolean ok = true;
             for (Token token : tokens) {
@@ -390,7 +298,7 @@ public final class LineFormParser {
                                String key, String value) {
             String lower = key.toLowerCase(Locale.ROOT);
             boolean isEnv = lower.startsWith("env.");
-            String identity = isEnv ? key : lower;
+            String identity = isEnv ? "env." + key.substring(4) : lower;
             if (!isEnv && !KEYS.contains(lower)) {
                 String nearest = nearestKey(lower);
                 error(token, "unknown key \"" + key + "\"" + (nearest == null ? "." : "; did you mean \""
@@ -437,8 +345,8 @@ public final class LineFormParser {
                     spec.frequency(frequency.get());
                 }
                 case "retries" -> {
-                    if (!value.matches("[0-9]{1,4}") || Integer.parseInt(value) > MAX_RETRIES) {
-                        error(token, "retries must be a whole number 0-" + MAX_RETRIES + ", got \"" + value
+                    if (!value.matches("[0-9]{1,4}") || Integer.parseInt(value) > Rules.MAX_RETRIES) {
+                        error(token, "retries must be a whole number 0-" + Rules.MAX_RETRIES + ", got \"" + value
                                 + "\"; e.g. retries=3.");
                         return false;
                     }
@@ -459,15 +367,15 @@ public final class LineFormParser {
                     });
                 }
                 case "as" -> {
-                    if (!INTERPRETER.matcher(value).matches()) {
-                        error(token, "interpreter \"" + value + "\" must be a program name or absolute path, e.g. "
-                                + "as=perl or as=/usr/bin/python3.");
+                    Optional<String> problem = Rules.interpreter(value);
+                    if (problem.isPresent()) {
+                        error(token, problem.get());
                         return false;
                     }
                     spec.interpreter(value);
                 }
                 case "report" -> {
-                    Optional<URI> report = url(token, value, Set.of("http", "https"));
+                    Optional<URI> report = url(token, value, Rules.REPORT_SCHEMES);
                     if (report.isEmpty()) {
                         return false;
                     }
@@ -475,9 +383,9 @@ public final class LineFormParser {
                 }
                 default -> { // env.NAME
                     String envName = key.substring(4);
-                    if (!ENV_NAME.matcher(envName).matches()) {
-                        error(token.column(), key, "environment variable name \"" + envName + "\" must be letters, digits and "
-                                + "'_', not starting with a digit; e.g. env.ROLE=collector.");
+                    Optional<String> problem = Rules.envName(envName);
+                    if (problem.isPresent()) {
+                        error(token.column(), key, problem.get());
                         return false;
                     }
                     spec.env(envName, value);
@@ -488,7 +396,7 @@ public final class LineFormParser {
 
         private Optional<URI> mirror(Token token, String value, URI primary) {
             if (value.contains("://") || value.toLowerCase(Locale.ROOT).startsWith("file:")) {
-                return url(token, value, Set.of("http", "https", "file"));
+                return url(token, value, Rules.SCRIPT_SCHEMES);
             }
             Optional<String> server = server(new Token(value, token.column() + "mirror=".length()));
             if (server.isEmpty()) {

@@ -47,7 +47,7 @@ class LineFormRoundTripTest {
             spec = build(in);
         } catch (IllegalArgumentException e) {
             Statistics.label("builder").collect("refused");
-            assertThat(e.getMessage()).matches("(builder\\(name, source\\)|builder\\(name, source\\) or source\\(source\\)"
+            assertThat(e.getMessage()).matches("(?s)(builder\\(name, source\\)|builder\\(name, source\\) or source\\(source\\)"
                     + "|arg\\(\\.\\.\\.\\)|env\\(.*\\)|retries\\(\\.\\.\\.\\)|timeout\\(\\.\\.\\.\\)|interpreter\\(\\.\\.\\.\\)"
                     + "|report\\(\\.\\.\\.\\)): .+");
             assertThat(e.getMessage()).doesNotContain("S3CRET"); // env values are never shown

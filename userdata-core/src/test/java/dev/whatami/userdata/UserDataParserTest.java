@@ -228,11 +228,14 @@ class UserDataParserTest {
 
     @Test
     void tooManyTasks_isRefusedWithTheLimit() {
-        String lines = "c.pl 10.0.0.1\n".repeat(UserDataParser.MAX_TASKS + 1);
-        UserDataException e = failure(lines);
+        StringBuilder lines = new StringBuilder();
+        for (int i = 1; i <= UserDataParser.MAX_TASKS + 2; i++) {
+            lines.append("c").append(i).append(".pl 10.0.0.1\n");
+        }
+        UserDataException e = failure(lines.toString());
         assertThat(e.problems()).hasSize(1);
-        assertThat(e.getMessage()).contains("line 257: more than 256 tasks (the limit)");
-        assertThat(parse("c.pl 10.0.0.1\n".repeat(UserDataParser.MAX_TASKS)).tasks()).hasSize(256);
+        assertThat(e.getMessage()).contains("line 257, column 1: more than 256 tasks (the limit); this is task 257.");
+        assertThat(parse(lines.substring(0, lines.indexOf("c257.pl"))).tasks()).hasSize(256);
     }
 
     @Test

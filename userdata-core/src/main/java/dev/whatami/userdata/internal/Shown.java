@@ -29,8 +29,21 @@ public final class Shown {
     private Shown() {
     }
 
-    /** One word of user-data as it may be shown. */
+    /** One word of user-data as it may be shown; control characters as {@code \\uXXXX}. */
     public static String word(String word) {
+        return escapeControls(redact(word));
+    }
+
+    private static String escapeControls(String s) {
+        if (s.chars().noneMatch(Character::isISOControl)) {
+            return s;
+        }
+        StringBuilder b = new StringBuilder(s.length() + 8);
+        s.chars().forEach(c -> b.append(Character.isISOControl(c) ? String.format("\\u%04x", c) : String.valueOf((char) c)));
+        return b.toString();
+    }
+
+    private static String redact(String word) {
         if (isUrl(word)) {
             return url(word);
         }

@@ -469,6 +469,10 @@ public final class LineFormParser {
 
     /** The known key closest to {@code key} by edit distance, if it is close enough to be a typo. */
     static String nearestKey(String key) {
+        int dot = key.indexOf('.');
+        if (dot > 0 && editDistance(key.substring(0, dot), "env") <= 1 + dot / 3) {
+            return "env.NAME"; // evn.SECRET, enw.X
+        }
         if (key.length() >= 2) {
             for (String candidate : KEYS) {
                 if (candidate.startsWith(key)) {

@@ -170,6 +170,11 @@ public final class Rules {
             return no("unsupported URL scheme \"" + Shown.word(scheme) + "\" in " + shown + "; use one of "
                     + String.join(", ", schemes) + ".");
         }
+        if (uri.getRawUserInfo() != null || (uri.getRawAuthority() != null && uri.getRawAuthority().contains("@"))) {
+            return no("the URL " + shown + " carries credentials (user:password@); whatami never sends credentials "
+                    + "in URLs, and would show them in its logs. Drop them: use a presigned URL (its signature in the "
+                    + "query string), or a file server the instance can reach without them.");
+        }
         if (uri.isOpaque()) {
             return no("the URL " + shown + " has no path (\"" + scheme + ":\" must be followed by \"/\"); write e.g. "
                     + (scheme.equals("file") ? "file:///opt/roles/collector.pl" : "https://files.example/roles/"

@@ -180,22 +180,58 @@ public final class Rules {
                     + (scheme.equals("file") ? "file:///opt/roles/collector.pl" : "https://files.example/roles/"
                     + "collector.pl") + ".");
         }
-        if (!scheme.equals("file") && (uri.getRawAuthority() == null || uri.getRawAuthority().isEmpty())) {
+        if (uri.getRawFragment() != null) {
+            return no("the URL " + shown + " ends in a #fragment, which is never sent to a server and names no file; "
+                    + "drop it.");
+        }
+        Optional<String> where = scheme.equals("file") ? fileUrl(uri, shown) : networkUrl(uri, shown);
+        if (where.isPresent()) {
+            return where;
+        }
+        return word(uri.toString(), false).map(p -> "the URL " + shown + " is not one word of user-data: " + p);
+    }
+
+    /** A {@code file:} URL: a path on this machine, as {@link Path#of(URI)} will read it when the task runs. */
+    private static Optional<String> fileUrl(URI uri, String shown) {
+        if (uri.getRawAuthority() != null) {
+            return no("the URL " + shown + " names a host, but a file: URL names a file on this machine; write three "
+                    + "slashes and the path, e.g. file:///opt/roles/collector.pl");
+        }
+        if (uri.getRawQuery() != null) {
+            return no("the URL " + shown + " has a query (?...), which a local file has no use for; drop it.");
+        }
+        try {
+            Path.of(uri);
+        } catch (IllegalArgumentException | java.nio.file.FileSystemNotFoundException e) {
+            return no("the URL " + shown + " names no local file (" + e.getMessage() + "); write e.g. "
+                    + "file:///opt/roles/collector.pl");
+        }
+        return ok();
+    }
+
+    /** An {@code http(s)} URL: a host java.net.URI can read, a port 1-65535, no IPv6 zone id. */
+    private static Optional<String> networkUrl(URI uri, String shown) {
+        String authority = uri.getRawAuthority();
+        if (authority == null || authority.isEmpty()) {
             return no("the URL " + shown + " has no host; write e.g. https://files.example/roles/collector.pl");
         }
-        if (!scheme.equals("file") && uri.getHost() == null) {
+        if (uri.getHost() == null) {
+            if (authority.matches(".*:[0-9]{6,}")) {
+                return no("the port in " + shown + " is out of range; use a number 1-65535, e.g. "
+                        + "https://files.example:8443/roles/collector.pl");
+            }
             return no("the URL " + shown + " has no host java.net.URI can read; a host name is letters, digits and "
                     + "'-' in labels separated by dots (no '_'), e.g. https://files.example/roles/collector.pl");
         }
-        if (scheme.equals("file")) {
-            try {
-                Path.of(uri);
-            } catch (IllegalArgumentException | java.nio.file.FileSystemNotFoundException e) {
-                return no("the URL " + shown + " names no local file (" + e.getMessage() + "); write e.g. "
-                        + "file:///opt/roles/collector.pl");
-            }
+        if (uri.getPort() == 0 || uri.getPort() > 65535) {
+            return no("port " + uri.getPort() + " in " + shown + " is out of range; use a number 1-65535, e.g. "
+                    + "https://files.example:8443/roles/collector.pl");
         }
-        return word(uri.toString(), false).map(p -> "the URL " + shown + " is not one word of user-data: " + p);
+        if (uri.getHost().contains("%")) {
+            return no("the URL " + shown + " gives an IPv6 zone id (%...), which whatami does not support; use an "
+                    + "address without one.");
+        }
+        return ok();
     }
 
     /**

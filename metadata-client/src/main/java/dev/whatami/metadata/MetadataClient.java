@@ -53,6 +53,14 @@ public interface MetadataClient extends AutoCloseable {
      */
     Optional<byte[]> userData();
 
+    /**
+     * The credentials the instance's own identity gives (EC2 role, GCE service account, Azure managed identity),
+     * through this client's HTTP client, retry policy and IMDSv2 handling. The same object on every call.
+     *
+     * @throws IllegalStateException for a {@link Provider#NOCLOUD} client
+     */
+    InstanceCredentials instanceCredentials();
+
     /** The provider this client talks to (detecting it first, when the builder was told to). */
     Provider provider();
 

@@ -117,6 +117,13 @@ public final class MetadataEmulator {
         public boolean isShutdown() {
             return false;
         }
+
+        /** Stopping without a graceful period releases them too, before Jetty waits for its threads. */
+        @Override
+        protected void doStop() throws Exception {
+            service.close();
+            super.doStop();
+        }
     }
 
     private static final class JettyExchange implements EmulatorExchange {

@@ -2,6 +2,7 @@ package dev.whatami.metadata.internal;
 
 import dev.whatami.metadata.EndpointMode;
 import dev.whatami.metadata.HttpClientFactory;
+import dev.whatami.metadata.InstanceCredentials;
 import dev.whatami.metadata.InstanceIdentity;
 import dev.whatami.metadata.MetadataClient;
 import dev.whatami.metadata.MetadataException.Reason;
@@ -48,6 +49,8 @@ public final class DefaultMetadataClient implements MetadataClient {
     private final CloseableHttpClient ownedHttpClient;
     private final BoundedExchange http;
     private ProviderClient delegate;
+    private Ec2Provider ec2;
+    private InstanceCredentials credentials;
 
     public DefaultMetadataClient(Settings s) {
         this.settings = s;
@@ -82,10 +85,31 @@ public final class DefaultMetadataClient implements MetadataClient {
 
     private ProviderClient client(Provider p) {
         if (p == Provider.EC2) {
-            return new Ec2Provider(http, endpointFor(p), settings.imdsV2Required(), settings.tokenTtl(),
-                    settings.readTimeout(), settings.tokenTimeout(), retrier());
+            return ec2();
         }
         return new HttpProvider(http, endpointFor(p), HttpProvider.spec(p), settings.readTimeout(), retrier());
+    }
+
+    /** The one EC2 client (and IMDSv2 token cache), for the provider and for instance credentials alike. */
+    private synchronized Ec2Provider ec2() {
+        if (ec2 == null) {
+            ec2 = new Ec2Provider(http, endpointFor(Provider.EC2), settings.imdsV2Required(), settings.tokenTtl(),
+                    settings.readTimeout(), settings.tokenTimeout(), retrier());
+        }
+        return ec2;
+    }
+
+    @Override
+    public synchronized InstanceCredentials instanceCredentials() {
+        if (http == null) {
+            throw new IllegalStateException("a nocloud client has no instance credentials; build a client for the "
+                    + "cloud (provider(...) or autoDetect()) to get them");
+        }
+        if (credentials == null) {
+            credentials = new DefaultInstanceCredentials(this::ec2, settings.ec2Disabled(), http,
+                    endpointFor(Provider.GCE), endpointFor(Provider.AZURE), settings.readTimeout(), retrier());
+        }
+        return credentials;
     }
 
     /** The provider's client, detecting the provider on first use when none was named. */

@@ -104,7 +104,7 @@ final class Ec2Provider implements DefaultMetadataClient.ProviderClient {
                 .filter(s -> !s.isEmpty());
     }
 
-    private URI url(String path) {
+    URI url(String path) {
         return URI.create(endpoint + path);
     }
 
@@ -148,7 +148,7 @@ final class Ec2Provider implements DefaultMetadataClient.ProviderClient {
             call.v2Needed = true;
             Duration wait = growTokenTimeout();
             say(saidV2Needed, "the metadata service at {} requires IMDSv2 tokens (HTTP 401 without one); asking for "
-                    + "a token again, waiting up to {}", endpoint, wait);
+                    + "a token again, waiting up to {}", endpoint, Retrier.seconds(wait));
             throw new Retrier.RetryableStatusException(401, "IMDSv2 token required", Optional.empty());
         }
     }
@@ -201,12 +201,12 @@ final class Ec2Provider implements DefaultMetadataClient.ProviderClient {
                     call.v1 = true;
                     warnOnce(saidTimeoutFallback, "IMDSv2 token request to {} took longer than {}; reading with IMDSv1 "
                             + "for this call, the next one asks for a token again (on EC2 this often means the "
-                            + "metadata hop limit is too low for a container)", url, wait);
+                            + "metadata hop limit is too low for a container)", url, Retrier.seconds(wait));
                     return Optional.empty();
                 }
                 Duration next = growTokenTimeout();
-                LOG.info("IMDSv2 token request to {} took longer than {}; asking again, waiting up to {}", url, wait,
-                        next);
+                LOG.info("IMDSv2 token request to {} took longer than {}; asking again, waiting up to {}", url,
+                        Retrier.seconds(wait), Retrier.seconds(next));
                 throw e;
             } catch (BoundedExchange.TooLargeException e) {
                 throw new MetadataProtocolException(Reason.ANSWER_TOO_LARGE, "the IMDSv2 token from " + url

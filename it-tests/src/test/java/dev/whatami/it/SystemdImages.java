@@ -106,10 +106,21 @@ final class SystemdImages {
                 + " ] || { echo 'still not: " + condition.replace("'", "") + "' >&2; exit 1; }; sleep 0.25; done");
     }
 
-    /** The manager's state once no job is queued any more: running, degraded, ... */
+    /**
+     * The manager's state once no job is queued any more (running, degraded, ...), at most a minute after the
+     * container started: until systemd answers on its bus, systemctl says nothing.
+     */
     static String booted(GenericContainer<?> c) throws Exception {
-        Container.ExecResult r = c.execInContainer("timeout", "60", "systemctl", "is-system-running", "--wait");
+        Container.ExecResult r = c.execInContainer("sh", "-c", "for i in $(seq 1 240); do "
+                + "s=$(timeout 60 systemctl is-system-running --wait 2>/dev/null); case \"$s\" in "
+                + "''|initializing|starting) sleep 0.25;; *) break;; esac; done; echo \"$s\"");
         return r.getStdout().strip();
+    }
+
+    /** The journal of the unit's latest run only (a container's boots share the host's boot id). */
+    static String journalOfLastRun(GenericContainer<?> c, String unit) throws Exception {
+        return sh(c, "journalctl --no-pager -o cat _SYSTEMD_INVOCATION_ID=$(systemctl show -p InvocationID --value "
+                + unit + ")");
     }
 
     /** Reboots the machine: systemd halts on SIGRTMIN+3, the container starts again (same disk, new boot). */

@@ -90,7 +90,7 @@ r = json.load(open(sys.argv[1]))["results"]
 a, b, c, d, e, f = (statistics.median(x["times"]) * 1000 for x in r)
 print(f"date: {datetime.datetime.utcnow():%Y-%m-%dT%H:%MZ}, runs: {sys.argv[3]}, cores: {os.cpu_count()}, "
       f"load average before: {sys.argv[4]}, after: {sys.argv[5]}")
-print(f"(a) whatami-agent run, as shipped        : median {a:.1f} ms")
+print(f"(a) whatami-agent run, the launcher      : median {a:.1f} ms")
 print(f"(b) hello-world java -jar                : median {b:.1f} ms")
 print(f"(c) curl + wget + sh (the seed)          : median {c:.1f} ms")
 print(f"(d) floor: the flow alone, HttpClient 5  : median {d:.1f} ms")

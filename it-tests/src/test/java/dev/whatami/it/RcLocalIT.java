@@ -39,6 +39,22 @@ class RcLocalIT {
         www.toFile().setExecutable(true, false);
     }
 
+    /** install on a running machine (--root /) trains the archive there, under the name the launcher looks for. */
+    @Test
+    void installOnTheMachineItself_buildsTheArchiveTheLauncherUses() throws Exception {
+        try (Network net = Instances.network();
+             GenericContainer<?> m = Instances.instance(Instances.instance(), net, 0)) {
+            m.start();
+            String out = sh(m, "java -jar /opt/whatami/whatami-agent.jar install --rc-local");
+            String name = "whatami-agent." + sh(m, "stat -L --printf '%s-%Y.' /usr/share/whatami/whatami-agent.jar "
+                    + "/usr/bin/java") + "jsa";
+            assertThat(out).contains("built the AppCDS archive /var/cache/whatami/" + name + "\n");
+            assertThat(sh(m, "ls /var/cache/whatami")).isEqualTo(name + "\n");
+            assertThat(SystemdBootIT.sharedClasses(m)).contains("picocli.CommandLine source: shared objects file");
+            assertThat(sh(m, "cat /etc/rc.local")).contains("; /usr/bin/whatami-agent cds >/dev/null 2>&1' </dev/null &");
+        }
+    }
+
     @Test
     void killedAgent_takesItsScriptAlong_andTheTaskDoesNotRunAgainUnrecorded() throws Exception {
         try (Network net = Instances.network();

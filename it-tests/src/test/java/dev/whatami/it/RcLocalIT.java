@@ -27,7 +27,6 @@ class RcLocalIT {
     @BeforeAll
     static void images() throws Exception {
         assumeTrue(Instances.dockerAvailable(), "no Docker engine");
-        Instances.removeLeftovers();
         Instances.ensureBase();
         Files.writeString(www.resolve("slow.sh"), """
                 echo started >> /var/tmp/slow-runs

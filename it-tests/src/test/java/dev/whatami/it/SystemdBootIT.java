@@ -33,7 +33,6 @@ class SystemdBootIT {
     @BeforeAll
     static void start() throws Exception {
         assumeTrue(Instances.dockerAvailable(), "no Docker engine");
-        Instances.removeLeftovers();
         Instances.ensureBase();
         SystemdImages.ensureBase();
         Files.writeString(www.resolve("collector.pl"), """

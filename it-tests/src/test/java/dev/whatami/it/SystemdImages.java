@@ -52,7 +52,7 @@ final class SystemdImages {
     static synchronized ImageFromDockerfile agent() {
         assertThat(AGENT_DEB).as("build the packages first (./mvnw -B verify builds them before this test)").exists();
         if (agentImage == null) {
-            agentImage = new ImageFromDockerfile("whatami-it-systemd-agent", false)
+            agentImage = new ImageFromDockerfile("whatami-it-systemd-agent:" + digest(AGENT_DEB), false)
                     .withFileFromPath("whatami-agent.deb", AGENT_DEB)
                     .withFileFromString("Dockerfile", "FROM " + BASE + "\n"
                             + "COPY whatami-agent.deb /root/whatami-agent.deb\n"
@@ -66,7 +66,7 @@ final class SystemdImages {
     static synchronized ImageFromDockerfile server() {
         assertThat(SERVER_DEB).as("build the packages first (./mvnw -B verify builds them before this test)").exists();
         if (serverImage == null) {
-            serverImage = new ImageFromDockerfile("whatami-it-systemd-server", false)
+            serverImage = new ImageFromDockerfile("whatami-it-systemd-server:" + digest(SERVER_DEB), false)
                     .withFileFromPath("whatami-server.deb", SERVER_DEB)
                     .withFileFromString("Dockerfile", "FROM " + BASE + "\n"
                             + "COPY whatami-server.deb /tmp/whatami-server.deb\n"
@@ -74,6 +74,20 @@ final class SystemdImages {
                     .withBuildImageCmdModifier(cmd -> cmd.withNetworkMode("none"));
         }
         return serverImage;
+    }
+
+    /**
+     * The start of the package's SHA-256: the tag of the image it is installed in. Other worktrees on the same
+     * engine build these images too; a tag per package never runs another build's package, and the same package
+     * (builds are reproducible) reuses the engine's cached image.
+     */
+    private static String digest(Path deb) {
+        try {
+            return java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256")
+                    .digest(java.nio.file.Files.readAllBytes(deb))).substring(0, 16);
+        } catch (java.io.IOException | java.security.NoSuchAlgorithmException e) {
+            throw new AssertionError("cannot read " + deb + ": " + e);
+        }
     }
 
     /** A machine booting {@code image} with systemd as PID 1, on {@code network}; files may be copied in first. */

@@ -318,11 +318,11 @@ final class Agent {
             return MetadataClient.builder().provider(Provider.NOCLOUD).noCloudSource(settings.userDataFile().get())
                     .build();
         }
-        MetadataClient.Builder b = MetadataClient.builder().endpointMode(settings.endpointMode())
+        MetadataClient.Builder b = MetadataClient.builder()
                 .ec2Disabled(settings.ec2Disabled()).sysfsRoot(settings.sysfsRoot())
                 .detectionTimeout(settings.detectionTimeout()).imdsV2Required(settings.imdsV2Required())
                 .retryPolicy(RetryPolicy.builder().deadline(settings.deadline()).build()).clock(clock);
-        settings.metadataEndpoint().ifPresent(b::endpoint);
+        settings.metadataEndpoint().ifPresentOrElse(b::endpoint, () -> b.endpointMode(settings.endpointMode()));
         settings.provider().ifPresentOrElse(b::provider, b::autoDetect);
         return b.build();
     }

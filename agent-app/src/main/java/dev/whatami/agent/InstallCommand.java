@@ -357,20 +357,20 @@ final class InstallCommand implements Callable<Integer> {
     }
 
     /**
-     * A training run that loads what a boot loads — IMDSv2 over HttpClient, parse, fetch over http, ledger, run a
-     * script, status — against a throw-away EC2 look-alike on 127.0.0.1 (the JDK's own HTTP server, in this
-     * process), records the classes it loads, and dumps them into a static AppCDS archive.
-     *
-     * <p>TODO(issue 16): train against the metadata-emulator module once it is on main, instead of this fake.
+     * A training run that loads what a boot loads — IMDSv2 over HttpClient, parse, fetch over http, verify a
+     * signature, ledger, run a script, status — against throw-away services on 127.0.0.1 in this process (the
+     * metadata-emulator module playing EC2, and the JDK's own HTTP server with the signed script), records the
+     * classes it loads, and dumps them into a static AppCDS archive.
      *
      * @return null on success, else why not
      */
     static String train(String javaPath, String jarPath, Path archive) throws IOException {
         Path tmp = Files.createTempDirectory("whatami-cds");
-        com.sun.net.httpserver.HttpServer imds = com.sun.net.httpserver.HttpServer.create(
+        com.sun.net.httpserver.HttpServer files = com.sun.net.httpserver.HttpServer.create(
                 new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+        dev.whatami.emulator.MetadataEmulator imds = null;
         try {
-            String base = "127.0.0.1:" + imds.getAddress().getPort();
+            String base = "127.0.0.1:" + files.getAddress().getPort();
             // The training script is signed with a key of its own, trusted only by the training run: the boot path
             // with signatures lands in the archive too, and the keys this machine trusts play no part.
             KeyPair key = KeyPairGenerator.getInstance("Ed25519").generateKeyPair();
@@ -383,12 +383,9 @@ final class InstallCommand implements Callable<Integer> {
                     + Base64.getMimeEncoder(64, new byte[] {'\n'}).encodeToString(
                             key.getPublic().getEncoded()) + "\n-----END PUBLIC KEY-----\n");
             Map<String, byte[]> answers = Map.of(
-                    "/latest/api/token", bytes("training-token"),
-                    "/latest/meta-data/instance-id", bytes("i-cds-training"),
-                    "/latest/user-data", bytes("train.sh " + base + " frequency=always\n"),
                     "/scriptserver/train.sh", script,
                     "/scriptserver/train.sh.sig", bytes(Base64.getEncoder().encodeToString(signer.sign())));
-            imds.createContext("/", ex -> {
+            files.createContext("/", ex -> {
                 byte[] b = answers.getOrDefault(ex.getRequestURI().getPath(), new byte[0]);
                 ex.sendResponseHeaders(b.length == 0 ? 404 : 200, b.length == 0 ? -1 : b.length);
                 if (b.length > 0) {
@@ -396,12 +393,14 @@ final class InstallCommand implements Callable<Integer> {
                 }
                 ex.close();
             });
-            imds.start();
+            files.start();
+            imds = dev.whatami.emulator.MetadataEmulator.builder().instanceId("i-cds-training")
+                    .userData("train.sh " + base + " frequency=always\n").imdsV2Required(true).start();
             Files.createDirectories(archive.toAbsolutePath().getParent());
             Path classList = tmp.resolve("classes.lst");
             String failed = java(javaPath, tmp.resolve("training.log"), classList, "the training run",
                     "-XX:DumpLoadedClassList=" + classList, "-jar", jarPath, "run", "--provider", "ec2",
-                    "--metadata-endpoint", "http://" + base, "--state-dir", tmp.resolve("state").toString(),
+                    "--metadata-endpoint", imds.endpoint().toString(), "--state-dir", tmp.resolve("state").toString(),
                     "--log-dir", tmp.resolve("log").toString(), "--boot-id", "cds-training", "--trusted-keys",
                     keys.toString(), "--config", Files.writeString(tmp.resolve("empty.properties"), "").toString());
             if (failed != null) {
@@ -425,7 +424,10 @@ final class InstallCommand implements Callable<Integer> {
         } catch (GeneralSecurityException e) {
             return "this JVM cannot sign the training script with Ed25519: " + e.getMessage();
         } finally {
-            imds.stop(0);
+            files.stop(0);
+            if (imds != null) {
+                imds.close();
+            }
             org.apache.commons.io.file.PathUtils.deleteDirectory(tmp);
         }
     }

@@ -219,9 +219,10 @@ final class Agent {
                 fetched = fetcher.fetch(FetchRequest.builder(remote.url(), taskDir, task.name())
                         .mirrors(remote.mirrors()).digest(task.digest()).maxBytes(settings.maxScriptBytes()).build());
             } else if (settings.trustedKeys().isPresent()) {
-                throw new FetchException("refused the script carried in the user-data (" + task.name() + "): trusted "
+                throw new dev.whatami.fetch.FetchRefusedException(dev.whatami.fetch.RefusalReason.SIGNATURE_MISSING,
+                        "refused the script carried in the user-data (" + task.name() + "): trusted "
                         + "keys are configured and an inline script cannot carry a signature; put it on the file "
-                        + "server, sign it (whatami-server sign) and name it in the user-data", userDataSource, 0, null);
+                        + "server, sign it (whatami-server sign) and name it in the user-data", userDataSource, 0);
             } else {
                 record.put("source", userDataSource.toString());
                 fetched = fetcher.placeInline(((TaskSource.Inline) task.source()).content(), userDataSource,

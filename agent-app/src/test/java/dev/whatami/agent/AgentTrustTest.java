@@ -105,13 +105,13 @@ class AgentTrustTest {
     @Test
     void requireSignature_withoutKeys_refusesEverything() throws Exception {
         assertThat(boot("signed.sh SRV", "--require-signature")).isEqualTo(4);
-        assertThat(status().get("message").toString()).contains("requireSignature needs trusted keys");
+        assertThat(status().get("message").toString()).contains("requireSignature(true) needs trusted keys");
         assertThat(dir.resolve("ran")).doesNotExist();
     }
 
     @Test
     void requireHttps_refusesPlainHttp() throws Exception {
         assertThat(boot("signed.sh SRV", "--require-https")).isEqualTo(4);
-        assertThat(status().get("message").toString()).contains("https is required (--require-https)");
+        assertThat(status().get("message").toString()).contains("https is required (requireHttps(true))");
     }
 }

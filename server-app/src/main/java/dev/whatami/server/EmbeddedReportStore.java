@@ -53,9 +53,7 @@ public final class EmbeddedReportStore implements ReportStore {
     /** In the order reports arrived: the first is the instance that reported least recently. Guarded by itself. */
     private final LinkedHashMap<String, Entry> byId = new LinkedHashMap<>();
     private long totalBytes;
-    private final java.util.concurrent.atomic.AtomicLong forgotten = new java.util.concurrent.atomic.AtomicLong();
-    private final java.util.concurrent.atomic.AtomicLong lastEvictionLog = new java.util.concurrent.atomic.AtomicLong(
-            System.nanoTime() - java.util.concurrent.TimeUnit.HOURS.toNanos(1));
+    private final EvictionLog evictionLog = new EvictionLog(LOG);
     private final Object[] stripes = new Object[STRIPES];
 
     private EmbeddedReportStore(Builder b) throws IOException {
@@ -142,13 +140,7 @@ public final class EmbeddedReportStore implements ReportStore {
         if (evicted.isEmpty()) {
             return;
         }
-        long total = forgotten.addAndGet(evicted.size());
-        long now = System.nanoTime();
-        long last = lastEvictionLog.get();
-        if (now - last > java.util.concurrent.TimeUnit.MINUTES.toNanos(1) && lastEvictionLog.compareAndSet(last, now)) {
-            LOG.info("report limits reached ({}): {} instance(s) that reported least recently forgotten so far", limits,
-                    total); // at most once a minute: a flood must not flood the log too
-        }
+        evictionLog.forgot(evicted.size(), limits);
         if (dir.isEmpty()) {
             return;
         }

@@ -61,20 +61,37 @@ final class Fleet {
 
     /** The fleet counted. */
     static ReportPage.Counts count(Iterable<? extends Row> rows) {
-        long n = 0;
-        Map<String, Long> byState = new LinkedHashMap<>();
-        Map<String, Long> byRole = new TreeMap<>();
-        Map<String, Long> byProvider = new TreeMap<>();
-        Map<String, Long> failedByRole = new TreeMap<>();
+        Counter c = new Counter();
         for (Row r : rows) {
-            n++;
-            byState.merge(r.state().token(), 1L, Long::sum);
-            byRole.merge(r.role(), 1L, Long::sum);
-            byProvider.merge(r.provider(), 1L, Long::sum);
-            if (isFailure(r.state())) {
-                failedByRole.merge(r.role(), 1L, Long::sum);
+            c.add(r.state(), r.role(), r.provider(), 1);
+        }
+        return c.counts();
+    }
+
+    /**
+     * Adds up the fleet from groups of instances alike in state, role and provider (a store that counts elsewhere,
+     * e.g. in SQL's {@code GROUP BY}, hands the groups here so the counts follow the same rules). Not thread-safe.
+     */
+    static final class Counter {
+        private long n;
+        private final Map<String, Long> byState = new LinkedHashMap<>();
+        private final Map<String, Long> byRole = new TreeMap<>();
+        private final Map<String, Long> byProvider = new TreeMap<>();
+        private final Map<String, Long> failedByRole = new TreeMap<>();
+
+        /** Counts {@code instances} instances in this state, with this role, on this provider. */
+        void add(RunState state, String role, String provider, long instances) {
+            n += instances;
+            byState.merge(state.token(), instances, Long::sum);
+            byRole.merge(role, instances, Long::sum);
+            byProvider.merge(provider, instances, Long::sum);
+            if (isFailure(state)) {
+                failedByRole.merge(role, instances, Long::sum);
             }
         }
-        return new ReportPage.Counts(n, byState, byRole, byProvider, failedByRole);
+
+        ReportPage.Counts counts() {
+            return new ReportPage.Counts(n, byState, byRole, byProvider, failedByRole);
+        }
     }
 }

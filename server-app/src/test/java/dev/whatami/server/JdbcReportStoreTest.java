@@ -1,0 +1,299 @@
+package dev.whatami.server;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.whatami.status.InstanceInfo;
+import dev.whatami.status.RunState;
+import dev.whatami.status.RunStatus;
+import dev.whatami.status.StatusCodec;
+import dev.whatami.status.TaskState;
+import dev.whatami.status.TaskStatus;
+import java.io.IOException;
+import java.time.Clock;
+import java.time.Instant;
+import java.time.ZoneId;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Optional;
+import java.util.OptionalInt;
+import java.util.Random;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The PostgreSQL store keeps the embedded store's contract by the same rules: fed the same reports (idempotency,
+ * stale runs, evictions by count and by bytes, 413s), both answer every verdict alike and every page — rows, order,
+ * matching counts and fleet counts — byte for byte alike. Two stores on one database (two servers) are one store:
+ * a retry sent to the other server is a duplicate, and the limits hold across them under concurrent writers. A schema
+ * newer than the server is refused. Needs PostgreSQL ({@link TestPostgres}).
+ */
+class JdbcReportStoreTest {
+    static final StatusCodec CODEC = StatusCodec.create();
+    static TestPostgres pg;
+
+    @BeforeAll
+    static void database() throws Exception {
+        pg = TestPostgres.startOrSkip();
+    }
+
+    @AfterAll
+    static void stop() throws Exception {
+        if (pg != null) {
+            pg.close();
+        }
+    }
+
+    @BeforeEach
+    void empty() throws Exception {
+        pg.truncate();
+    }
+
+    /** A clock that advances 1 ms at every reading, the same sequence for every store given one. */
+    static Clock ticking() {
+        return new Clock() {
+            private Instant now = Instant.parse("2026-12-02T00:00:00Z");
+
+            @Override
+            public ZoneId getZone() {
+                return ZoneOffset.UTC;
+            }
+
+            @Override
+            public Clock withZone(ZoneId zone) {
+                return this;
+            }
+
+            @Override
+            public synchronized Instant instant() {
+                now = now.plusMillis(1);
+                return now;
+            }
+        };
+    }
+
+    static byte[] report(String id, String provider, String run, long revision, Instant start, RunState state,
+            List<String> tasks, int padding) {
+        RunStatus.Builder b = RunStatus.builder(state).runId(run).revision(revision).startedAt(start)
+                .instance(new InstanceInfo(id, provider, Optional.empty(), Optional.empty()));
+        state.exitCode().ifPresent(c -> b.exitCode(OptionalInt.of(c)));
+        List<TaskStatus> ts = new ArrayList<>();
+        for (String t : tasks) {
+            TaskStatus.Builder tb = TaskStatus.builder(t, state == RunState.DONE ? TaskState.SUCCEEDED
+                    : TaskState.FAILED).exitCode(state == RunState.DONE ? 0 : 1);
+            if (padding > 0) {
+                tb.message("x".repeat(padding));
+            }
+            ts.add(tb.build());
+        }
+        b.tasks(ts);
+        return CODEC.write(b.build());
+    }
+
+    @Test
+    void fedTheSameReports_bothStoresGiveTheSameVerdicts_andTheSamePages() throws Exception {
+        ReportLimits limits = new ReportLimits(60, 4096, 120 * 1024);
+        Random random = new Random(18);
+        List<String> providers = List.of("ec2", "gce", "azure");
+        List<List<String>> roles = List.of(List.of("collector.pl"), List.of("processor.pl"),
+                List.of("collector.pl", "processor.pl"), List.of());
+        RunState[] states = {RunState.DONE, RunState.DONE, RunState.DONE, RunState.FAILED, RunState.RUNNING,
+                RunState.INVALID, RunState.UNREACHABLE};
+        Instant t0 = Instant.parse("2026-12-01T00:00:00Z");
+        try (ReportStore embedded = ReportStore.embedded().limits(limits).clock(ticking()).build();
+                JdbcReportStore jdbc = pg.store(limits, ticking())) {
+            List<ReportStore.Accepted> verdicts = new ArrayList<>();
+            int refused = 0;
+            for (int n = 0; n < 900; n++) {
+                int i = random.nextInt(120);
+                String id = "i-" + i + (i % 7 == 0 ? "-Ä" : "");
+                int run = random.nextInt(3);
+                byte[] body = report(id, providers.get(i % 3), "run-" + run, random.nextInt(4),
+                        t0.plusSeconds(run * 60L), states[random.nextInt(states.length)],
+                        roles.get(random.nextInt(roles.size())), random.nextInt(20) == 0 ? 4000 : random.nextInt(900));
+                ReportStore.Accepted a = null;
+                Integer status = null;
+                try {
+                    a = embedded.accept(body, "10.0.0." + (i % 250));
+                } catch (ReportStore.InvalidReportException e) {
+                    status = e.status();
+                }
+                try {
+                    assertThat(jdbc.accept(body, "10.0.0." + (i % 250))).as("report %d", n).isEqualTo(a);
+                } catch (ReportStore.InvalidReportException e) {
+                    assertThat(e.status()).as("report %d", n).isEqualTo(status);
+                    refused++;
+                }
+                if (a != null) {
+                    verdicts.add(a);
+                }
+            }
+            // every kind of verdict happened, and the limits were reached
+            assertThat(verdicts).contains(ReportStore.Accepted.STORED, ReportStore.Accepted.DUPLICATE,
+                    ReportStore.Accepted.STALE);
+            assertThat(refused).isPositive();
+            assertThat(embedded.page(ReportQuery.all()).matching()).isEqualTo(60);
+
+            List<ReportQuery> queries = new ArrayList<>();
+            queries.add(ReportQuery.all());
+            for (int offset : new int[] {0, 7, 55, 60, 100}) {
+                queries.add(new ReportQuery(Optional.empty(), Optional.empty(), Optional.empty(), offset, 10));
+            }
+            queries.add(new ReportQuery(Optional.of("collector.pl"), Optional.empty(), Optional.empty(), 0, 1000));
+            queries.add(new ReportQuery(Optional.of("collector.pl+processor.pl"), Optional.of(RunState.DONE),
+                    Optional.empty(), 0, 5));
+            queries.add(new ReportQuery(Optional.of(Fleet.NO_ROLE), Optional.empty(), Optional.of("gce"), 0, 1000));
+            queries.add(new ReportQuery(Optional.empty(), Optional.of(RunState.FAILED), Optional.empty(), 2, 3));
+            queries.add(new ReportQuery(Optional.empty(), Optional.empty(), Optional.of("nowhere"), 0, 10));
+            queries.add(new ReportQuery(Optional.empty(), Optional.empty(), Optional.empty(), 0, 0));
+            for (ReportQuery q : queries) {
+                ReportPage e = embedded.page(q);
+                ReportPage j = jdbc.page(q);
+                assertThat(j.counts()).as("%s", q).isEqualTo(e.counts());
+                assertThat(j.matching()).as("%s", q).isEqualTo(e.matching());
+                assertThat(j.kept()).as("%s", q).hasSameSizeAs(e.kept());
+                for (int k = 0; k < e.kept().size(); k++) {
+                    assertThat(new String(j.kept().get(k), java.nio.charset.StandardCharsets.UTF_8)).as("%s row %d", q, k)
+                            .isEqualTo(new String(e.kept().get(k), java.nio.charset.StandardCharsets.UTF_8));
+                }
+            }
+        }
+    }
+
+    @Test
+    void twoServersOnOneDatabase_areOneStore_aRetryToTheOtherIsADuplicate() throws Exception {
+        ReportLimits limits = ReportLimits.defaults();
+        Instant t0 = Instant.parse("2026-12-02T00:00:00Z");
+        try (JdbcReportStore a = pg.store(limits, Clock.systemUTC());
+                JdbcReportStore b = pg.store(limits, Clock.systemUTC())) {
+            byte[] r1 = report("i-1", "ec2", "run-a", 1, t0, RunState.RUNNING, List.of("c.sh"), 0);
+            assertThat(a.accept(r1, "10.0.0.1")).isEqualTo(ReportStore.Accepted.STORED);
+            assertThat(b.accept(r1, "10.0.0.1")).isEqualTo(ReportStore.Accepted.DUPLICATE);
+            assertThat(b.accept(report("i-1", "ec2", "run-a", 2, t0, RunState.DONE, List.of("c.sh"), 0), "10.0.0.1"))
+                    .isEqualTo(ReportStore.Accepted.STORED);
+            assertThat(a.accept(report("i-1", "ec2", "run-a", 2, t0, RunState.DONE, List.of("c.sh"), 0), "10.0.0.1"))
+                    .isEqualTo(ReportStore.Accepted.DUPLICATE);
+            assertThat(a.page(ReportQuery.all()).reports()).singleElement()
+                    .satisfies(r -> assertThat(r.status().state()).isEqualTo(RunState.DONE));
+            assertThat(a.page(ReportQuery.all()).kept().get(0)).isEqualTo(b.page(ReportQuery.all()).kept().get(0));
+        }
+        // and after both servers are gone, a new one finds it
+        try (JdbcReportStore c = pg.store(limits, Clock.systemUTC())) {
+            assertThat(c.page(ReportQuery.all()).matching()).isEqualTo(1);
+        }
+    }
+
+    @Test
+    void theLimitsHoldAcrossServers_underConcurrentWriters() throws Exception {
+        ReportLimits limits = new ReportLimits(50, 4096, 1 << 20);
+        Instant t0 = Instant.parse("2026-12-02T00:00:00Z");
+        try (JdbcReportStore a = pg.store(limits, Clock.systemUTC());
+                JdbcReportStore b = pg.store(limits, Clock.systemUTC())) {
+            ExecutorService pool = Executors.newFixedThreadPool(8);
+            ConcurrentHashMap<ReportStore.Accepted, Integer> seen = new ConcurrentHashMap<>();
+            List<Future<?>> done = new ArrayList<>();
+            for (int t = 0; t < 8; t++) {
+                int thread = t;
+                done.add(pool.submit(() -> {
+                    for (int i = 0; i < 60; i++) {
+                        // every instance is sent twice, once to each server, by different threads
+                        String id = "i-" + ((thread / 2) * 60 + i);
+                        byte[] body = report(id, "ec2", "run-1", 1, t0, RunState.DONE, List.of("c.sh"), 0);
+                        seen.merge((thread % 2 == 0 ? a : b).accept(body, "127.0.0.1"), 1, Integer::sum);
+                    }
+                    return null;
+                }));
+            }
+            for (Future<?> f : done) {
+                f.get();
+            }
+            pool.shutdown();
+            assertThat(seen).containsEntry(ReportStore.Accepted.STORED, 240)
+                    .containsEntry(ReportStore.Accepted.DUPLICATE, 240);
+            ReportPage page = a.page(ReportQuery.all());
+            assertThat(page.matching()).isEqualTo(50);
+            assertThat(page.counts().instances()).isEqualTo(50);
+            try (java.sql.Connection c = java.sql.DriverManager.getConnection(pg.jdbcUrl(), TestPostgres.USER,
+                    pg.password()); java.sql.Statement s = c.createStatement();
+                    java.sql.ResultSet r = s.executeQuery("SELECT t.instances, t.bytes, (SELECT count(*) FROM "
+                            + "whatami_reports), (SELECT sum(bytes) FROM whatami_reports) FROM whatami_totals t")) {
+                r.next();
+                assertThat(r.getLong(1)).isEqualTo(50).isEqualTo(r.getLong(3));
+                assertThat(r.getLong(2)).isEqualTo(r.getLong(4));
+            }
+        }
+    }
+
+    @Test
+    void aReportLargerThanThePerInstanceCap_is413_andChangesNothing() throws Exception {
+        try (JdbcReportStore s = pg.store(new ReportLimits(10, 2048, 1 << 20), Clock.systemUTC())) {
+            byte[] big = report("i-1", "ec2", "r", 1, Instant.EPOCH, RunState.DONE, List.of("c.sh"), 3000);
+            assertThatThrownBy(() -> s.accept(big, "x")).isInstanceOfSatisfying(ReportStore.InvalidReportException.class,
+                    e -> {
+                        assertThat(e.status()).isEqualTo(413);
+                        assertThat(e.getMessage()).startsWith("the report is ").endsWith("bytes as kept; this server "
+                                + "keeps at most 2048 bytes per instance (--max-report-bytes)");
+                    });
+            assertThatThrownBy(() -> s.accept("{\"state\":\"done\"}".getBytes(), "x"))
+                    .isInstanceOf(ReportStore.InvalidReportException.class).hasMessageContaining("instanceId");
+            assertThat(s.page(ReportQuery.all()).matching()).isZero();
+        }
+    }
+
+    @Test
+    void aSchemaNewerThanTheServer_isRefused_withWhatToDo() throws Exception {
+        try (JdbcReportStore s = pg.store(ReportLimits.defaults(), Clock.systemUTC())) {
+            assertThat(s.page(ReportQuery.all()).matching()).isZero();
+        }
+        try (java.sql.Connection c = java.sql.DriverManager.getConnection(pg.jdbcUrl(), TestPostgres.USER,
+                pg.password()); java.sql.Statement st = c.createStatement()) {
+            st.execute("INSERT INTO whatami_schema (version, description) VALUES (2, 'from the future')");
+        }
+        assertThatThrownBy(() -> pg.store(ReportLimits.defaults(), Clock.systemUTC())).isInstanceOf(IOException.class)
+                .hasMessage("cannot use the database " + pg.jdbcUrl() + ": the database's report schema is version 2; "
+                        + "this whatami-server knows versions up to 1: run a newer whatami-server against it");
+    }
+
+    @Test
+    void theSchemaIsAppliedOnce_whenServersStartTogether() throws Exception {
+        ExecutorService pool = Executors.newFixedThreadPool(4);
+        List<Future<JdbcReportStore>> stores = new ArrayList<>();
+        for (int i = 0; i < 4; i++) {
+            stores.add(pool.submit(() -> pg.store(ReportLimits.defaults(), Clock.systemUTC())));
+        }
+        for (Future<JdbcReportStore> f : stores) {
+            f.get().close();
+        }
+        pool.shutdown();
+        try (java.sql.Connection c = java.sql.DriverManager.getConnection(pg.jdbcUrl(), TestPostgres.USER,
+                pg.password()); java.sql.Statement st = c.createStatement();
+                java.sql.ResultSet r = st.executeQuery("SELECT version FROM whatami_schema")) {
+            List<Integer> versions = new ArrayList<>();
+            while (r.next()) {
+                versions.add(r.getInt(1));
+            }
+            assertThat(versions).containsExactly(1);
+        }
+    }
+
+    @Test
+    void credentialsInTheUrl_areRefused_sayingWhereTheyGo() {
+        for (String url : Arrays.asList("jdbc:postgresql://db/whatami?user=w&password=hunter2",
+                "jdbc:postgresql://db/whatami?sslmode=require&PASSWORD=hunter2", "jdbc:postgresql://w:hunter2@db/x")) {
+            assertThatThrownBy(() -> JdbcReportStore.builder(url)).isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageStartingWith("--database must not carry credentials")
+                    .hasMessageContaining("$WHATAMI_DATABASE_PASSWORD").hasMessageNotContaining("hunter2");
+        }
+        assertThatThrownBy(() -> JdbcReportStore.builder("postgresql://db/x"))
+                .hasMessage("--database takes a PostgreSQL JDBC URL, jdbc:postgresql://host:5432/database; got one "
+                        + "that does not start with jdbc:postgresql://");
+    }
+}

@@ -362,11 +362,11 @@ public final class JdbcReportStore implements ReportStore {
         }
     }
 
-    /** The innermost useful message of a failure (the pool's own wraps the driver's). */
+    /** The database's own words: the innermost SQL failure's message (the pool's wraps the driver's). */
     static String message(Throwable e) {
         String out = e.getMessage();
-        for (Throwable t = e.getCause(); t != null; t = t.getCause()) {
-            if (t.getMessage() != null) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof SQLException && t.getMessage() != null) {
                 out = t.getMessage();
             }
         }
@@ -397,7 +397,7 @@ public final class JdbcReportStore implements ReportStore {
         /**
          * A PostgreSQL JDBC URL without credentials: {@code jdbc:postgresql://host[:port]/database[?param=value…]}.
          *
-         * @throws IllegalArgumentException for another kind of URL, or one with a password or user in it
+         * @throws IllegalArgumentException for another kind of URL, or one with a password in it
          */
         static String checkUrl(String url) {
             Objects.requireNonNull(url, "url");
@@ -410,7 +410,7 @@ public final class JdbcReportStore implements ReportStore {
             String query = q < 0 ? "" : lower.substring(q + 1);
             for (String param : query.split("&")) {
                 String key = param.contains("=") ? param.substring(0, param.indexOf('=')) : param;
-                if (key.equals("password") || key.equals("user") || key.equals("sslpassword")) {
+                if (key.equals("password") || key.equals("sslpassword")) {
                     throw new IllegalArgumentException("--database must not carry credentials (its " + key
                             + "= would be visible to every user of this machine in the process list): give the user "
                             + "with --database-user or $WHATAMI_DATABASE_USER, the password in "

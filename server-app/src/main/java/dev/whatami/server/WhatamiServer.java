@@ -59,6 +59,20 @@ public final class WhatamiServer implements Callable<Integer> {
             + "restarts. Default: in memory only")
     Path dataDir;
 
+    @Option(names = "--database", paramLabel = "JDBC-URL", description = "Keep the reports in PostgreSQL "
+            + "(jdbc:postgresql://host:5432/database), shared by every server given the same URL. No credentials in "
+            + "it: the user from --database-user or $WHATAMI_DATABASE_USER, the password from $WHATAMI_DATABASE_PASSWORD "
+            + "or --database-password-file. Default: the embedded store (memory, or --data-dir)")
+    String database;
+
+    @Option(names = "--database-user", paramLabel = "NAME", description = "The database user. Default: "
+            + "$WHATAMI_DATABASE_USER, else the driver's (this process's user name)")
+    String databaseUser;
+
+    @Option(names = "--database-password-file", paramLabel = "FILE", description = "Read the database password "
+            + "from FILE's first line (keep it 0600). Default: $WHATAMI_DATABASE_PASSWORD, else none")
+    Path databasePasswordFile;
+
     @Option(names = "--report-token", paramLabel = "TOKEN", description = "Require this bearer token on POST "
             + "/reports. Default: none")
     String reportToken;
@@ -106,16 +120,30 @@ public final class WhatamiServer implements Callable<Integer> {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
+    /** The process environment; tests give their own. */
+    private final java.util.Map<String, String> environment;
+
+    WhatamiServer(java.util.Map<String, String> environment) {
+        this.environment = environment;
+    }
+
     public static void main(String[] args) {
         System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", "warn");
         System.setProperty("org.slf4j.simpleLogger.showThreadName", "false");
         System.setProperty("org.slf4j.simpleLogger.log.org.eclipse.jetty.server.RequestLog", "info"); // --access-log -
+        // HikariCP logs a connection the database cut (a restart) with its stack trace; the store says it in a line
+        System.setProperty("org.slf4j.simpleLogger.log.com.zaxxer.hikari.pool.ProxyConnection", "off");
         System.exit(commandLine().execute(args));
     }
 
     /** The command line, for embedding and tests; {@link #main} runs it and exits. */
     public static CommandLine commandLine() {
-        return new CommandLine(new WhatamiServer())
+        return commandLine(System.getenv());
+    }
+
+    /** The command line, reading {@code $WHATAMI_*} settings from {@code environment}. */
+    static CommandLine commandLine(java.util.Map<String, String> environment) {
+        return new CommandLine(new WhatamiServer(environment))
                 .setParameterExceptionHandler((ex, args) -> {
                     PrintWriter err = ex.getCommandLine().getErr();
                     err.println("whatami-server: " + ex.getMessage());
@@ -140,11 +168,22 @@ public final class WhatamiServer implements Callable<Integer> {
                     + "--metadata-user-data-text S or --metadata-no-user-data");
             return 2;
         }
+        if (database != null && dataDir != null) {
+            err.println("whatami-server: give --database or --data-dir, not both (with --database the reports are "
+                    + "kept in the database)");
+            return 2;
+        }
+        if (database == null && (databaseUser != null || databasePasswordFile != null)) {
+            err.println("whatami-server: --database-user and --database-password-file need --database");
+            return 2;
+        }
         ScriptServer.Builder builder;
         MetadataEmulator emulator = null;
+        ReportStore store = null;
         try {
-            builder = ScriptServer.builder(root).bind(bind).port(port).list(list)
-                    .reports(reportStore());
+            builder = ScriptServer.builder(root).bind(bind).port(port).list(list);
+            store = reportStore();
+            builder.reports(store);
             if (reportToken != null) {
                 builder.reportToken(reportToken);
             }
@@ -194,13 +233,17 @@ public final class WhatamiServer implements Callable<Integer> {
             }
         } catch (IllegalArgumentException e) {
             err.println("whatami-server: " + e.getMessage());
+            closeQuietly(store);
             return 2;
         } catch (java.io.IOException e) {
-            err.println("whatami-server: " + (e.getMessage() != null && e.getMessage().startsWith("--") ? e.getMessage()
-                    : "cannot use --data-dir " + dataDir + ": " + e));
+            String m = e.getMessage();
+            err.println("whatami-server: " + (m != null && (m.startsWith("--") || m.startsWith("cannot use the database"))
+                    ? m : "cannot use --data-dir " + dataDir + ": " + e));
+            closeQuietly(store);
             return 2;
         }
         ScriptServer server = builder.build();
+        ReportStore reports = store;
         try {
             server.start();
         } catch (Exception e) {
@@ -212,6 +255,7 @@ public final class WhatamiServer implements Callable<Integer> {
                     + (cause instanceof BindException ? " (is another server using the port? choose another with "
                     + "--port)" : ""));
             server.close();
+            closeQuietly(reports);
             return 1;
         }
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
@@ -220,6 +264,7 @@ public final class WhatamiServer implements Callable<Integer> {
             } catch (Exception e) {
                 // stopping anyway
             }
+            closeQuietly(reports);
         }, "whatami-server-stop"));
         out.println("whatami-server listening on " + server.uri() + " (root " + server.root() + "; scripts at "
                 + server.uri() + "/scriptserver/"
@@ -227,19 +272,60 @@ public final class WhatamiServer implements Callable<Integer> {
                 + (imdsV2Required ? "required" : "optional") + ", instance " + instanceId)
                 + (list ? "; listings on" : "") + (uploadToken != null ? "; uploads on (max " + maxUpload + " bytes)"
                 : "; uploads off") + (accessLog != null ? "; access log " + accessLog : "") + "; reports at " + server.uri() + "/reports, status at "
-                + server.uri() + "/status" + (dataDir == null ? " (in memory)" : " (kept in " + dataDir + ")") + ")");
+                + server.uri() + "/status" + (database != null ? " (kept in PostgreSQL at " + JdbcReportStore.describe(database)
+                + ")" : dataDir == null ? " (in memory)" : " (kept in " + dataDir + ")") + ")");
         out.flush();
         server.join();
         return 0;
     }
 
     private ReportStore reportStore() throws java.io.IOException {
-        EmbeddedReportStore.Builder b = ReportStore.embedded()
-                .limits(new ReportLimits(maxReports, maxReportBytes, maxReportsTotal));
+        ReportLimits limits = new ReportLimits(maxReports, maxReportBytes, maxReportsTotal);
+        if (database != null) {
+            JdbcReportStore.Builder db = JdbcReportStore.builder(database).limits(limits);
+            String user = databaseUser != null ? databaseUser : environment.get("WHATAMI_DATABASE_USER");
+            if (user != null && !user.isEmpty()) {
+                db.user(user);
+            }
+            if (databasePasswordFile != null) {
+                String text;
+                try {
+                    text = Files.readString(databasePasswordFile, java.nio.charset.StandardCharsets.UTF_8);
+                } catch (java.io.IOException e) {
+                    throw new java.io.IOException("--database-password-file " + databasePasswordFile + " cannot be read ("
+                            + e.getClass().getSimpleName() + "); give a readable file holding the password", e);
+                }
+                int nl = text.indexOf('\n');
+                String pw = (nl < 0 ? text : text.substring(0, nl)).replace("\r", "");
+                if (pw.isEmpty()) {
+                    throw new java.io.IOException("--database-password-file " + databasePasswordFile + " is empty; put "
+                            + "the password on its first line");
+                }
+                db.password(pw);
+            } else {
+                String pw = environment.get("WHATAMI_DATABASE_PASSWORD");
+                if (pw != null && !pw.isEmpty()) {
+                    db.password(pw);
+                }
+            }
+            return db.build();
+        }
+        EmbeddedReportStore.Builder b = ReportStore.embedded().limits(limits);
         if (dataDir != null) {
             b.dataDir(dataDir);
         }
         return b.build();
+    }
+
+    private static void closeQuietly(ReportStore store) {
+        if (store == null) {
+            return;
+        }
+        try {
+            store.close();
+        } catch (Exception e) {
+            // stopping anyway
+        }
     }
 
     /** Version from the jar's manifest. */

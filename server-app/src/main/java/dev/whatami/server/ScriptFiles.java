@@ -11,9 +11,11 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.stream.Stream;
+import org.eclipse.jetty.http.HttpField;
 import org.eclipse.jetty.http.HttpFields;
 import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.http.HttpMethod;
+import org.eclipse.jetty.http.PreEncodedHttpField;
 import org.eclipse.jetty.http.content.HttpContent;
 import org.eclipse.jetty.http.content.ResourceHttpContentFactory;
 import org.eclipse.jetty.io.ByteBufferPool;
@@ -33,6 +35,8 @@ import org.eclipse.jetty.util.URIUtil;
  *       Otherwise the whole file is sent (200), so a resumed download is never spliced from two versions.</li>
  *   <li>Several ranges in one request are answered with the whole file: no agent asks for them, and
  *       {@code multipart/byteranges} would read the file again, outside the snapshot.</li>
+ *   <li>{@code X-Accel-Expires: @1} ahead of {@code Cache-Control: no-cache}, so nginx's {@code proxy_cache} keeps
+ *       a copy but revalidates it on every request (see {@link #X_ACCEL_EXPIRES}).</li>
  *   <li>Directory listings (only with {@code --list}) show only what could be served: no hidden names (so no
  *       upload in progress, no {@code .git}), no symlinks that lead out of the root, nothing but files and
  *       directories.</li>
@@ -76,9 +80,17 @@ final class ScriptFiles extends ResourceHandler {
             getResourceService().doGet(request, response, callback, content); // redirect to "/", or 403
             return true;
         }
+        // nginx's proxy_cache: store the script but treat it as expired already, so every use is revalidated
+        // (If-None-Match -> 304). Put before Cache-Control: nginx before 1.23 lets the first of the two decide, and
+        // "no-cache" alone makes it store nothing. Other caches and CDNs follow Cache-Control: no-cache (RFC 9111:
+        // store, revalidate before each use); nginx hides X-Accel-* from its clients.
+        response.getHeaders().put(X_ACCEL_EXPIRES);
         getResourceService().doGet(rangeAsAllowed(request, content), response, callback, content);
         return true;
     }
+
+    /** {@code X-Accel-Expires: @1}: expired since 1970-01-01T00:00:01Z, for nginx. */
+    static final HttpField X_ACCEL_EXPIRES = new PreEncodedHttpField("X-Accel-Expires", "@1");
 
     /** The request, without its Range header when that range must not be served. */
     static Request rangeAsAllowed(Request request, HttpContent content) {

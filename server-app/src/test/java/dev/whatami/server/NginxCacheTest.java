@@ -1,0 +1,166 @@
+package dev.whatami.server;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.whatami.fetch.FetchRequest;
+import dev.whatami.fetch.FetchResult;
+import dev.whatami.fetch.IntegrityException;
+import dev.whatami.fetch.ScriptFetcher;
+import dev.whatami.fetch.TrustLevel;
+import dev.whatami.fetch.TrustedKeys;
+import dev.whatami.metadata.RetryPolicy;
+import dev.whatami.userdata.Digest;
+import dev.whatami.userdata.DigestAlgorithm;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.security.MessageDigest;
+import java.time.Duration;
+import java.util.HexFormat;
+import java.util.Optional;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Caches in front (issue 18): a real nginx {@code proxy_cache} — configured as the README says — between the agent's
+ * fetcher and the server keeps the script and revalidates it on every request (the server's
+ * {@code X-Accel-Expires: @1} ahead of {@code Cache-Control: no-cache}, and the strong ETag: a 304 while nothing
+ * changed); a script replaced on the server is what the next fetch gets, and its signature verifies. A cache that
+ * ignores the server and serves its stale copy cannot make the agent run it: the new pin refuses the old bytes.
+ */
+class NginxCacheTest {
+    @TempDir
+    Path dir;
+
+    private static final String CACHE = """
+              proxy_cache_path $DIR/cache levels=1:2 keys_zone=scripts:10m max_size=1g inactive=7d use_temp_path=off;
+              # another cache: the key is the URI sent upstream, so one zone would make the two locations one cache
+              proxy_cache_path $DIR/stale levels=1:2 keys_zone=stale:1m use_temp_path=off;
+              server {
+                listen 127.0.0.1:$PORT;
+                # as the README says: keep scripts, revalidate every use
+                location /scriptserver/ {
+                  proxy_pass http://127.0.0.1:UPSTREAM;
+                  proxy_cache scripts;
+                  proxy_cache_revalidate on;
+                  proxy_cache_lock on;
+                  add_header X-Cache-Status $upstream_cache_status always;
+                }
+                # a cache that ignores what the server says and serves its copy for an hour
+                location /stale/ {
+                  proxy_pass http://127.0.0.1:UPSTREAM/scriptserver/;
+                  proxy_cache stale;
+                  proxy_ignore_headers X-Accel-Expires Cache-Control Expires;
+                  proxy_cache_valid 200 1h;
+                  add_header X-Cache-Status $upstream_cache_status always;
+                }
+              }
+            """;
+
+    private static String sha256(String s) throws Exception {
+        return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(s.getBytes(StandardCharsets.UTF_8)));
+    }
+
+    /** Replaces the script the way an upload does (a new file renamed over it), and signs it. */
+    private void publish(Path root, Path key, String content) throws Exception {
+        Path tmp = root.resolve(".collector.pl.tmp");
+        Files.writeString(tmp, content);
+        Files.move(tmp, root.resolve("collector.pl"), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        assertThat(WhatamiServer.commandLine().execute("sign", "--key", key.toString(),
+                root.resolve("collector.pl").toString())).isZero();
+    }
+
+    @Test
+    void aScriptReplacedOnTheServer_isWhatTheNextFetchThroughNginxGets_signed_andAStaleCopyNeverPassesTheNewPin()
+            throws Exception {
+        Path root = Files.createDirectories(dir.resolve("www"));
+        Path keys = dir.resolve("keys");
+        assertThat(WhatamiServer.commandLine().execute("keygen", "--out", keys.toString())).isZero();
+        Path key = keys.resolve(SigningCommands.KEY_FILE);
+        TrustedKeys trusted = TrustedKeys.of("fleet", Files.readString(keys.resolve(SigningCommands.PUB_FILE)));
+        String v1 = "#!/bin/sh\necho collector v1\n";
+        String v2 = "#!/bin/sh\necho collector v2\n";
+        String v3 = "#!/bin/sh\necho collector v3\n";
+        publish(root, key, v1);
+        try (ScriptServer server = ScriptServer.builder(root).bind("127.0.0.1").port(0).build().start();
+                TestNginx nginx = TestNginx.startOrSkip(
+                        CACHE.replace("UPSTREAM", String.valueOf(server.address().getPort())));
+                ScriptFetcher fetcher = ScriptFetcher.builder().trustedKeys(trusted)
+                        .retryPolicy(RetryPolicy.builder().maxAttempts(1).build()).build()) {
+            HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+            URI script = URI.create(nginx.uri() + "/scriptserver/collector.pl");
+
+            HttpResponse<String> first = http.send(HttpRequest.newBuilder(script).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertThat(first.body()).isEqualTo(v1);
+            assertThat(first.headers().firstValue("X-Cache-Status")).hasValue("MISS");
+            assertThat(first.headers().firstValue("Cache-Control")).hasValue("no-cache");
+            // the server's strong ETag (a digest of the bytes), passed on
+            String etag = http.send(HttpRequest.newBuilder(URI.create(server.uri() + "/scriptserver/collector.pl"))
+                    .build(), HttpResponse.BodyHandlers.discarding()).headers().firstValue("ETag").orElseThrow();
+            assertThat(etag).startsWith("\"" + sha256(v1).substring(0, 16));
+            assertThat(first.headers().firstValue("ETag")).hasValue(etag);
+            assertThat(first.headers().firstValue("X-Accel-Expires")).as("nginx keeps it to itself").isEmpty();
+            HttpResponse<String> again = http.send(HttpRequest.newBuilder(script).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertThat(again.body()).isEqualTo(v1);
+            assertThat(again.headers().firstValue("X-Cache-Status")).as("kept, and asked about (304)")
+                    .hasValue("REVALIDATED");
+
+            FetchResult boot1 = fetcher.fetch(FetchRequest.builder(script, Files.createDirectories(dir.resolve("b1")),
+                    "collector.pl").digest(Optional.of(new Digest(DigestAlgorithm.SHA256, sha256(v1)))).build());
+            assertThat(Files.readString(boot1.path())).isEqualTo(v1);
+            assertThat(boot1.trust()).isEqualTo(TrustLevel.SIGNATURE);
+
+            // the script is replaced on the server (and re-signed); the user-data's pin moves with it
+            publish(root, key, v2);
+            HttpResponse<String> after = http.send(HttpRequest.newBuilder(script).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertThat(after.body()).isEqualTo(v2);
+            assertThat(after.headers().firstValue("X-Cache-Status")).as("revalidated: not current, so fetched whole")
+                    .hasValue("EXPIRED");
+            FetchResult boot2 = fetcher.fetch(FetchRequest.builder(script, Files.createDirectories(dir.resolve("b2")),
+                    "collector.pl").digest(Optional.of(new Digest(DigestAlgorithm.SHA256, sha256(v2)))).build());
+            assertThat(Files.readString(boot2.path())).isEqualTo(v2);
+            assertThat(boot2.trust()).isEqualTo(TrustLevel.SIGNATURE);
+            assertThat(http.send(HttpRequest.newBuilder(URI.create(script + ".sig")).build(),
+                    HttpResponse.BodyHandlers.ofString()).body())
+                    .isEqualTo(Files.readString(root.resolve("collector.pl.sig")));
+            // an instance whose user-data still pins v1 gets v2 and refuses it: never the wrong script
+            Path b3 = Files.createDirectories(dir.resolve("b3"));
+            assertThatThrownBy(() -> fetcher.fetch(FetchRequest.builder(script, b3, "collector.pl")
+                    .digest(Optional.of(new Digest(DigestAlgorithm.SHA256, sha256(v1)))).build()))
+                    .isInstanceOf(IntegrityException.class);
+            assertThat(b3.resolve("collector.pl")).doesNotExist();
+
+            // a cache that ignores the server: it holds v2 (and v2's signature) for an hour
+            URI stale = URI.create(nginx.uri() + "/stale/collector.pl");
+            assertThat(http.send(HttpRequest.newBuilder(stale).build(), HttpResponse.BodyHandlers.ofString()).body())
+                    .isEqualTo(v2);
+            assertThat(http.send(HttpRequest.newBuilder(URI.create(stale + ".sig")).build(),
+                    HttpResponse.BodyHandlers.ofString()).statusCode()).isEqualTo(200);
+            publish(root, key, v3);
+            HttpResponse<String> staleCopy = http.send(HttpRequest.newBuilder(stale).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertThat(staleCopy.body()).isEqualTo(v2);
+            assertThat(staleCopy.headers().firstValue("X-Cache-Status")).hasValue("HIT");
+            // the stale copy is signed (by the same key): only the pin tells it is not the script meant now
+            Path b4 = Files.createDirectories(dir.resolve("b4"));
+            assertThatThrownBy(() -> fetcher.fetch(FetchRequest.builder(stale, b4, "collector.pl")
+                    .digest(Optional.of(new Digest(DigestAlgorithm.SHA256, sha256(v3)))).build()))
+                    .isInstanceOf(IntegrityException.class);
+            assertThat(b4.resolve("collector.pl")).doesNotExist();
+            // while the configured cache, asked again, has v3 at once
+            FetchResult boot5 = fetcher.fetch(FetchRequest.builder(script, Files.createDirectories(dir.resolve("b5")),
+                    "collector.pl").digest(Optional.of(new Digest(DigestAlgorithm.SHA256, sha256(v3)))).build());
+            assertThat(Files.readString(boot5.path())).isEqualTo(v3);
+            assertThat(nginx.errorLog()).doesNotContain("[crit]", "[alert]", "[emerg]");
+        }
+    }
+}

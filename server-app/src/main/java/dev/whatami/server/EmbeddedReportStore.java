@@ -95,7 +95,7 @@ public final class EmbeddedReportStore implements ReportStore {
                 old = byId.get(id);
             }
             Accepted verdict = Reports.compare(old == null ? null : old.runId(), old == null ? 0 : old.revision(),
-                    old == null ? Optional.empty() : old.startedAt(), status);
+                    old == null ? Optional.empty() : old.startedAt(), old == null ? null : old.state(), status);
             if (verdict != Accepted.STORED) {
                 return verdict;
             }

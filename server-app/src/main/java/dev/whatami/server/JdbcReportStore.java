@@ -119,7 +119,8 @@ public final class JdbcReportStore implements ReportStore {
                 long keptRevision = 0;
                 Optional<Instant> keptStart = Optional.empty();
                 int keptBytes = 0;
-                try (PreparedStatement p = c.prepareStatement("SELECT run_id, revision, started_at, bytes FROM "
+                RunState keptState = null;
+                try (PreparedStatement p = c.prepareStatement("SELECT run_id, revision, started_at, bytes, state FROM "
                         + "whatami_reports WHERE instance_id = ?")) {
                     p.setString(1, id);
                     try (ResultSet r = p.executeQuery()) {
@@ -128,10 +129,11 @@ public final class JdbcReportStore implements ReportStore {
                             keptRevision = r.getLong(2);
                             keptStart = Optional.ofNullable(r.getObject(3, OffsetDateTime.class)).map(OffsetDateTime::toInstant);
                             keptBytes = r.getInt(4);
+                            keptState = state(r.getString(5));
                         }
                     }
                 }
-                Accepted verdict = Reports.compare(keptRun, keptRevision, keptStart, status);
+                Accepted verdict = Reports.compare(keptRun, keptRevision, keptStart, keptState, status);
                 if (verdict != Accepted.STORED) {
                     c.commit();
                     return verdict;
@@ -196,7 +198,8 @@ public final class JdbcReportStore implements ReportStore {
             p.setString(1, i.instanceId());
             p.setString(2, s.runId().orElse(null));
             p.setLong(3, s.revision());
-            p.setObject(4, s.startedAt().map(JdbcReportStore::utc).orElse(null));
+            // truncated here: PostgreSQL would round, and a start rounded up makes the agent's next report "stale"
+            p.setObject(4, s.startedAt().map(t -> utc(t.truncatedTo(ChronoUnit.MICROS))).orElse(null));
             p.setObject(5, utc(received.receivedAt()));
             p.setString(6, i.provider());
             p.setString(7, Fleet.role(s));

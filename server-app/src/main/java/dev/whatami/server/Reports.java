@@ -1,5 +1,6 @@
 package dev.whatami.server;
 
+import dev.whatami.status.RunState;
 import dev.whatami.status.RunStatus;
 import dev.whatami.status.StatusCodec;
 import dev.whatami.status.StatusFormatException;
@@ -40,20 +41,32 @@ final class Reports {
     /**
      * Idempotency per instance and run: a revision of the kept run that is not newer is a duplicate (a retried
      * POST); a run that started before the kept one is stale (a late retry). Reports without a run id (agents before
-     * 2026-12) always replace.
+     * 2026-12) replace the kept one, except that a run which has ended (same start) never goes back to running.
      */
     static ReportStore.Accepted compare(Optional<String> keptRun, long keptRevision, Optional<Instant> keptStart,
-            RunStatus incoming) {
+            RunState keptState, RunStatus incoming) {
         if (keptRun == null) {
             return ReportStore.Accepted.STORED;
         }
         if (keptRun.isPresent() && keptRun.equals(incoming.runId())) {
             return incoming.revision() > keptRevision ? ReportStore.Accepted.STORED : ReportStore.Accepted.DUPLICATE;
         }
+        if (keptRun.isEmpty() && incoming.runId().isEmpty() && keptState.finished() && !incoming.state().finished()
+                && keptStart.isPresent() && incoming.startedAt().isPresent()
+                && micros(keptStart.get()).equals(micros(incoming.startedAt().get()))) {
+            // no run id, but the same start: the same run, which has ended — a "running" report of it arriving
+            // now is a late retry (its first attempt timed out and was answered after the final report), not news
+            return ReportStore.Accepted.DUPLICATE;
+        }
         if (keptStart.isPresent() && incoming.startedAt().isPresent()
-                && incoming.startedAt().get().isBefore(keptStart.get())) {
+                && micros(incoming.startedAt().get()).isBefore(micros(keptStart.get()))) {
             return ReportStore.Accepted.STALE;
         }
         return ReportStore.Accepted.STORED;
+    }
+
+    /** As PostgreSQL keeps times: to the microsecond. */
+    private static Instant micros(Instant i) {
+        return i.truncatedTo(java.time.temporal.ChronoUnit.MICROS);
     }
 }

@@ -258,6 +258,13 @@ class JdbcReportStoreTest {
     }
 
     @Test
+    void aRunThatEnded_neverGoesBackToRunning_alsoWithoutARunId() throws Exception {
+        try (JdbcReportStore s = pg.store(new ReportLimits(10, 4096, 1 << 20), Clock.systemUTC())) {
+            ReportStoreTest.aRunThatEnded_neverGoesBackToRunning_alsoWithoutARunId(s);
+        }
+    }
+
+    @Test
     void aReportLargerThanThePerInstanceCap_is413_andChangesNothing() throws Exception {
         try (JdbcReportStore s = pg.store(new ReportLimits(10, 2048, 1 << 20), Clock.systemUTC())) {
             byte[] big = report("i-1", "ec2", "r", 1, Instant.EPOCH, RunState.DONE, List.of("c.sh"), 3000);

@@ -96,6 +96,41 @@ class ReportStoreTest {
         });
     }
 
+    /** A report of an agent that sends no run id and no revision (the agent before 2026-12). */
+    static byte[] noRunId(String id, Instant start, RunState state) {
+        RunStatus.Builder b = RunStatus.builder(state).startedAt(start)
+                .instance(new InstanceInfo(id, "ec2", Optional.empty(), Optional.empty()));
+        state.exitCode().ifPresent(c -> b.exitCode(OptionalInt.of(c)));
+        return CODEC.write(b.build());
+    }
+
+    /**
+     * Without a run id the last report replaces the kept one — but a run that has ended (the same start) does not go
+     * back to running: a "running" report arriving after the final one is a late retry (ContainersIT's herd lost two
+     * of ten final reports that way on a loaded machine).
+     */
+    static void aRunThatEnded_neverGoesBackToRunning_alsoWithoutARunId(ReportStore store) throws Exception {
+        Instant t0 = Instant.parse("2026-12-02T00:00:00.123456789Z");
+        assertThat(store.accept(noRunId("i-1", t0, RunState.RUNNING), "10.0.0.1")).isEqualTo(ReportStore.Accepted.STORED);
+        assertThat(store.accept(noRunId("i-1", t0, RunState.RUNNING), "10.0.0.1")).isEqualTo(ReportStore.Accepted.STORED);
+        assertThat(store.accept(noRunId("i-1", t0, RunState.DONE), "10.0.0.1")).isEqualTo(ReportStore.Accepted.STORED);
+        assertThat(store.accept(noRunId("i-1", t0, RunState.RUNNING), "10.0.0.1"))
+                .isEqualTo(ReportStore.Accepted.DUPLICATE);
+        assertThat(store.page(ReportQuery.all()).reports()).singleElement()
+                .satisfies(r -> assertThat(r.status().state()).isEqualTo(RunState.DONE));
+        // an ended run's report still replaces (the agent re-ran), and the next boot starts afresh
+        assertThat(store.accept(noRunId("i-1", t0, RunState.FAILED), "10.0.0.1")).isEqualTo(ReportStore.Accepted.STORED);
+        assertThat(store.accept(noRunId("i-1", t0.plusSeconds(60), RunState.RUNNING), "10.0.0.1"))
+                .isEqualTo(ReportStore.Accepted.STORED);
+        assertThat(store.page(ReportQuery.all()).reports()).singleElement()
+                .satisfies(r -> assertThat(r.status().state()).isEqualTo(RunState.RUNNING));
+    }
+
+    @Test
+    void aRunThatEnded_neverGoesBackToRunning_alsoWithoutARunId() throws Exception {
+        aRunThatEnded_neverGoesBackToRunning_alsoWithoutARunId(ReportStore.inMemory());
+    }
+
     @Test
     void pastMaxInstances_theLeastRecentlyReportedAreForgotten_andTheirFilesDeleted() throws Exception {
         ReportStore store = ReportStore.embedded().dataDir(dir).limits(new ReportLimits(10, 256 * 1024, 64 << 20))

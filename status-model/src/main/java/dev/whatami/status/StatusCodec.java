@@ -144,16 +144,30 @@ public final class StatusCodec {
             tail.put("stderr", x.stderr());
             m.put("tail", tail);
         });
-        t.firstFailure().ifPresent(e -> m.put("firstFailure", toMap(e)));
+        t.firstFailure().ifPresent(e -> m.put("firstFailure", eventMap(e)));
         if (!t.history().isEmpty()) {
             List<Object> history = new ArrayList<>();
-            t.history().forEach(e -> history.add(toMap(e)));
+            t.history().forEach(e -> history.add(eventMap(e)));
             m.put("history", history);
         }
         return m;
     }
 
-    private static Map<String, Object> toMap(TaskEvent e) {
+    /** One task event as JSON-ready maps, as the ledger keeps its history. */
+    public Map<String, Object> toMap(TaskEvent e) {
+        return eventMap(e);
+    }
+
+    /**
+     * One task event from JSON-ready maps.
+     *
+     * @throws StatusFormatException naming the field that is wrong
+     */
+    public TaskEvent event(Map<String, Object> m) {
+        return event(m, "");
+    }
+
+    private static Map<String, Object> eventMap(TaskEvent e) {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("at", e.at().toString());
         m.put("outcome", e.outcome().token());

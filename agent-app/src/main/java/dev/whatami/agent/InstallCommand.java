@@ -24,11 +24,11 @@ import picocli.CommandLine.Option;
 @Command(name = "install", mixinStandardHelpOptions = true, usageHelpAutoWidth = true,
         description = {"Make the agent run at every boot: a systemd oneshot unit ordered after network-online.target, "
                 + "or the seed's lines in /etc/rc.local. Safe to run again: it replaces what it wrote before."})
-final class InstallCommand implements Callable<Integer> {
-    static final String BEGIN = "# >>> whatami >>>";
-    static final String END = "# <<< whatami <<<";
+public final class InstallCommand implements Callable<Integer> {
+    public static final String BEGIN = "# >>> whatami >>>";
+    public static final String END = "# <<< whatami <<<";
     /** JVM flags for a short-lived process: no C2, the small serial collector, a small heap. */
-    static final String JVM_FLAGS = "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC -Xmx128m -Xss512k";
+    public static final String JVM_FLAGS = "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC -Xmx128m -Xss512k";
 
     static final class Mode {
         @Option(names = "--systemd", required = true, description = "Write and enable whatami.service.")
@@ -203,7 +203,7 @@ final class InstallCommand implements Callable<Integer> {
 
     private static String ownJar() {
         try {
-            Path p = Path.of(WhatamiAgent.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+            Path p = Path.of(dev.whatami.agent.cli.WhatamiAgent.class.getProtectionDomain().getCodeSource().getLocation().toURI());
             return p.toString().endsWith(".jar") ? p.toString() : "/opt/whatami/whatami-agent.jar";
         } catch (URISyntaxException | SecurityException | NullPointerException e) {
             return "/opt/whatami/whatami-agent.jar";

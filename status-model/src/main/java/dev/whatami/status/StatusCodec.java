@@ -48,6 +48,16 @@ public final class StatusCodec {
         return bytes(toMap(status));
     }
 
+    /** One task's record, as the agent keeps it beside the task's script ({@code result.json}). */
+    public byte[] write(TaskStatus task) {
+        return bytes(toMap(task));
+    }
+
+    /** Reads a task's record written by {@link #write(TaskStatus)}. */
+    public TaskStatus readTask(byte[] json) {
+        return task(parse(json), "");
+    }
+
     /** A received report: the document with {@code receivedAt} and {@code from} after it. */
     public byte[] write(ReceivedReport report) {
         return bytes(toMap(report));

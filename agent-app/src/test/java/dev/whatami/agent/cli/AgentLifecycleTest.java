@@ -1,7 +1,8 @@
-package dev.whatami.agent;
+package dev.whatami.agent.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.whatami.agent.InstallCommand;
 import dev.whatami.server.MetadataEmulator;
 import dev.whatami.server.ScriptServer;
 import java.io.PrintWriter;
@@ -82,7 +83,7 @@ class AgentLifecycleTest {
         assertThat(boot("b2")).isZero();
         assertThat(boot("b2")).isZero();
         assertThat(runs()).containsExactly("1");
-        assertThat(Json.read(dir.resolve("state/status.json")).get("message"))
+        assertThat(StatusJson.read(dir.resolve("state/status.json")).get("message"))
                 .isEqualTo("0 task(s) succeeded, 1 skipped (already done)");
     }
 
@@ -95,9 +96,9 @@ class AgentLifecycleTest {
         }
         assertThat(codes).containsOnly(1);
         assertThat(runs()).containsExactly("1", "2", "3");
-        assertThat(Json.read(dir.resolve("state/status.json")).get("message").toString())
-                .isEqualTo("task fail.sh failed after 3 attempts; no retries left (retries=2). Change the task (its "
-                        + "user-data line) to run it again.");
+        assertThat(StatusJson.read(dir.resolve("state/status.json")).get("message").toString())
+                .isEqualTo("not run: failed after 3 attempts; no retries left (retries=2). Run whatami-agent "
+                + "reset fail.sh to run it again, or change its user-data line.");
     }
 
     @Test
@@ -131,7 +132,7 @@ class AgentLifecycleTest {
         Files.writeString(dir.resolve("state/instances/i-life/ledger.json"), "{ this is not json");
         assertThat(boot("b2")).isEqualTo(1);
         assertThat(runs()).containsExactly("1");
-        assertThat(Json.read(dir.resolve("state/status.json")).get("message").toString())
+        assertThat(StatusJson.read(dir.resolve("state/status.json")).get("message").toString())
                 .contains("the ledger").contains("is unreadable").contains("move it aside to start over");
     }
 
@@ -182,7 +183,7 @@ class AgentLifecycleTest {
         Path file = state.resolve("status.json");
         Files.writeString(file, "{\"state\":\"running\",\"pid\":" + ProcessHandle.current().pid() + "}");
         List<Integer> polls = new ArrayList<>();
-        StatusCommand command = new StatusCommand(d -> {
+        StatusCommand command = new StatusCommand(Map.of(), d -> {
             polls.add(polls.size());
             if (polls.size() == 3) { // the agent finishes while status waits
                 try {

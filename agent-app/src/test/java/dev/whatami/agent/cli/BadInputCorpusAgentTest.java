@@ -1,4 +1,4 @@
-package dev.whatami.agent;
+package dev.whatami.agent.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -45,7 +45,7 @@ class BadInputCorpusAgentTest {
             assertThat(execute(new StringWriter(), new StringWriter(), "run", "--user-data-file", f.toString(),
                     "--state-dir", state.toString(), "--log-dir", dir.resolve("log").toString()))
                     .as("run " + name).isEqualTo(2);
-            Map<String, Object> status = Json.read(state.resolve("status.json"));
+            Map<String, Object> status = StatusJson.read(state.resolve("status.json"));
             assertThat(status).as(name).containsEntry("exitCode", 2).containsEntry("result", "user-data-invalid");
             assertThat(status.get("message").toString()).as(name).isEqualTo(err.toString().strip());
             assertThat(state.resolve("instances")).as(name).doesNotExist();

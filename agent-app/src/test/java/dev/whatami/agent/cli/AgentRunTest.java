@@ -1,4 +1,4 @@
-package dev.whatami.agent;
+package dev.whatami.agent.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -68,7 +68,7 @@ class AgentRunTest {
     }
 
     private Map<String, Object> status() throws Exception {
-        return Json.read(dir.resolve("state/status.json"));
+        return StatusJson.read(dir.resolve("state/status.json"));
     }
 
     @SuppressWarnings("unchecked")
@@ -134,8 +134,11 @@ class AgentRunTest {
         assertThat(status().get("message").toString()).startsWith("could not fetch missing.pl: tried http://127.0.0.1:"
                 + server.address().getPort() + "/scriptserver/missing.pl (HTTP 404 Not Found)")
                 .endsWith("1 later task(s) not run");
-        assertThat(tasks()).hasSize(1);
-        assertThat(tasks().get(0)).containsEntry("state", "fetch-failed");
+        assertThat(tasks()).hasSize(2);
+        assertThat(tasks().get(0)).containsEntry("state", "not-fetched").containsEntry("source", "http://127.0.0.1:"
+                + server.address().getPort() + "/scriptserver/missing.pl");
+        assertThat(tasks().get(1)).containsEntry("name", "marker.sh").containsEntry("state", "not-run");
+        assertThat(status()).containsEntry("state", "not-fetched");
     }
 
     @Test
@@ -162,8 +165,10 @@ class AgentRunTest {
     void failingTask_exits1_andStopsThere() throws Exception {
         serveOwnPort("fail.sh SRV\nmarker.sh SRV\n");
         assertThat(run()).isEqualTo(1);
-        assertThat(tasks()).hasSize(1);
+        assertThat(tasks()).hasSize(2);
         assertThat(tasks().get(0)).containsEntry("state", "failed").containsEntry("exitCode", 7);
+        assertThat(tasks().get(1)).containsEntry("name", "marker.sh").containsEntry("state", "not-run")
+                .containsEntry("message", "not run: fail.sh did not succeed");
         assertThat(status().get("message").toString()).startsWith("task fail.sh exited 7; see ");
         assertThat(Files.readString(dir.resolve("log/fail.sh.err"))).contains("failing");
     }

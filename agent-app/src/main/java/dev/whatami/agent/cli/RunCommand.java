@@ -1,40 +1,42 @@
-package dev.whatami.agent;
+package dev.whatami.agent.cli;
 
+import dev.whatami.agent.Boot;
+import dev.whatami.fetch.TrustedKeys;
 import dev.whatami.metadata.EndpointMode;
 import dev.whatami.metadata.MetadataClient;
 import dev.whatami.metadata.Provider;
+import dev.whatami.metadata.RetryPolicy;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.net.URI;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Clock;
 import java.time.Duration;
+import java.util.LinkedHashSet;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.Callable;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
+import java.util.function.Function;
 import picocli.CommandLine;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Model.OptionSpec;
 
 /**
- * {@code whatami-agent run}: one boot's work.
+ * {@code whatami-agent run}: maps flags, environment ({@code WHATAMI_*}, {@code AWS_EC2_METADATA_*}) and the config
+ * file onto a {@link MetadataClient.Builder} and a {@link Boot.Builder}, runs the boot, and exits with its code. Nothing
+ * else happens here: the boot's steps live in the library ({@link Boot}).
  *
  * <p>Its command model is built by hand ({@link #commandSpec()}) rather than from picocli annotations: reading
  * annotations by reflection costs ~35 ms on every boot (issue 9).
  */
 final class RunCommand implements Callable<Integer> {
-    private static final Pattern DURATION = Pattern.compile("([0-9]{1,6})(ms|s|m|h)");
-    static final Path BOOT_ID = Path.of("/proc/sys/kernel/random/boot_id");
     private static final Path STDERR = Path.of("/proc/self/fd/2");
-    static final Set<String> KEYS = Set.of("provider", "metadata-endpoint", "imds-v2-required",
-            "user-data-file", "state-dir", "log-dir", "deadline", "max-script-size", "dry-run", "boot-id", "report-url", "report-token", "report-budget",
-            "detection-timeout", "sysfs-root", "trusted-keys", "ca-bundle", "require-signature", "require-https");
+    static final Set<String> KEYS = Set.of("provider", "metadata-endpoint", "imds-v2-required", "imds-token-timeout",
+            "user-data-file", "state-dir", "log-dir", "deadline", "fetch-deadline", "max-script-size", "dry-run",
+            "boot-id", "report-url", "report-token", "report-budget", "detection-timeout", "sysfs-root", "trusted-keys",
+            "ca-bundle", "require-signature", "require-https", "allow-env");
     static final Path DEFAULT_TRUSTED_KEYS = Path.of("/etc/whatami/trusted-keys");
 
     private final Map<String, String> env;
@@ -74,14 +76,19 @@ final class RunCommand implements Callable<Integer> {
                 + "chroots). Default: /"));
         s.addOption(option("--imds-v2-required", null, Boolean.class, "Refuse IMDSv1: fail when no IMDSv2 token "
                 + "can be had."));
+        s.addOption(option("--imds-token-timeout", "DURATION", String.class, "How long one IMDSv2 token request may "
+                + "take before it is tried again (or, unless v2 is required, one call falls back to IMDSv1). "
+                + "Default: 1s"));
         s.addOption(option("--user-data-file", "FILE", Path.class, "Read user-data from FILE instead of the "
                 + "metadata service (a meta-data file beside it may give instance-id)."));
         s.addOption(option("--state-dir", "DIR", Path.class, "status.json, ledgers, fetched scripts. Default: "
                 + "/var/lib/whatami"));
         s.addOption(option("--log-dir", "DIR", Path.class, "Task logs <task>.out and .err. Default: "
                 + "/var/log/whatami"));
-        s.addOption(option("--deadline", "DURATION", String.class, "How long to keep trying the metadata service, "
-                + "e.g. 90s, 2m. Default: 120s"));
+        s.addOption(option("--deadline", "DURATION", String.class, "How long to keep trying the metadata service "
+                + "and, with what is left of it, the file server, e.g. 90s, 2m. Default: 120s"));
+        s.addOption(option("--fetch-deadline", "DURATION", String.class, "How long fetching scripts may keep trying, "
+                + "across all tasks, counted from the first fetch. Default: what is left of --deadline"));
         s.addOption(option("--max-script-size", "BYTES", Long.class, "Largest script accepted, in bytes. Default: "
                 + "67108864 (64 MiB)"));
         s.addOption(option("--boot-id", "ID", String.class, "This boot's id, for per-boot tasks and retries. "
@@ -94,13 +101,15 @@ final class RunCommand implements Callable<Integer> {
         s.addOption(option("--report-budget", "DURATION", String.class, "Most time all reporting of one run may "
                 + "take. Default: 10s"));
         s.addOption(option("--trusted-keys", "DIR", Path.class, "Ed25519 public keys (*.pub, PEM) whose signatures "
-                + "are trusted; with any, every script needs a valid <url>.sig. Default: "
-                + "/etc/whatami/trusted-keys when it exists"));
+                + "are trusted; with any, every script needs a valid <url>.sig, and as= and env.* (see --allow-env) "
+                + "are no longer the user-data's to choose. Default: /etc/whatami/trusted-keys when it exists"));
         s.addOption(option("--ca-bundle", "FILE", Path.class, "PEM CA certificates to trust for https instead of "
                 + "the system's."));
         s.addOption(option("--require-signature", null, Boolean.class, "Refuse to run unless trusted keys are "
                 + "configured."));
         s.addOption(option("--require-https", null, Boolean.class, "Refuse script URLs that are not https."));
+        s.addOption(option("--allow-env", "NAMES", String.class, "With trusted keys: env.* names the user-data may "
+                + "still set, e.g. ROLE,APP_* (names interpreters read are refused anyway). Default: none"));
         s.addOption(option("--dry-run", null, Boolean.class, "Parse the user-data and print the plan; fetch and "
                 + "run nothing."));
         s.addOption(option("--print-config", null, Boolean.class, "Print every effective setting and where it came "
@@ -110,44 +119,64 @@ final class RunCommand implements Callable<Integer> {
         return s;
     }
 
+
     private static OptionSpec option(String name, String paramLabel, Class<?> type, String description) {
         OptionSpec.Builder b = OptionSpec.builder(name).type(type).description(description);
         return (paramLabel == null ? b.arity("0") : b.paramLabel(paramLabel)).build();
     }
 
     @Override
-    public Integer call() throws Exception {
-        AgentSettings settings = settings();
+    public Integer call() {
+        ConfigSources sources;
+        try {
+            sources = ConfigSources.load(env, option("--config"), KEYS);
+        } catch (IllegalArgumentException e) {
+            throw bad(e.getMessage());
+        }
+        Run run = settings(sources);
         PrintWriter out = spec.commandLine().getOut();
         if (Boolean.TRUE.equals(option("--print-config"))) {
-            effective.forEach((k, v) -> out.printf("%-18s %-40s (%s)%n", k,
+            effective.forEach((k, v) -> out.printf("%-20s %-40s (%s)%n", k,
                     k.equals("report-token") && !v.value().isEmpty() ? "(set, not shown)" : v.value(), v.source()));
             out.flush();
             return ExitCode.OK.code();
         }
-        // the agent's own log goes to the console (stderr) and to <log-dir>/agent.log, each line stamped with its time
-        java.io.PrintStream console = System.err;
-        Path agentLog = settings.logDir().resolve("agent.log");
-        java.io.OutputStream file;
+        try (MetadataClient metadata = run.metadata().build()) {
+            Boot boot = run.boot().apply(metadata).console(line -> {
+                synchronized (out) {
+                    out.println(line);
+                    out.flush();
+                }
+            }).build();
+            return run.dryRun() ? dryRun(boot, out) : boot(boot, run.logDir());
+        }
+    }
+
+    private int dryRun(Boot boot, PrintWriter out) {
+        Boot.DryRun dry = boot.plan();
+        dry.plan().ifPresent(plan -> out.print(PlanView.text(plan)));
+        out.flush();
+        if (dry.plan().isEmpty()) {
+            spec.commandLine().getErr().println(dry.status().message().orElse(""));
+        }
+        return dry.status().exitCode().orElse(0);
+    }
+
+    /** The agent's own log goes to the console and to {@code <log-dir>/agent.log} while it boots. */
+    private int boot(Boot boot, Path logDir) {
+        Path agentLog = logDir.resolve("agent.log");
         try {
-            Files.createDirectories(settings.logDir());
-            file = Files.newOutputStream(agentLog, java.nio.file.StandardOpenOption.CREATE,
-                    java.nio.file.StandardOpenOption.APPEND);
+            Files.createDirectories(logDir);
+            AgentLog.alsoTo(agentLog, stderrIs(agentLog));
         } catch (IOException e) {
-            spec.commandLine().getErr().println("whatami-agent: cannot write the log directory " + settings.logDir()
-                    + " (" + e + "); run as root or choose another with --log-dir");
+            spec.commandLine().getErr().println("whatami-agent: cannot write the log directory " + logDir + " ("
+                    + e.getMessage() + "); run as root or choose another with --log-dir");
             return ExitCode.TASK_FAILED.code();
         }
-        try (file) {
-            Clock clock = Clock.systemUTC();
-            // rc.local's line (and any "2>>agent.log") already sends stderr to agent.log: write it once, not twice
-            java.io.OutputStream sinks = stderrIs(agentLog) ? console
-                    : new org.apache.commons.io.output.TeeOutputStream(console, file);
-            System.setErr(new java.io.PrintStream(new TimestampedLines(sinks, clock), true, StandardCharsets.UTF_8));
-            return new Agent(settings, out, clock).run().code();
+        try {
+            return boot.run().exitCode().orElse(ExitCode.TASK_FAILED.code());
         } finally {
-            System.err.flush();
-            System.setErr(console);
+            AgentLog.closeFile();
         }
     }
 
@@ -160,71 +189,110 @@ final class RunCommand implements Callable<Integer> {
         }
     }
 
-    AgentSettings settings() {
-        ConfigSources sources;
-        try {
-            sources = ConfigSources.load(env, option("--config"), KEYS);
-        } catch (IllegalArgumentException e) {
-            throw bad(e.getMessage());
-        }
+    /**
+     * What one run is configured with.
+     *
+     * @param metadata the metadata client's builder
+     * @param boot     the boot's builder, given the client
+     * @param logDir   where agent.log goes
+     * @param dryRun   plan only
+     */
+    record Run(MetadataClient.Builder metadata, Function<MetadataClient, Boot.Builder> boot, Path logDir,
+               boolean dryRun) {
+    }
+
+    /** Every setting from its flag, else the environment or config file, else its default. */
+    Run settings(ConfigSources sources) {
+        MetadataClient.Builder metadata = metadataClient(sources);
+        Duration deadline = duration(sources, "deadline", "120s");
+        metadata.retryPolicy(RetryPolicy.builder().deadline(deadline).build());
+        Optional<Duration> fetchDeadline = optionalDuration(sources, "fetch-deadline");
+        long maxBytes = maxScriptBytes(sources);
+        Path state = Path.of(value(sources, "state-dir", "/var/lib/whatami")).toAbsolutePath();
+        Path logs = Path.of(value(sources, "log-dir", "/var/log/whatami")).toAbsolutePath();
+        String bootId = value(sources, "boot-id", "");
+        Optional<Boot.ReportTarget> report = report(sources);
+        Optional<TrustedKeys> keys = trustedKeys(sources);
+        Optional<Path> caBundle = caBundle(sources);
+        boolean requireSignature = flag(sources, "require-signature");
+        boolean requireHttps = flag(sources, "require-https");
+        Set<String> allowEnv = allowEnv(sources);
+        boolean dryRun = flag(sources, "dry-run");
+        Function<MetadataClient, Boot.Builder> boot = client -> {
+            Boot.Builder b = Boot.builder(client).stateDir(state).logDir(logs).deadline(deadline)
+                    .maxScriptBytes(maxBytes).requireSignature(requireSignature).requireHttps(requireHttps)
+                    .allowEnv(allowEnv).environment(env).hints(new FlagHints());
+            fetchDeadline.ifPresent(b::fetchDeadline);
+            if (!bootId.isEmpty()) {
+                b.bootId(bootId);
+            }
+            report.ifPresent(b::report);
+            keys.ifPresent(b::trustedKeys);
+            caBundle.ifPresent(b::caBundle);
+            return b;
+        };
+        return new Run(metadata, boot, logs, dryRun);
+    }
+
+    private MetadataClient.Builder metadataClient(ConfigSources sources) {
         String providerName = value(sources, "provider", "auto");
         Optional<Provider> p = providerName.equalsIgnoreCase("auto") ? Optional.empty()
                 : Optional.of(Provider.fromToken(providerName).orElseThrow(() -> bad("--provider " + providerName
                 + " is not one of auto, ec2, gce, azure, oci, digitalocean, hetzner, nocloud")));
         String endpointText = value(sources, "metadata-endpoint", "");
-        if (endpointText.isEmpty() && env.containsKey("AWS_EC2_METADATA_SERVICE_ENDPOINT")) {
-            endpointText = env.get("AWS_EC2_METADATA_SERVICE_ENDPOINT");
-            effective.put("metadata-endpoint", new ConfigSources.Sourced(endpointText,
+        Duration detection = duration(sources, "detection-timeout", "10s");
+        Path sysfsOption = option("--sysfs-root");
+        Path sysfsRoot = sysfsOption != null ? sysfsOption : Path.of(value(sources, "sysfs-root", "/"));
+        boolean v2Required = flag(sources, "imds-v2-required");
+        Optional<Duration> tokenTimeout = optionalDuration(sources, "imds-token-timeout");
+        String fileText = value(sources, "user-data-file", "");
+        if (!fileText.isEmpty()) {
+            return MetadataClient.builder().provider(Provider.NOCLOUD).noCloudSource(Path.of(fileText));
+        }
+        if (p.orElse(null) == Provider.NOCLOUD) {
+            throw bad("--provider nocloud needs --user-data-file FILE (or a directory with user-data and meta-data)");
+        }
+        MetadataClient.Builder b = MetadataClient.builder().sysfsRoot(sysfsRoot).detectionTimeout(detection)
+                .imdsV2Required(v2Required);
+        tokenTimeout.ifPresent(b::tokenTimeout);
+        awsEnvironment(b, endpointText);
+        p.ifPresentOrElse(b::provider, b::autoDetect);
+        return b;
+    }
+
+    /** The AWS SDK's AWS_EC2_METADATA_* variables, under the agent's own settings. */
+    private void awsEnvironment(MetadataClient.Builder b, String endpointText) {
+        String endpoint = endpointText;
+        if (endpoint.isEmpty() && env.containsKey("AWS_EC2_METADATA_SERVICE_ENDPOINT")) {
+            endpoint = env.get("AWS_EC2_METADATA_SERVICE_ENDPOINT");
+            effective.put("metadata-endpoint", new ConfigSources.Sourced(endpoint,
                     "environment AWS_EC2_METADATA_SERVICE_ENDPOINT"));
         }
-        Optional<URI> endpoint = Optional.empty();
-        if (!endpointText.isEmpty()) {
+        if (!endpoint.isEmpty()) {
             try {
-                URI u = URI.create(endpointText.endsWith("/") ? endpointText.substring(0, endpointText.length() - 1)
-                        : endpointText);
-                MetadataClient.builder().endpoint(u); // validates
-                endpoint = Optional.of(u);
+                b.endpoint(URI.create(endpoint.endsWith("/") ? endpoint.substring(0, endpoint.length() - 1)
+                        : endpoint));
             } catch (IllegalArgumentException e) {
                 throw bad("--metadata-endpoint: " + e.getMessage());
             }
         }
         String mode = env.getOrDefault("AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE", "IPv4");
-        EndpointMode endpointMode = switch (mode.toLowerCase(Locale.ROOT)) {
+        b.endpointMode(switch (mode.toLowerCase(Locale.ROOT)) {
             case "ipv4" -> EndpointMode.IPV4;
             case "ipv6" -> EndpointMode.IPV6;
             default -> throw bad("AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE must be IPv4 or IPv6, got " + mode);
-        };
-        boolean ec2Disabled = "true".equalsIgnoreCase(env.getOrDefault("AWS_EC2_METADATA_DISABLED", "false"));
-        boolean v1Disabled = "true".equalsIgnoreCase(env.getOrDefault("AWS_EC2_METADATA_V1_DISABLED", "false"));
-        String fileText = value(sources, "user-data-file", "");
-        Optional<Path> file = fileText.isEmpty() ? Optional.empty() : Optional.of(Path.of(fileText));
-        if (p.orElse(null) == Provider.NOCLOUD && file.isEmpty()) {
-            throw bad("--provider nocloud needs --user-data-file FILE (or a directory with user-data and meta-data)");
+        });
+        b.ec2Disabled("true".equalsIgnoreCase(env.getOrDefault("AWS_EC2_METADATA_DISABLED", "false")));
+        if ("true".equalsIgnoreCase(env.getOrDefault("AWS_EC2_METADATA_V1_DISABLED", "false"))) {
+            b.imdsV2Required(true);
         }
-        Duration d = duration(value(sources, "deadline", "120s"), "--deadline");
-        String maxText = value(sources, "max-script-size", Long.toString(64L << 20));
-        long maxBytes;
-        try {
-            maxBytes = Long.parseLong(maxText);
-        } catch (NumberFormatException e) {
-            maxBytes = -1;
-        }
-        if (maxBytes < 1) {
-            throw bad("--max-script-size must be a positive number of bytes, got " + maxText);
-        }
-        Path sysfsRoot = option("--sysfs-root");
-        return new AgentSettings(file.isPresent() ? Optional.of(Provider.NOCLOUD) : p, endpoint, endpointMode,
-                ec2Disabled, sysfsRoot != null ? sysfsRoot : Path.of(value(sources, "sysfs-root", "/")),
-                duration(value(sources, "detection-timeout", "10s"), "--detection-timeout"),
-                flag(sources, "imds-v2-required") || v1Disabled, file,
-                Path.of(value(sources, "state-dir", "/var/lib/whatami")).toAbsolutePath(),
-                Path.of(value(sources, "log-dir", "/var/log/whatami")).toAbsolutePath(),
-                d, maxBytes, flag(sources, "dry-run"), env,
-                value(sources, "boot-id", systemBootId()), reportUrl(sources),
-                Optional.of(value(sources, "report-token", "")).filter(t -> !t.isEmpty()),
-                duration(value(sources, "report-budget", "10s"), "--report-budget"),
-                trustedKeys(sources), caBundle(sources), flag(sources, "require-signature"),
-                flag(sources, "require-https"));
+    }
+
+    private Optional<Boot.ReportTarget> report(ConfigSources sources) {
+        Optional<URI> url = reportUrl(sources);
+        String token = value(sources, "report-token", "");
+        Duration budget = duration(sources, "report-budget", "10s");
+        return url.map(u -> new Boot.ReportTarget(u, Optional.of(token).filter(t -> !t.isEmpty()), budget));
     }
 
     private Optional<URI> reportUrl(ConfigSources sources) {
@@ -239,11 +307,12 @@ final class RunCommand implements Callable<Integer> {
             }
             return Optional.of(u);
         } catch (java.net.URISyntaxException e) {
-            throw bad("--report-url " + text + " is not an http(s) URL; write e.g. http://192.168.7.77:8080/reports");
+            throw bad("--report-url " + dev.whatami.userdata.Redact.url(text) + " is not an http(s) URL; write e.g. "
+                    + "http://192.168.7.77:8080/reports");
         }
     }
 
-    private Optional<Path> trustedKeys(ConfigSources sources) {
+    private Optional<TrustedKeys> trustedKeys(ConfigSources sources) {
         String text = value(sources, "trusted-keys",
                 Files.isDirectory(DEFAULT_TRUSTED_KEYS) ? DEFAULT_TRUSTED_KEYS.toString() : "");
         if (text.isEmpty()) {
@@ -254,7 +323,11 @@ final class RunCommand implements Callable<Integer> {
             throw bad("--trusted-keys " + dir + " is not a directory; create it and put the owner's Ed25519 public "
                     + "key there (whatami-server keygen makes one)");
         }
-        return Optional.of(dir);
+        try {
+            return Optional.of(TrustedKeys.fromDirectory(dir));
+        } catch (RuntimeException e) {
+            throw bad("--trusted-keys " + dir + ": " + e.getMessage());
+        }
     }
 
     private Optional<Path> caBundle(ConfigSources sources) {
@@ -268,13 +341,32 @@ final class RunCommand implements Callable<Integer> {
         return Optional.of(Path.of(text));
     }
 
-    /** The kernel's boot id; without one (not Linux) every run counts as a new boot, which is the safe side. */
-    static String systemBootId() {
+    private long maxScriptBytes(ConfigSources sources) {
+        String text = value(sources, "max-script-size", Long.toString(64L << 20));
+        long bytes;
         try {
-            return Files.readString(BOOT_ID, StandardCharsets.US_ASCII).strip();
-        } catch (IOException e) {
-            return "unknown-boot-" + ProcessHandle.current().pid();
+            bytes = Long.parseLong(text);
+        } catch (NumberFormatException e) {
+            bytes = -1;
         }
+        if (bytes < 1) {
+            throw bad("--max-script-size must be a positive number of bytes, got " + text);
+        }
+        return bytes;
+    }
+
+    private Set<String> allowEnv(ConfigSources sources) {
+        Set<String> names = new LinkedHashSet<>();
+        for (String n : value(sources, "allow-env", "").split("[,\\s]+")) {
+            if (n.isEmpty()) {
+                continue;
+            }
+            if (!n.matches("[A-Za-z_][A-Za-z0-9_]*\\*?")) {
+                throw bad("--allow-env: \"" + n + "\" is not an environment variable name; write e.g. ROLE,APP_*");
+            }
+            names.add(n);
+        }
+        return names;
     }
 
     /** The parsed value of the option {@code name}, null where not given. */
@@ -300,22 +392,19 @@ final class RunCommand implements Callable<Integer> {
         return Boolean.parseBoolean(v);
     }
 
-    private Duration duration(String text, String option) {
-        Matcher m = DURATION.matcher(text.strip());
-        if (!m.matches()) {
-            throw bad(option + " " + text + " is not a duration; write e.g. 90s, 2m or 500ms");
-        }
-        long n = Long.parseLong(m.group(1));
-        Duration d = switch (m.group(2)) {
-            case "ms" -> Duration.ofMillis(n);
-            case "s" -> Duration.ofSeconds(n);
-            case "m" -> Duration.ofMinutes(n);
-            default -> Duration.ofHours(n);
-        };
+    private Duration duration(ConfigSources sources, String name, String fallback) {
+        String text = value(sources, name, fallback);
+        Duration d = Durations.parse(text).orElseThrow(() -> bad("--" + name + " " + text + " is not a duration; "
+                + "write e.g. 90s, 2m or 500ms"));
         if (d.isZero()) {
-            throw bad(option + " must be longer than zero");
+            throw bad("--" + name + " must be longer than zero");
         }
         return d;
+    }
+
+    private Optional<Duration> optionalDuration(ConfigSources sources, String name) {
+        String text = value(sources, name, "");
+        return text.isEmpty() ? Optional.empty() : Optional.of(duration(sources, name, text));
     }
 
     private CommandLine.ParameterException bad(String message) {

@@ -1,4 +1,4 @@
-package dev.whatami.agent;
+package dev.whatami.agent.cli;
 
 import java.io.FilterOutputStream;
 import java.io.IOException;

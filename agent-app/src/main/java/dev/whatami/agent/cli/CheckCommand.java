@@ -1,4 +1,4 @@
-package dev.whatami.agent;
+package dev.whatami.agent.cli;
 
 import dev.whatami.userdata.TaskPlan;
 import dev.whatami.userdata.UserDataException;

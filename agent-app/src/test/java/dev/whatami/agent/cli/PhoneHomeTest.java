@@ -1,4 +1,4 @@
-package dev.whatami.agent;
+package dev.whatami.agent.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -47,14 +47,16 @@ class PhoneHomeTest {
         cl.setErr(new PrintWriter(new StringWriter(), true));
         String[] base = {"run", "--provider", "ec2", "--metadata-endpoint", server.uri().toString(), "--state-dir",
             dir.resolve("state").toString(), "--log-dir", dir.resolve("log").toString()};
-        String[] all = java.util.stream.Stream.concat(java.util.Arrays.stream(base), java.util.Arrays.stream(extra))
-                .toArray(String[]::new);
+        String[] all = java.util.stream.Stream.concat(java.util.Arrays.stream(base), java.util.Arrays.stream(extra)
+                .map(a -> a.replace("SRV", "127.0.0.1:" + port))).toArray(String[]::new);
         return cl.execute(all);
     }
 
     @Test
     void reportKeyInUserData_sendsTheFinalStatus_withoutEnvValues() throws Exception {
-        assertThat(serveAndRun("role.sh SRV env.SECRET=hunter2 report=http://SRV/reports")).isZero();
+        // the token goes with the report because the user-data names the same URL the image is configured with
+        assertThat(serveAndRun("role.sh SRV env.SECRET=hunter2 report=http://SRV/reports", "--report-url",
+                "http://SRV/reports")).isZero();
         List<Map<String, Object>> all = reports.all();
         assertThat(all).singleElement().satisfies(r -> {
             assertThat(r).containsEntry("instanceId", "i-home").containsEntry("state", "done")
@@ -65,8 +67,8 @@ class PhoneHomeTest {
 
     @Test
     void refusedRun_isReportedToo() throws Exception {
-        assertThat(serveAndRun("missing.sh SRV report=http://SRV/reports")).isEqualTo(4);
-        assertThat(reports.all()).singleElement().satisfies(r -> assertThat(r).containsEntry("state", "refused")
+        assertThat(serveAndRun("missing.sh SRV", "--report-url", "http://SRV/reports")).isEqualTo(4);
+        assertThat(reports.all()).singleElement().satisfies(r -> assertThat(r).containsEntry("state", "not-fetched")
                 .containsEntry("exitCode", 4));
     }
 
@@ -81,5 +83,28 @@ class PhoneHomeTest {
             // one second of budget, and each call's own timeout capped by it: far below the deadlines of a boot
             assertThat(millis).isLessThan(15_000);
         }
+    }
+
+    @Test
+    void reportUrlNamedByTheUserData_neverGetsTheImagesToken() throws Exception {
+        // another "host" (path) than the configured one: the report goes there, the token does not
+        java.util.List<String> authorizations = new java.util.concurrent.CopyOnWriteArrayList<>();
+        com.sun.net.httpserver.HttpServer other = com.sun.net.httpserver.HttpServer.create(
+                new java.net.InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+        other.createContext("/", ex -> {
+            authorizations.add(String.valueOf(ex.getRequestHeaders().getFirst("Authorization")));
+            ex.getRequestBody().readAllBytes();
+            ex.sendResponseHeaders(204, -1);
+            ex.close();
+        });
+        other.start();
+        try {
+            assertThat(serveAndRun("role.sh SRV report=http://127.0.0.1:" + other.getAddress().getPort()
+                    + "/collect", "--report-url", "http://SRV/reports")).isZero();
+        } finally {
+            other.stop(0);
+        }
+        assertThat(authorizations).isNotEmpty().allMatch(a -> a.equals("null"));
+        assertThat(reports.all()).isEmpty();
     }
 }

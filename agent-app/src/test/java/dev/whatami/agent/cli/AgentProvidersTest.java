@@ -1,4 +1,4 @@
-package dev.whatami.agent;
+package dev.whatami.agent.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -88,7 +88,7 @@ class AgentProvidersTest {
         StringWriter out = new StringWriter();
         assertThat(run(out, "--metadata-endpoint", endpoint)).isZero();
         assertThat(out.toString()).contains("[role.sh] I run on " + provider);
-        Map<String, Object> status = Json.read(dir.resolve("state/status.json"));
+        Map<String, Object> status = StatusJson.read(dir.resolve("state/status.json"));
         assertThat(status).containsEntry("provider", provider).containsEntry("instanceId", id);
     }
 
@@ -106,11 +106,11 @@ class AgentProvidersTest {
         long millis = (System.nanoTime() - start) / 1_000_000;
         assertThat(code).isEqualTo(3);
         assertThat(millis).isLessThan(10_000);
-        String message = String.valueOf(Json.read(dir.resolve("state/status.json")).get("message"));
+        String message = String.valueOf(StatusJson.read(dir.resolve("state/status.json")).get("message"));
         assertThat(message).startsWith("no metadata service found within 1 s")
                 .contains("sys_vendor=\"LENOVO\"").contains("ec2 at http://127.0.0.1:" + port)
                 .contains("gce at").contains("azure at").contains("oci at").contains("digitalocean at")
                 .contains("hetzner at");
-        assertThat(Json.read(dir.resolve("state/status.json"))).containsEntry("state", "unreachable");
+        assertThat(StatusJson.read(dir.resolve("state/status.json"))).containsEntry("state", "unreachable");
     }
 }

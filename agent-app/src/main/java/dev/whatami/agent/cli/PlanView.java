@@ -1,4 +1,4 @@
-package dev.whatami.agent;
+package dev.whatami.agent.cli;
 
 import dev.whatami.userdata.Problem;
 import dev.whatami.userdata.TaskPlan;

@@ -1,4 +1,4 @@
-package dev.whatami.agent;
+package dev.whatami.agent.cli;
 
 import java.io.PrintWriter;
 import java.util.Map;
@@ -18,12 +18,13 @@ public final class WhatamiAgent implements Runnable {
 
     @Override
     public void run() {
-        throw new CommandLine.ParameterException(spec.commandLine(), "give a command: run, check, status, install, version (see --help)");
+        throw new CommandLine.ParameterException(spec.commandLine(), "give a command: run, check, status, reset, install, version (see --help)");
     }
 
     public static void main(String[] args) {
-        configureLogging();
-        System.exit(execute(System.getenv(), args, null, null));
+        Map<String, String> env = System.getenv();
+        AgentLog.console(System.err, AgentLog.level(env.get("WHATAMI_LOG_LEVEL")), java.time.Clock.systemUTC());
+        System.exit(execute(env, args, null, null));
     }
 
     /**
@@ -50,24 +51,17 @@ public final class WhatamiAgent implements Runnable {
         }
         if (err != null) {
             cl.setErr(err);
+            // in-process callers (tests, tools) hear the agent's log on the err they gave
+            try {
+                AgentLog.console(new java.io.PrintStream(org.apache.commons.io.output.WriterOutputStream.builder()
+                        .setWriter(err).setCharset(java.nio.charset.StandardCharsets.UTF_8).setWriteImmediately(true)
+                        .get(), true, java.nio.charset.StandardCharsets.UTF_8),
+                        AgentLog.level(env.get("WHATAMI_LOG_LEVEL")), java.time.Clock.systemUTC());
+            } catch (java.io.IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
         }
         return cl.execute(rest);
-    }
-
-    /** slf4j-simple reads these on first use: short lines on stderr, which a boot console shows. */
-    static void configureLogging() {
-        setIfAbsent("org.slf4j.simpleLogger.defaultLogLevel", "info");
-        setIfAbsent("org.slf4j.simpleLogger.log.org.apache.hc", "warn");
-        setIfAbsent("org.slf4j.simpleLogger.showThreadName", "false");
-        setIfAbsent("org.slf4j.simpleLogger.showLogName", "false");
-        setIfAbsent("org.slf4j.simpleLogger.showDateTime", "false"); // run stamps its lines: see TimestampedLines
-        setIfAbsent("org.slf4j.simpleLogger.levelInBrackets", "true");
-    }
-
-    private static void setIfAbsent(String key, String value) {
-        if (System.getProperty(key) == null) {
-            System.setProperty(key, value);
-        }
     }
 
     /** Every command line, for help and tests. */
@@ -90,8 +84,9 @@ public final class WhatamiAgent implements Runnable {
         Map<String, java.util.function.Supplier<Object>> commands = new java.util.LinkedHashMap<>();
         commands.put("run", () -> new RunCommand(env).commandSpec());
         commands.put("check", CheckCommand::new);
-        commands.put("status", StatusCommand::new);
-        commands.put("install", InstallCommand::new);
+        commands.put("status", () -> new StatusCommand(env));
+        commands.put("reset", () -> new ResetCommand(env));
+        commands.put("install", dev.whatami.agent.InstallCommand::new);
         commands.put("version", VersionCommand::new);
         String first = args.length > 0 ? args[0] : "";
         if (commands.containsKey(first)) {
@@ -112,6 +107,7 @@ public final class WhatamiAgent implements Runnable {
             return ExitCode.USER_DATA_INVALID.code();
         });
         cl.setExecutionExceptionHandler((ex, commandLine, parseResult) -> {
+            // never a stack trace: what failed, in one line
             commandLine.getErr().println("whatami-agent: " + ex.getClass().getSimpleName() + ": " + ex.getMessage());
             return ExitCode.TASK_FAILED.code();
         });

@@ -1,4 +1,4 @@
-package dev.whatami.agent;
+package dev.whatami.agent.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -68,7 +68,7 @@ class AgentTrustTest {
     }
 
     private Map<String, Object> status() throws Exception {
-        return Json.read(dir.resolve("state/status.json"));
+        return StatusJson.read(dir.resolve("state/status.json"));
     }
 
     @Test
@@ -99,13 +99,14 @@ class AgentTrustTest {
     void inlineScript_isRefusedOnceKeysAreTrusted() throws Exception {
         assertThat(boot("#!/bin/sh\ntouch \"$MARKER\"\n", "--trusted-keys", keys.toString())).isEqualTo(4);
         assertThat(dir.resolve("ran")).doesNotExist();
-        assertThat(status().get("message").toString()).contains("an inline script cannot carry a signature");
+        assertThat(status().get("message").toString()).contains("an inline script carries no signature");
     }
 
     @Test
     void requireSignature_withoutKeys_refusesEverything() throws Exception {
         assertThat(boot("signed.sh SRV", "--require-signature")).isEqualTo(4);
-        assertThat(status().get("message").toString()).contains("requireSignature needs trusted keys");
+        assertThat(status().get("message").toString()).contains("a signature is required (requireSignature) "
+                + "but no trusted key is configured").contains("--trusted-keys");
         assertThat(dir.resolve("ran")).doesNotExist();
     }
 

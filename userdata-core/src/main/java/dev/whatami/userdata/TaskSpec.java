@@ -14,7 +14,7 @@ import java.util.Optional;
  * One task: which script, from where, how to check it, and how to run it. Immutable; build one with
  * {@link #builder(String, TaskSource)}.
  *
- * @param name        the script's file name (never a path)
+ * @param name        the script's file name, a valid {@link ScriptName} (never a path)
  * @param source      where the script comes from
  * @param digest      the pinned digest, if the user-data gave one
  * @param args        arguments passed to the script, each a separate argv entry
@@ -32,6 +32,9 @@ public record TaskSpec(String name, TaskSource source, Optional<Digest> digest, 
 
     public TaskSpec {
         Objects.requireNonNull(name, "name");
+        ScriptName.problem(name).ifPresent(problem -> {
+            throw new IllegalArgumentException("TaskSpec name: " + problem);
+        });
         Objects.requireNonNull(source, "source");
         Objects.requireNonNull(digest, "digest");
         args = List.copyOf(args);

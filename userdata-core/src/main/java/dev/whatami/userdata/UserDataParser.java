@@ -51,7 +51,7 @@ public final class UserDataParser {
             TaskSpec script = TaskSpec.builder(SCRIPT_FORM_NAME, new TaskSource.Inline(bytes)).build();
             return new TaskPlan(java.util.List.of(script), java.util.List.of());
         }
-        LineFormParser lines = new LineFormParser(MAX_TASKS, MAX_NAME_BYTES);
+        LineFormParser lines = new LineFormParser(MAX_TASKS);
         if (MimeForm.looksLikeMime(bytes)) {
             return new MimeForm(lines, MAX_TASKS, MAX_TEXT_BYTES).parse(bytes);
         }

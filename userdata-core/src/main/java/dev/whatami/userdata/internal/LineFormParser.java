@@ -4,13 +4,13 @@ import dev.whatami.userdata.Digest;
 import dev.whatami.userdata.DigestAlgorithm;
 import dev.whatami.userdata.Frequency;
 import dev.whatami.userdata.Problem;
+import dev.whatami.userdata.ScriptName;
 import dev.whatami.userdata.TaskPlan;
 import dev.whatami.userdata.TaskSource;
 import dev.whatami.userdata.TaskSpec;
 import dev.whatami.userdata.UserDataException;
 import java.net.URI;
 import java.net.URISyntaxException;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -29,7 +29,6 @@ public final class LineFormParser {
     static final List<String> KEYS = List.of("sha256", "sha512", "mirror", "frequency", "retries", "timeout",
             "as", "env.NAME", "report");
     private static final Set<String> REPEATABLE = Set.of("mirror");
-    private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]*");
     private static final Pattern KEY = Pattern.compile("[A-Za-z][A-Za-z0-9_.-]*");
     private static final Pattern ENV_NAME = Pattern.compile("[A-Za-z_][A-Za-z0-9_]*");
     private static final Pattern TIMEOUT = Pattern.compile("([0-9]{1,9})([smh])");
@@ -41,11 +40,9 @@ public final class LineFormParser {
     private static final int MAX_RETRIES = 1000;
 
     private final int maxTasks;
-    private final int maxNameBytes;
 
-    public LineFormParser(int maxTasks, int maxNameBytes) {
+    public LineFormParser(int maxTasks) {
         this.maxTasks = maxTasks;
-        this.maxNameBytes = maxNameBytes;
     }
 
     /** What one pass over line-form text found; nothing thrown, nothing checked for emptiness. */
@@ -266,25 +263,9 @@ public final class LineFormParser {
         }
 
         private boolean validName(String name, int column) {
-            String problem = null;
-            if (name.contains("/") || name.contains("\\")) {
-                problem = "\"" + name + "\" is a path; a script name is never a path. Put the script in the "
-                        + "server's scriptserver directory and give its file name, or give its full URL.";
-            } else if (name.startsWith(".")) {
-                problem = "script name \"" + name + "\" starts with \".\"; names of hidden files and \"..\" are "
-                        + "refused. Rename the script, e.g. collector.pl.";
-            } else if (name.getBytes(StandardCharsets.UTF_8).length > maxNameBytes) {
-                problem = "script name is " + name.getBytes(StandardCharsets.UTF_8).length + " bytes long; "
-                        + "the limit is " + maxNameBytes + " bytes. Use a shorter file name.";
-            } else if (!NAME.matcher(name).matches()) {
-                problem = "script name \"" + name + "\" may hold only letters, digits, '.', '_' and '-', "
-                        + "starting with a letter or digit; rename the script, e.g. collector.pl.";
-            }
-            if (problem != null) {
-                error(column, name, problem);
-                return false;
-            }
-            return true;
+            Optional<String> problem = ScriptName.problem(name);
+            problem.ifPresent(message -> error(column, name, message));
+            return problem.isEmpty();
         }
 
         private Optional<String> server(Token token) {

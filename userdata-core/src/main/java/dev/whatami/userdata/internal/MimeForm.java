@@ -2,6 +2,7 @@ package dev.whatami.userdata.internal;
 
 import dev.whatami.userdata.Frequency;
 import dev.whatami.userdata.Problem;
+import dev.whatami.userdata.ScriptName;
 import dev.whatami.userdata.TaskPlan;
 import dev.whatami.userdata.TaskSource;
 import dev.whatami.userdata.TaskSpec;
@@ -15,6 +16,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.apache.james.mime4j.MimeException;
@@ -36,7 +38,6 @@ public final class MimeForm {
             "text/x-shellscript-per-once", Frequency.ONCE);
     private static final List<String> LINE_TYPES = List.of("text/x-whatami", "text/plain");
     private static final Pattern FILENAME = Pattern.compile("(?i)filename\\s*=\\s*(\"([^\"]*)\"|([^;\\s]+))");
-    private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,254}");
 
     private final LineFormParser lines;
     private final int maxTasks;
@@ -171,11 +172,12 @@ public final class MimeForm {
             }
             String name = String.format("part-%03d", part);
             if (filename != null) {
-                if (NAME.matcher(filename).matches()) {
+                Optional<String> problem = ScriptName.problem(filename);
+                if (problem.isEmpty()) {
                     name = filename;
                 } else {
-                    warnings.add(Problem.whole(label + ": its filename \"" + filename + "\" is not a plain file "
-                            + "name, so the task is called " + name));
+                    warnings.add(Problem.whole(label + ": the task is called " + name + " because its filename is "
+                            + "not a script name: " + problem.get()));
                 }
             }
             tasks.add(TaskSpec.builder(name, new TaskSource.Inline(body)).frequency(frequency).build());

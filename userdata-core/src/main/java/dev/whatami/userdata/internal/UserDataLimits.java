@@ -9,7 +9,7 @@ public final class UserDataLimits {
     /** Most tasks one user-data may hold. */
     public static final int MAX_TASKS = 256;
     /** Longest script name, in UTF-8 bytes. */
-    public static final int MAX_NAME_BYTES = 255;
+    public static final int MAX_NAME_BYTES = dev.whatami.userdata.ScriptName.MAX_BYTES;
 
     private UserDataLimits() {
     }

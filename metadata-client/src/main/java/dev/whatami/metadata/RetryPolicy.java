@@ -2,11 +2,21 @@ package dev.whatami.metadata;
 
 import java.time.Duration;
 import java.util.Objects;
+import java.util.random.RandomGenerator;
 
 /**
- * How metadata calls are retried: exponential backoff, optionally with full jitter, until an attempt
- * count or an overall deadline runs out, whichever comes first. I/O errors, 5xx and 429 are retried;
- * other 4xx answers fail at once. Immutable.
+ * The one retry policy of whatami — metadata calls, detection, script fetches and reports all retry with it:
+ * exponential backoff from {@link #baseDelay()} doubling up to {@link #maxDelay()}, with full jitter unless turned
+ * off, until {@link #maxAttempts()} attempts were made or {@link #deadline()} has passed since the first one,
+ * whichever comes first. Which failures are worth another attempt is the caller's business (the metadata client
+ * retries I/O errors, timeouts, 5xx and 429, honouring {@code Retry-After}).
+ *
+ * <pre>{@code
+ * RetryPolicy p = RetryPolicy.builder().deadline(Duration.ofSeconds(30)).build();
+ * Duration wait = p.delay(attempt, random);   // before attempt + 1, after `attempt` failed
+ * }</pre>
+ *
+ * An immutable value: equal when every setting is equal; thread-safe.
  */
 public final class RetryPolicy {
     private final int maxAttempts;
@@ -28,38 +38,50 @@ public final class RetryPolicy {
         return builder().build();
     }
 
-    /** A single attempt; for tests and for callers that retry themselves. */
+    /** A single attempt (otherwise the defaults); for tests and for callers that retry themselves. */
     public static RetryPolicy none() {
         return builder().maxAttempts(1).build();
     }
 
+    /** A builder with every setting at its default. */
     public static Builder builder() {
         return new Builder();
     }
 
+    /** A builder holding this policy's settings. */
     public Builder toBuilder() {
         return new Builder().maxAttempts(maxAttempts).baseDelay(baseDelay).maxDelay(maxDelay).deadline(deadline)
                 .jitter(jitter);
     }
 
+    /** Most attempts in all, the first included; {@link Integer#MAX_VALUE} means no limit but the deadline. */
     public int maxAttempts() {
         return maxAttempts;
     }
 
+    /** The ceiling of the first wait. */
     public Duration baseDelay() {
         return baseDelay;
     }
 
+    /** The longest wait. */
     public Duration maxDelay() {
         return maxDelay;
     }
 
+    /** Time from the start of the first attempt after which no new attempt starts (one in progress is aborted). */
     public Duration deadline() {
         return deadline;
     }
 
+    /** Whether waits are jittered (uniform in [0, ceiling]) rather than the ceiling itself. */
     public boolean jitter() {
         return jitter;
+    }
+
+    /** Whether another attempt may start after {@code attempts} were made (the deadline aside). */
+    public boolean allowsAttempt(int attempts) {
+        return attempts < maxAttempts;
     }
 
     /**
@@ -72,6 +94,28 @@ public final class RetryPolicy {
         return d.compareTo(maxDelay) > 0 ? maxDelay : d;
     }
 
+    /**
+     * The wait before attempt {@code attempt + 1}, after {@code attempt} attempts failed: with jitter, uniform in
+     * [0, {@link #backoffCeiling(int) backoffCeiling(attempt)}] drawn from {@code random} (full jitter, as the AWS
+     * SDKs do); without, the ceiling itself.
+     */
+    public Duration delay(int attempt, RandomGenerator random) {
+        Objects.requireNonNull(random, "random");
+        Duration ceiling = backoffCeiling(attempt);
+        return jitter ? Duration.ofNanos((long) (random.nextDouble() * ceiling.toNanos())) : ceiling;
+    }
+
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof RetryPolicy p && maxAttempts == p.maxAttempts && jitter == p.jitter
+                && baseDelay.equals(p.baseDelay) && maxDelay.equals(p.maxDelay) && deadline.equals(p.deadline);
+    }
+
+    @Override
+    public int hashCode() {
+        return Objects.hash(maxAttempts, baseDelay, maxDelay, deadline, jitter);
+    }
+
     @Override
     public String toString() {
         return "RetryPolicy[maxAttempts=" + (maxAttempts == Integer.MAX_VALUE ? "unlimited" : maxAttempts)
@@ -79,7 +123,7 @@ public final class RetryPolicy {
                 + jitter + "]";
     }
 
-    /** Builds {@link RetryPolicy}. */
+    /** Builds a {@link RetryPolicy}; every setting starts at its default. Not thread-safe. */
     public static final class Builder {
         private int maxAttempts = Integer.MAX_VALUE;
         private Duration baseDelay = Duration.ofMillis(100);
@@ -123,6 +167,11 @@ public final class RetryPolicy {
             return this;
         }
 
+        /**
+         * The policy.
+         *
+         * @throws IllegalArgumentException when {@code maxDelay} is less than {@code baseDelay}
+         */
         public RetryPolicy build() {
             if (maxDelay.compareTo(baseDelay) < 0) {
                 throw new IllegalArgumentException("maxDelay (" + maxDelay + ") must not be less than baseDelay ("

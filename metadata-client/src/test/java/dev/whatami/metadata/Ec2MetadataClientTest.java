@@ -3,22 +3,39 @@ package dev.whatami.metadata;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.whatami.metadata.FakeImds.Reply;
+import dev.whatami.emulator.EmulatorRequest;
+import dev.whatami.emulator.Faults;
+import dev.whatami.emulator.MetadataEmulator;
+import dev.whatami.emulator.MetadataService;
 import java.net.ServerSocket;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.List;
 import java.util.Optional;
+import java.util.function.Consumer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
+/** The EC2 client against the metadata emulator: IMDSv2 tokens, fallbacks, retries, deadlines. */
 class Ec2MetadataClientTest {
-    private final FakeImds imds = new FakeImds();
+    private static final String TOKEN = "/latest/api/token";
+    private static final String USER_DATA = "/latest/user-data";
     private final FakeTime time = new FakeTime();
+    private MetadataEmulator imds;
+
+    private MetadataEmulator imds(Consumer<MetadataService.Builder> settings) {
+        MetadataService.Builder b = MetadataEmulator.builder().clock(time);
+        settings.accept(b);
+        imds = b.start();
+        return imds;
+    }
 
     @AfterEach
     void stop() {
-        imds.close();
+        if (imds != null) {
+            imds.close();
+        }
     }
 
     private MetadataClient.Builder client() {
@@ -30,75 +47,88 @@ class Ec2MetadataClientTest {
         return new String(bytes.orElseThrow(), StandardCharsets.UTF_8);
     }
 
+    private List<String> methods() {
+        return imds.requests().stream().map(EmulatorRequest::method).toList();
+    }
+
     @Test
     void userData_withImdsV2_sendsTtlAndThenTheToken() {
-        imds.on("PUT", "/latest/api/token", Reply.ok("tok-1"))
-                .on("GET", "/latest/user-data", Reply.ok("collector.pl 10.0.0.1"));
+        imds(b -> b.userData("collector.pl 10.0.0.1").imdsV2Required(true));
         try (MetadataClient c = client().tokenTtl(Duration.ofSeconds(300)).build()) {
             assertThat(text(c.userData())).isEqualTo("collector.pl 10.0.0.1");
         }
-        assertThat(imds.requests.get(0).header("X-aws-ec2-metadata-token-ttl-seconds")).isEqualTo("300");
-        assertThat(imds.requests.get(1).header("X-aws-ec2-metadata-token")).isEqualTo("tok-1");
+        List<EmulatorRequest> r = imds.requests();
+        assertThat(r.get(0).header("X-aws-ec2-metadata-token-ttl-seconds")).hasValue("300");
+        assertThat(r.get(1).header("X-aws-ec2-metadata-token")).hasValueSatisfying(t -> assertThat(t).hasSize(54));
     }
 
     @Test
     void userData_returns404_isEmptyNotAnError() {
-        imds.on("PUT", "/latest/api/token", Reply.ok("t"));
+        imds(b -> { });
         try (MetadataClient c = client().build()) {
             assertThat(c.userData()).isEmpty();
         }
-        assertThat(imds.count("GET", "/latest/user-data")).isEqualTo(1);
+        assertThat(imds.requestCount("GET", USER_DATA)).isEqualTo(1);
     }
 
     @Test
-    void tokenRefused404_fallsBackToImdsV1_andDoesNotAskAgain() {
-        imds.on("GET", "/latest/user-data", Reply.ok("u")).on("GET", "/latest/meta-data/instance-id", Reply.ok("i-1"));
+    void tokenNotOffered404_readsWithImdsV1_forThatCallOnly() {
+        imds(b -> b.userData("u").instanceId("i-1"));
+        imds.faults().forPath(TOKEN).failNext(Faults.ALWAYS, 404); // a service without IMDSv2 (an old OpenStack)
         try (MetadataClient c = client().build()) {
             assertThat(text(c.userData())).isEqualTo("u");
             assertThat(c.identity().instanceId()).isEqualTo("i-1");
         }
-        assertThat(imds.count("PUT", "/latest/api/token")).isEqualTo(1);
-        assertThat(imds.requests.get(1).header("X-aws-ec2-metadata-token")).isNull();
+        assertThat(imds.requestCount("PUT", TOKEN)).isEqualTo(2); // each call asks again: IMDSv1 is never sticky
+        assertThat(imds.requests()).filteredOn(r -> r.method().equals("GET"))
+                .allSatisfy(r -> assertThat(r.header("X-aws-ec2-metadata-token")).isEmpty());
     }
 
     @Test
     void tokenRefused403_meansDisabled_andFailsAtOnce() {
-        imds.on("PUT", "/latest/api/token", Reply.status(403));
+        imds(b -> { });
+        imds.faults().forPath(TOKEN).failNext(Faults.ALWAYS, 403);
         try (MetadataClient c = client().build()) {
             assertThatThrownBy(c::userData).isInstanceOf(MetadataRefusedException.class)
-                    .hasMessageContaining("refused a token (HTTP 403): the instance metadata service is disabled");
+                    .hasMessageContaining("refused a token (HTTP 403): the instance metadata service is disabled")
+                    .hasMessageContaining("provider(Provider.NOCLOUD) with noCloudSource(path)")
+                    .extracting(e -> ((MetadataException) e).reason()).isEqualTo(MetadataException.Reason.SERVICE_DISABLED);
         }
         assertThat(time.sleeps).isEmpty();
     }
 
     @Test
     void v2Required_andTokenNotOffered_isRefusedWithWhatToChange() {
+        imds(b -> { });
+        imds.faults().forPath(TOKEN).failNext(Faults.ALWAYS, 404);
         try (MetadataClient c = client().imdsV2Required(true).build()) {
             assertThatThrownBy(c::userData).isInstanceOf(MetadataRefusedException.class)
-                    .hasMessageContaining("Drop --imds-v2-required to allow IMDSv1");
+                    .hasMessage("IMDSv2 is required (imdsV2Required(true)) but " + imds.endpoint() + "/latest/api/token "
+                            + "answered HTTP 404 to the token request: the service does not offer IMDSv2. Call "
+                            + "imdsV2Required(false) to allow IMDSv1.")
+                    .extracting(e -> ((MetadataException) e).reason())
+                    .isEqualTo(MetadataException.Reason.IMDS_V2_UNAVAILABLE);
         }
-        assertThat(imds.count("GET", "/latest/user-data")).isZero();
+        assertThat(imds.requestCount("GET", USER_DATA)).isZero();
     }
 
     @Test
     void slowTokenPut_fallsBackToV1WithinTheTokenTimeout() {
-        imds.on("PUT", "/latest/api/token", new Reply(200, "late", 5_000))
-                .on("GET", "/latest/user-data", Reply.ok("v1 data"));
+        imds(b -> b.userData("v1 data"));
+        imds.faults().slowToken(Duration.ofSeconds(5));
         long start = System.nanoTime();
         try (MetadataClient c = client().tokenTimeout(Duration.ofMillis(200)).build()) {
             assertThat(text(c.userData())).isEqualTo("v1 data");
         }
         assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(4));
-        assertThat(imds.requests.stream().filter(r -> r.path().equals("/latest/user-data")).findFirst().orElseThrow()
-                .header("X-aws-ec2-metadata-token")).isNull();
+        assertThat(imds.requests().stream().filter(r -> r.path().equals(USER_DATA)).findFirst().orElseThrow()
+                .header("X-aws-ec2-metadata-token")).isEmpty();
     }
 
     @Test
     void serverError_isRetriedWithExponentialBackoff() {
-        imds.on("PUT", "/latest/api/token", Reply.ok("t"))
-                .once("GET", "/latest/user-data", Reply.status(500))
-                .once("GET", "/latest/user-data", Reply.status(503))
-                .on("GET", "/latest/user-data", Reply.ok("third time"));
+        imds(b -> b.userData("third time"));
+        imds.faults().forPath(USER_DATA).failNext(1, 500).failNext(1, 503);
         try (MetadataClient c = client().build()) {
             assertThat(text(c.userData())).isEqualTo("third time");
         }
@@ -107,68 +137,75 @@ class Ec2MetadataClientTest {
 
     @Test
     void clientError_isNotRetried() {
-        imds.on("PUT", "/latest/api/token", Reply.ok("t")).on("GET", "/latest/user-data", Reply.status(400));
+        imds(b -> b.userData("u"));
+        imds.faults().forPath(USER_DATA).failNext(Faults.ALWAYS, 400);
         try (MetadataClient c = client().build()) {
             assertThatThrownBy(c::userData).isInstanceOf(MetadataRefusedException.class)
                     .hasMessageContaining("answered HTTP 400");
         }
-        assertThat(imds.count("GET", "/latest/user-data")).isEqualTo(1);
+        assertThat(imds.requestCount("GET", USER_DATA)).isEqualTo(1);
     }
 
     @Test
-    void expiredToken401_isDroppedRefreshedAndRetriedOnce() {
-        imds.once("PUT", "/latest/api/token", Reply.ok("old")).on("PUT", "/latest/api/token", Reply.ok("new"))
-                .once("GET", "/latest/user-data", Reply.status(401))
-                .on("GET", "/latest/user-data", Reply.ok("fresh"));
+    void rejectedToken401_isDroppedRefreshedAndRetriedOnce() {
+        imds(b -> b.userData("fresh"));
+        imds.faults().forPath(USER_DATA).failNext(1, 401);
         try (MetadataClient c = client().build()) {
             assertThat(text(c.userData())).isEqualTo("fresh");
         }
-        assertThat(imds.requests).extracting(FakeImds.Recorded::method)
-                .containsExactly("PUT", "GET", "PUT", "GET");
-        assertThat(imds.requests.get(3).header("X-aws-ec2-metadata-token")).isEqualTo("new");
+        assertThat(methods()).containsExactly("PUT", "GET", "PUT", "GET");
+        List<EmulatorRequest> r = imds.requests();
+        assertThat(r.get(3).header("X-aws-ec2-metadata-token")).isNotEqualTo(r.get(1).header("X-aws-ec2-metadata-token"));
     }
 
     @Test
     void token_isCachedUntilShortlyBeforeItsTtlEnds() {
-        imds.on("PUT", "/latest/api/token", Reply.ok("t")).on("GET", "/latest/user-data", Reply.ok("u"));
+        imds(b -> b.userData("u").imdsV2Required(true));
         try (MetadataClient c = client().tokenTtl(Duration.ofSeconds(600)).build()) {
             c.userData();
             time.advance(Duration.ofSeconds(500));
             c.userData();
-            assertThat(imds.count("PUT", "/latest/api/token")).isEqualTo(1);
+            assertThat(imds.requestCount("PUT", TOKEN)).isEqualTo(1);
             time.advance(Duration.ofSeconds(50)); // 550 s: inside the last minute of the TTL
             c.userData();
-            assertThat(imds.count("PUT", "/latest/api/token")).isEqualTo(2);
+            assertThat(imds.requestCount("PUT", TOKEN)).isEqualTo(2);
         }
     }
 
     @Test
     void deadlineExhausted_saysHowManyAttemptsOverHowLong() {
-        imds.on("PUT", "/latest/api/token", Reply.status(503));
+        imds(b -> { });
+        imds.faults().forPath(TOKEN).failNext(Faults.ALWAYS, 503);
         try (MetadataClient c = client().retryPolicy(RetryPolicy.builder().jitter(false)
                 .baseDelay(Duration.ofSeconds(1)).maxDelay(Duration.ofSeconds(1)).deadline(Duration.ofSeconds(5))
                 .build()).build()) {
             assertThatThrownBy(c::userData).isInstanceOf(MetadataUnreachableException.class)
-                    .hasMessageStartingWith("no answer from " + imds.endpoint() + "/latest/user-data after 6 attempts "
-                            + "over 5.0 s (deadline 5.0 s); last error: HTTP 503")
-                    .satisfies(e -> assertThat(((MetadataException) e).attempts()).isEqualTo(6));
+                    .hasMessage("no answer from " + imds.endpoint() + "/latest/user-data after 5 attempts over 4.0 s "
+                            + "(deadline 5.0 s); last error: HTTP 503 Service Unavailable. Check that the metadata "
+                            + "service is reachable from this machine, or name the provider and the endpoint with "
+                            + "MetadataClient.Builder's provider(...) and endpoint(...); retryPolicy(...) sets the "
+                            + "deadline.")
+                    .satisfies(e -> assertThat(((MetadataException) e).attempts()).isEqualTo(5))
+                    .satisfies(e -> assertThat(((MetadataException) e).reason())
+                            .isEqualTo(MetadataException.Reason.UNREACHABLE));
         }
     }
 
     @Test
     void serverThatAcceptsButNeverAnswers_hitsTheReadTimeout_andIsRetried() {
-        imds.on("PUT", "/latest/api/token", Reply.ok("t"))
-                .on("GET", "/latest/user-data", new Reply(200, "late", 10_000));
+        imds(b -> b.userData("u"));
+        imds.faults().forPath(USER_DATA).hangNext(Faults.ALWAYS);
         try (MetadataClient c = client().readTimeout(Duration.ofMillis(200))
                 .retryPolicy(RetryPolicy.builder().jitter(false).maxAttempts(2).build()).build()) {
             assertThatThrownBy(c::userData).isInstanceOf(MetadataUnreachableException.class)
                     .hasMessageContaining("after 2 attempts").hasMessageContaining("SocketTimeoutException");
         }
-        assertThat(imds.count("GET", "/latest/user-data")).isEqualTo(2);
+        assertThat(imds.requestCount("GET", USER_DATA)).isEqualTo(2);
     }
 
     @Test
     void nothingListening_isUnreachableWithTheCause() throws Exception {
+        imds(b -> { });
         int port;
         try (ServerSocket s = new ServerSocket(0)) {
             port = s.getLocalPort();
@@ -182,12 +219,9 @@ class Ec2MetadataClientTest {
 
     @Test
     void identity_readsInstanceIdZoneAndRegion() {
-        imds.on("PUT", "/latest/api/token", Reply.ok("t"))
-                .on("GET", "/latest/meta-data/instance-id", Reply.ok("i-0abc\n"))
-                .on("GET", "/latest/meta-data/placement/availability-zone", Reply.ok("eu-west-1a"));
+        imds(b -> b.instanceId("i-0abc").availabilityZone("eu-west-1a"));
         try (MetadataClient c = client().build()) {
-            InstanceIdentity id = c.identity();
-            assertThat(id).isEqualTo(new InstanceIdentity("i-0abc", Provider.EC2, Optional.empty(),
+            assertThat(c.identity()).isEqualTo(new InstanceIdentity("i-0abc", Provider.EC2, Optional.of("eu-west-1"),
                     Optional.of("eu-west-1a")));
         }
     }

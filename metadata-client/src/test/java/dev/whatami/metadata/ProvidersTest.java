@@ -3,38 +3,53 @@ package dev.whatami.metadata;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.whatami.metadata.FakeImds.Reply;
+import dev.whatami.emulator.Cloud;
+import dev.whatami.emulator.EmulatorRequest;
+import dev.whatami.emulator.Faults;
+import dev.whatami.emulator.MetadataEmulator;
+import dev.whatami.emulator.MetadataService;
 import java.net.ServerSocket;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.Base64;
+import java.util.List;
 import java.util.Optional;
+import java.util.function.Consumer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** Every provider's paths, headers and encodings against a fake on loopback; then detection. */
+/** Every provider's paths, headers and encodings against the metadata emulator; then detection. */
 class ProvidersTest {
-    private final FakeImds imds = new FakeImds();
     private final FakeTime time = new FakeTime();
+    private MetadataEmulator imds;
     @TempDir
     Path sysfs;
 
+    private MetadataEmulator imds(Consumer<MetadataService.Builder> settings) {
+        MetadataService.Builder b = MetadataEmulator.builder().clock(time);
+        settings.accept(b);
+        imds = b.start();
+        return imds;
+    }
+
     @AfterEach
     void stop() {
-        imds.close();
+        if (imds != null) {
+            imds.close();
+        }
+    }
+
+    private List<String> paths() {
+        return imds.requests().stream().map(EmulatorRequest::path).toList();
     }
 
     private MetadataClient.Builder client() {
-        return MetadataClient.builder().endpoint(imds.endpoint()).clock(time).sleeper(time).sysfsRoot(sysfs)
+        URI endpoint = imds == null ? URI.create("http://127.0.0.1:9") : imds.endpoint();
+        return MetadataClient.builder().endpoint(endpoint).clock(time).sleeper(time).sysfsRoot(sysfs)
                 .retryPolicy(RetryPolicy.builder().jitter(false).deadline(Duration.ofSeconds(5)).build());
-    }
-
-    private static String b64(String s) {
-        return Base64.getEncoder().encodeToString(s.getBytes(StandardCharsets.UTF_8));
     }
 
     private static String text(Optional<byte[]> b) {
@@ -43,21 +58,18 @@ class ProvidersTest {
 
     @Test
     void gce_sendsMetadataFlavor_andReadsIdentity() {
-        imds.on("GET", "/computeMetadata/v1/instance/attributes/user-data", Reply.ok("collector.pl 10.0.0.1"))
-                .on("GET", "/computeMetadata/v1/instance/id", Reply.ok("4520031799277581759"))
-                .on("GET", "/computeMetadata/v1/instance/zone", Reply.ok("projects/1234/zones/europe-west1-b"));
+        imds(b -> b.clouds(Cloud.GCE).userData("collector.pl 10.0.0.1").availabilityZone("europe-west1-b"));
         try (MetadataClient c = client().provider(Provider.GCE).build()) {
             assertThat(text(c.userData())).isEqualTo("collector.pl 10.0.0.1");
             assertThat(c.identity()).isEqualTo(new InstanceIdentity("4520031799277581759", Provider.GCE,
                     Optional.of("europe-west1"), Optional.of("europe-west1-b")));
         }
-        assertThat(imds.requests).allSatisfy(r -> assertThat(r.header("Metadata-Flavor")).isEqualTo("Google"));
+        assertThat(imds.requests()).allSatisfy(r -> assertThat(r.header("Metadata-Flavor")).hasValue("Google"));
     }
 
     @Test
     void gce_withoutUserData_runsTheStartupScriptUrl() {
-        imds.on("GET", "/computeMetadata/v1/instance/attributes/startup-script-url",
-                Reply.ok("https://files.example/roles/collector.pl"));
+        imds(b -> b.clouds(Cloud.GCE).gceStartupScriptUrl("https://files.example/roles/collector.pl"));
         try (MetadataClient c = client().provider(Provider.GCE).build()) {
             assertThat(text(c.userData())).isEqualTo("https://files.example/roles/collector.pl\n");
         }
@@ -65,24 +77,22 @@ class ProvidersTest {
 
     @Test
     void azure_sendsMetadataTrueAndApiVersion_andDecodesBase64() {
-        imds.on("GET", "/metadata/instance/compute/userData", Reply.ok(b64("processor.pl 10.0.0.1")))
-                .on("GET", "/metadata/instance/compute/vmId", Reply.ok("02aab8a4-74ef-476e-8182-f6d2ba4166a6"))
-                .on("GET", "/metadata/instance/compute/location", Reply.ok("westeurope"));
+        imds(b -> b.clouds(Cloud.AZURE).userData("processor.pl 10.0.0.1"));
         try (MetadataClient c = client().provider(Provider.AZURE).build()) {
             assertThat(text(c.userData())).isEqualTo("processor.pl 10.0.0.1");
             assertThat(c.identity().instanceId()).isEqualTo("02aab8a4-74ef-476e-8182-f6d2ba4166a6");
             assertThat(c.identity().region()).contains("westeurope");
             assertThat(c.identity().zone()).isEmpty();
         }
-        assertThat(imds.requests).allSatisfy(r -> {
-            assertThat(r.header("Metadata")).isEqualTo("true");
-            assertThat(r.query()).isEqualTo("api-version=2021-02-01&format=text");
+        assertThat(imds.requests()).allSatisfy(r -> {
+            assertThat(r.header("Metadata")).hasValue("true");
+            assertThat(r.query()).hasValue("api-version=2021-02-01&format=text");
         });
     }
 
     @Test
     void azure_emptyUserData_isNone() {
-        imds.on("GET", "/metadata/instance/compute/userData", Reply.ok(""));
+        imds(b -> b.clouds(Cloud.AZURE)); // Azure answers an empty userData
         try (MetadataClient c = client().provider(Provider.AZURE).build()) {
             assertThat(c.userData()).isEmpty();
         }
@@ -90,21 +100,19 @@ class ProvidersTest {
 
     @Test
     void oci_sendsBearerOracle_andDecodesBase64() {
-        imds.on("GET", "/opc/v2/instance/metadata/user_data", Reply.ok(b64("#!/bin/sh\necho oci\n")))
-                .on("GET", "/opc/v2/instance/id", Reply.ok("ocid1.instance.oc1.phx.abc"))
-                .on("GET", "/opc/v2/instance/canonicalRegionName", Reply.ok("us-phoenix-1"))
-                .on("GET", "/opc/v2/instance/availabilityDomain", Reply.ok("Uocm:PHX-AD-1"));
+        imds(b -> b.clouds(Cloud.OCI).userData("#!/bin/sh\necho oci\n").instanceId("ocid1.instance.oc1.phx.abc"));
         try (MetadataClient c = client().provider(Provider.OCI).build()) {
             assertThat(text(c.userData())).isEqualTo("#!/bin/sh\necho oci\n");
             assertThat(c.identity()).isEqualTo(new InstanceIdentity("ocid1.instance.oc1.phx.abc", Provider.OCI,
                     Optional.of("us-phoenix-1"), Optional.of("Uocm:PHX-AD-1")));
         }
-        assertThat(imds.requests).allSatisfy(r -> assertThat(r.header("Authorization")).isEqualTo("Bearer Oracle"));
+        assertThat(imds.requests()).allSatisfy(r -> assertThat(r.header("Authorization")).hasValue("Bearer Oracle"));
     }
 
     @Test
     void oci_badBase64_isAProtocolError() {
-        imds.on("GET", "/opc/v2/instance/metadata/user_data", Reply.ok("not base64 !!!"));
+        imds(b -> b.clouds(Cloud.OCI).userData("x"));
+        imds.faults().forPath("/opc/v2/instance/metadata/user_data").failNext(1, 200); // an HTML page, not base64
         try (MetadataClient c = client().provider(Provider.OCI).build()) {
             assertThatThrownBy(c::userData).isInstanceOf(MetadataProtocolException.class)
                     .hasMessageContaining("should be base64 but is not");
@@ -113,20 +121,14 @@ class ProvidersTest {
 
     @Test
     void digitalOcean_andHetzner() {
-        imds.on("GET", "/metadata/v1/user-data", Reply.ok("do.sh 10.0.0.1"))
-                .on("GET", "/metadata/v1/id", Reply.ok("3164494"))
-                .on("GET", "/metadata/v1/region", Reply.ok("ams3"))
-                .on("GET", "/hetzner/v1/userdata", Reply.ok("hz.sh 10.0.0.1"))
-                .on("GET", "/hetzner/v1/metadata/instance-id", Reply.ok("42"))
-                .on("GET", "/hetzner/v1/metadata/region", Reply.ok("eu-central"))
-                .on("GET", "/hetzner/v1/metadata/availability-zone", Reply.ok("fsn1-dc14"));
+        imds(b -> b.clouds(Cloud.DIGITALOCEAN, Cloud.HETZNER).userData("x.sh 10.0.0.1"));
         try (MetadataClient c = client().provider(Provider.DIGITALOCEAN).build()) {
-            assertThat(text(c.userData())).isEqualTo("do.sh 10.0.0.1");
+            assertThat(text(c.userData())).isEqualTo("x.sh 10.0.0.1");
             assertThat(c.identity()).isEqualTo(new InstanceIdentity("3164494", Provider.DIGITALOCEAN,
                     Optional.of("ams3"), Optional.empty()));
         }
         try (MetadataClient c = client().provider(Provider.HETZNER).build()) {
-            assertThat(text(c.userData())).isEqualTo("hz.sh 10.0.0.1");
+            assertThat(text(c.userData())).isEqualTo("x.sh 10.0.0.1");
             assertThat(c.identity()).isEqualTo(new InstanceIdentity("42", Provider.HETZNER,
                     Optional.of("eu-central"), Optional.of("fsn1-dc14")));
         }
@@ -134,7 +136,8 @@ class ProvidersTest {
 
     @Test
     void serverErrors_areRetried_forEveryProvider() {
-        imds.once("GET", "/metadata/v1/user-data", Reply.status(503)).on("GET", "/metadata/v1/user-data", Reply.ok("x"));
+        imds(b -> b.clouds(Cloud.DIGITALOCEAN).userData("x"));
+        imds.faults().forPath("/metadata/v1/user-data").failNext(1, 503);
         try (MetadataClient c = client().provider(Provider.DIGITALOCEAN).build()) {
             assertThat(text(c.userData())).isEqualTo("x");
         }
@@ -151,19 +154,19 @@ class ProvidersTest {
     @Test
     void detection_trustsDmiFirst_withoutProbing() throws Exception {
         dmi("Microsoft Corporation", "Virtual Machine", "7783-7084-3265-9085-8269-3286-77");
-        imds.on("GET", "/metadata/instance/compute/userData", Reply.ok(b64("a.sh 10.0.0.1")));
+        imds(b -> b.clouds(Cloud.AZURE).userData("a.sh 10.0.0.1"));
         try (MetadataClient c = client().autoDetect().build()) {
             assertThat(c.provider()).isEqualTo(Provider.AZURE);
             assertThat(text(c.userData())).isEqualTo("a.sh 10.0.0.1");
         }
-        assertThat(imds.requests).extracting(FakeImds.Recorded::path)
-                .containsExactly("/metadata/instance/compute/userData");
+        assertThat(paths()).containsExactly("/metadata/instance/compute/userData");
     }
 
     @Test
     void detection_fromTheXenHypervisorUuid() throws Exception {
         Files.createDirectories(sysfs.resolve("sys/hypervisor"));
         Files.writeString(sysfs.resolve("sys/hypervisor/uuid"), "ec2e1916-9099-7caf-fd21-012345abcdef\n");
+        imds(b -> { });
         try (MetadataClient c = client().autoDetect().build()) {
             assertThat(c.provider()).isEqualTo(Provider.EC2);
         }
@@ -172,19 +175,20 @@ class ProvidersTest {
     @Test
     void detection_probesInOrder_whenThePlatformSaysNothing() {
         // only Hetzner answers: every earlier provider is probed first and found absent
-        imds.on("GET", "/hetzner/v1/metadata/instance-id", Reply.ok("7"));
+        imds(b -> b.clouds(Cloud.HETZNER));
         try (MetadataClient c = client().autoDetect().build()) {
             assertThat(c.provider()).isEqualTo(Provider.HETZNER);
         }
-        assertThat(imds.requests).extracting(FakeImds.Recorded::path).containsExactly(
+        assertThat(paths()).containsExactly(
                 "/latest/meta-data/instance-id", "/computeMetadata/v1/instance/id", "/metadata/instance/compute/vmId",
                 "/opc/v2/instance/id", "/metadata/v1/id", "/hetzner/v1/metadata/instance-id");
     }
 
     @Test
     void detection_gceMustAnswerAsGoogle() {
-        imds.on("GET", "/computeMetadata/v1/instance/id", Reply.ok("1")) // no Metadata-Flavor: not GCE
-                .on("GET", "/metadata/v1/id", Reply.ok("2"));
+        imds(b -> b.clouds(Cloud.DIGITALOCEAN));
+        // something answers 200 at GCE's path, without Metadata-Flavor: Google: not GCE
+        imds.faults().forPath("/computeMetadata/v1/instance/id").failNext(Faults.ALWAYS, 200);
         try (MetadataClient c = client().autoDetect().build()) {
             assertThat(c.provider()).isEqualTo(Provider.DIGITALOCEAN);
         }
@@ -192,7 +196,7 @@ class ProvidersTest {
 
     @Test
     void detection_ec2ThatRequiresTokens_isStillEc2() {
-        imds.on("GET", "/latest/meta-data/instance-id", Reply.status(401));
+        imds(b -> b.imdsV2Required(true));
         try (MetadataClient c = client().autoDetect().build()) {
             assertThat(c.provider()).isEqualTo(Provider.EC2);
         }
@@ -200,12 +204,13 @@ class ProvidersTest {
 
     @Test
     void ec2Disabled_isSkippedByDetection_andRefusedWhenNamed() {
-        imds.on("GET", "/latest/meta-data/instance-id", Reply.ok("i-1")).on("GET", "/metadata/v1/id", Reply.ok("2"));
+        imds(b -> b.clouds(Cloud.EC2, Cloud.DIGITALOCEAN));
         try (MetadataClient c = client().autoDetect().ec2Disabled(true).build()) {
             assertThat(c.provider()).isEqualTo(Provider.DIGITALOCEAN);
         }
         assertThatThrownBy(() -> client().provider(Provider.EC2).ec2Disabled(true).build())
-                .isInstanceOf(MetadataRefusedException.class).hasMessageContaining("AWS_EC2_METADATA_DISABLED");
+                .isInstanceOf(MetadataRefusedException.class).hasMessageContaining("call ec2Disabled(false)")
+                .extracting(e -> ((MetadataException) e).reason()).isEqualTo(MetadataException.Reason.EC2_DISABLED);
     }
 
     @Test
@@ -223,7 +228,9 @@ class ProvidersTest {
                     .hasMessageContaining("The platform says: DMI sys_vendor=\"QEMU\"")
                     .hasMessageContaining("ec2 at " + nothing + " (HttpHostConnectException)")
                     .hasMessageContaining("hetzner at " + nothing)
-                    .hasMessageContaining("Not on a cloud? Give the user-data with --user-data-file");
+                    .hasMessageContaining("Not on a cloud? Give the user-data with provider(Provider.NOCLOUD) and "
+                            + "noCloudSource(path); on a cloud, name it with provider(...) (and endpoint(...)).")
+                    .extracting(e -> ((MetadataException) e).reason()).isEqualTo(MetadataException.Reason.NOT_DETECTED);
         }
         Duration slept = time.sleeps.stream().reduce(Duration.ZERO, Duration::plus);
         assertThat(slept).isLessThanOrEqualTo(Duration.ofSeconds(10));

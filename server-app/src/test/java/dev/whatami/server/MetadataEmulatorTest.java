@@ -8,6 +8,13 @@ import dev.whatami.metadata.MetadataClient;
 import dev.whatami.metadata.MetadataRefusedException;
 import dev.whatami.metadata.Provider;
 import dev.whatami.metadata.RetryPolicy;
+import dev.whatami.emulator.Cloud;
+import dev.whatami.emulator.Faults;
+import dev.whatami.emulator.MetadataService;
+import java.io.ByteArrayOutputStream;
+import java.io.InputStream;
+import java.io.PrintStream;
+import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -97,5 +104,63 @@ class MetadataEmulatorTest {
             assertThatThrownBy(client::userData).isInstanceOf(MetadataRefusedException.class)
                     .hasMessageContaining("IMDSv2 is required");
         }
+    }
+
+    /** The Jetty adapter serves any cloud the emulator plays, headers and all. */
+    @Test
+    void anyCloud_throughJetty() throws Exception {
+        MetadataEmulator gce = MetadataEmulator.of(MetadataService.builder().clouds(Cloud.GCE).userData("g").build());
+        try (MetadataEmulator.Running imds = gce.start()) {
+            HttpResponse<String> r = send(imds.endpoint(), "GET", "/computeMetadata/v1/instance/attributes/user-data",
+                    "Metadata-Flavor", "Google");
+            assertThat(r.body()).isEqualTo("g");
+            assertThat(r.headers().firstValue("Metadata-Flavor")).hasValue("Google");
+            assertThat(send(imds.endpoint(), "GET", "/latest/user-data").statusCode()).isEqualTo(404); // not played
+        }
+    }
+
+    private static String raw(URI endpoint, String request) throws Exception {
+        try (Socket s = new Socket(endpoint.getHost(), endpoint.getPort())) {
+            s.setSoTimeout(3000);
+            s.getOutputStream().write(request.getBytes(StandardCharsets.US_ASCII));
+            InputStream in = s.getInputStream();
+            ByteArrayOutputStream got = new ByteArrayOutputStream();
+            byte[] buf = new byte[8192];
+            try {
+                for (int n; (n = in.read(buf)) >= 0 && got.size() < (1 << 20); ) {
+                    got.write(buf, 0, n);
+                }
+            } catch (java.io.IOException e) {
+                // reset or timeout: what the fault is for
+            }
+            return got.toString(StandardCharsets.ISO_8859_1);
+        }
+    }
+
+    /** Faults through Jetty: the same answers as the test artifact's, and not one stack trace in the server's log. */
+    @Test
+    void faults_throughJetty_areQuiet() throws Exception {
+        MetadataEmulator emulator = MetadataEmulator.builder().userData("0123456789").build();
+        PrintStream saved = System.err;
+        ByteArrayOutputStream log = new ByteArrayOutputStream();
+        String get = "GET /latest/user-data HTTP/1.1\r\nHost: x\r\n\r\n";
+        String dropped;
+        String endless;
+        System.setErr(new PrintStream(log, true, StandardCharsets.UTF_8));
+        try (MetadataEmulator.Running imds = emulator.start()) {
+            emulator.faults().dropNext(1);
+            dropped = raw(imds.endpoint(), get);
+            emulator.faults().endlessBodyNext(1);
+            endless = raw(imds.endpoint(), get);
+            emulator.faults().forPath("/latest/api/token").hangNext(Faults.ALWAYS);
+            raw(imds.endpoint(), "PUT /latest/api/token HTTP/1.1\r\nHost: x\r\n"
+                    + "X-aws-ec2-metadata-token-ttl-seconds: 60\r\n\r\n");
+        } finally {
+            System.setErr(saved);
+        }
+        assertThat(dropped).startsWith("HTTP/1.1 200 OK").contains("Content-Length: 10").endsWith("\r\n\r\n01234");
+        assertThat(endless).contains("Transfer-Encoding: chunked").hasSizeGreaterThan(1 << 19);
+        String text = log.toString(StandardCharsets.UTF_8);
+        assertThat(text).doesNotContain("Exception").doesNotContain("\tat ");
     }
 }

@@ -3,8 +3,7 @@ package dev.whatami.agent.cli;
 import dev.whatami.agent.Boot;
 import dev.whatami.fetch.FetchException;
 import dev.whatami.fetch.SignatureRefusedException;
-import dev.whatami.metadata.MetadataRefusedException;
-import dev.whatami.metadata.MetadataUnreachableException;
+import dev.whatami.metadata.MetadataException;
 import java.util.Optional;
 
 /**
@@ -22,13 +21,20 @@ final class FlagHints implements Boot.Hints {
             return Optional.of("Put the owner's public key (*.pub) in --trusted-keys DIR (default "
                     + "/etc/whatami/trusted-keys), or drop --require-signature.");
         }
-        if (error instanceof MetadataUnreachableException) {
-            return Optional.of("Check that the metadata service is reachable from this machine, or name the provider "
-                    + "and endpoint with --provider / --metadata-endpoint (off-cloud: --user-data-file).");
-        }
-        if (error instanceof MetadataRefusedException) {
-            return Optional.of("On EC2, --imds-v2-required refuses IMDSv1 and --imds-token-timeout sets how long a "
-                    + "token may take; off-cloud, give the user-data with --user-data-file.");
+        if (error instanceof MetadataException me) {
+            return switch (me.reason()) {
+                case UNREACHABLE, NOT_DETECTED -> Optional.of("Check that the metadata service is reachable from "
+                        + "this machine, or name the provider and endpoint with --provider / --metadata-endpoint "
+                        + "(off-cloud: --user-data-file); --deadline sets how long to keep trying.");
+                case EC2_DISABLED -> Optional.of("AWS_EC2_METADATA_DISABLED is set: unset it, or give the user-data "
+                        + "with --user-data-file.");
+                case IMDS_V2_UNAVAILABLE, TOKEN_REJECTED -> Optional.of("--imds-v2-required (or "
+                        + "AWS_EC2_METADATA_V1_DISABLED) refuses IMDSv1; --imds-token-timeout sets how long a token "
+                        + "may take.");
+                case SERVICE_DISABLED -> Optional.of("Off EC2, give the user-data with --user-data-file.");
+                case LOCAL_SOURCE_UNREADABLE -> Optional.of("Check the path given to --user-data-file.");
+                default -> Optional.empty();
+            };
         }
         if (error instanceof SignatureRefusedException) {
             return Optional.of("The keys trusted here are in --trusted-keys (default /etc/whatami/trusted-keys).");

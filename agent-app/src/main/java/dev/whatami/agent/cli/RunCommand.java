@@ -2,7 +2,6 @@ package dev.whatami.agent.cli;
 
 import dev.whatami.agent.Boot;
 import dev.whatami.fetch.TrustedKeys;
-import dev.whatami.metadata.EndpointMode;
 import dev.whatami.metadata.MetadataClient;
 import dev.whatami.metadata.Provider;
 import dev.whatami.metadata.RetryPolicy;
@@ -141,7 +140,13 @@ final class RunCommand implements Callable<Integer> {
             out.flush();
             return ExitCode.OK.code();
         }
-        try (MetadataClient metadata = run.metadata().build()) {
+        MetadataClient built;
+        try {
+            built = run.metadata().build();
+        } catch (IllegalArgumentException | IllegalStateException e) {
+            throw bad(e.getMessage());
+        }
+        try (MetadataClient metadata = built) {
             Boot boot = run.boot().apply(metadata).console(line -> {
                 synchronized (out) {
                     out.println(line);
@@ -260,32 +265,23 @@ final class RunCommand implements Callable<Integer> {
         return b;
     }
 
-    /** The AWS SDK's AWS_EC2_METADATA_* variables, under the agent's own settings. */
+    /**
+     * The agent's own endpoint setting, else the AWS SDK's {@code AWS_EC2_METADATA_*} variables, which the metadata
+     * client resolves itself ({@link MetadataClient.Builder#environment}).
+     */
     private void awsEnvironment(MetadataClient.Builder b, String endpointText) {
-        String endpoint = endpointText;
-        if (endpoint.isEmpty() && env.containsKey("AWS_EC2_METADATA_SERVICE_ENDPOINT")) {
-            endpoint = env.get("AWS_EC2_METADATA_SERVICE_ENDPOINT");
-            effective.put("metadata-endpoint", new ConfigSources.Sourced(endpoint,
-                    "environment AWS_EC2_METADATA_SERVICE_ENDPOINT"));
-        }
-        if (!endpoint.isEmpty()) {
+        if (!endpointText.isEmpty()) {
             try {
-                b.endpoint(URI.create(endpoint.endsWith("/") ? endpoint.substring(0, endpoint.length() - 1)
-                        : endpoint));
+                b.endpoint(URI.create(endpointText.endsWith("/") ? endpointText.substring(0, endpointText.length() - 1)
+                        : endpointText));
             } catch (IllegalArgumentException e) {
                 throw bad("--metadata-endpoint: " + e.getMessage());
             }
+        } else if (env.containsKey("AWS_EC2_METADATA_SERVICE_ENDPOINT")) {
+            effective.put("metadata-endpoint", new ConfigSources.Sourced(env.get("AWS_EC2_METADATA_SERVICE_ENDPOINT"),
+                    "environment AWS_EC2_METADATA_SERVICE_ENDPOINT"));
         }
-        String mode = env.getOrDefault("AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE", "IPv4");
-        b.endpointMode(switch (mode.toLowerCase(Locale.ROOT)) {
-            case "ipv4" -> EndpointMode.IPV4;
-            case "ipv6" -> EndpointMode.IPV6;
-            default -> throw bad("AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE must be IPv4 or IPv6, got " + mode);
-        });
-        b.ec2Disabled("true".equalsIgnoreCase(env.getOrDefault("AWS_EC2_METADATA_DISABLED", "false")));
-        if ("true".equalsIgnoreCase(env.getOrDefault("AWS_EC2_METADATA_V1_DISABLED", "false"))) {
-            b.imdsV2Required(true);
-        }
+        b.environment(env);
     }
 
     private Optional<Boot.ReportTarget> report(ConfigSources sources) {

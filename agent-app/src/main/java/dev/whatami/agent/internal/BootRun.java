@@ -3,6 +3,7 @@ package dev.whatami.agent.internal;
 import dev.whatami.agent.Boot;
 import dev.whatami.fetch.ScriptFetcher;
 import dev.whatami.metadata.MetadataException;
+import dev.whatami.metadata.UserDataTooLargeException;
 import dev.whatami.run.Ledger;
 import dev.whatami.run.TaskRunner;
 import dev.whatami.status.RunState;
@@ -127,6 +128,9 @@ public final class BootRun {
         Discover.Found found;
         try {
             found = discover.ask();
+        } catch (UserDataTooLargeException e) {
+            record.problems(List.of(dev.whatami.userdata.Problem.whole(e.getMessage())));
+            return record.finish(RunState.INVALID, "invalid user-data: " + e.getMessage());
         } catch (MetadataException e) {
             return unreached(record, e);
         }

@@ -1,9 +1,12 @@
 package dev.whatami.metadata.internal;
 
 import dev.whatami.metadata.EndpointMode;
+import dev.whatami.metadata.HttpClientFactory;
+import dev.whatami.metadata.InstanceCredentials;
 import dev.whatami.metadata.InstanceIdentity;
-import dev.whatami.metadata.MetadataRefusedException;
 import dev.whatami.metadata.MetadataClient;
+import dev.whatami.metadata.MetadataException.Reason;
+import dev.whatami.metadata.MetadataRefusedException;
 import dev.whatami.metadata.Provider;
 import dev.whatami.metadata.RetryPolicy;
 import dev.whatami.metadata.Sleeper;
@@ -17,16 +20,15 @@ import java.util.EnumMap;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
-import org.slf4j.LoggerFactory;
 import java.util.random.RandomGenerator;
 import org.apache.hc.client5.http.impl.classic.CloseableHttpClient;
+import org.slf4j.LoggerFactory;
 
 /** The client behind {@link MetadataClient#builder()}: picks the provider and owns what it built. */
 public final class DefaultMetadataClient implements MetadataClient {
 
-    /** Everything the builder collected. */
     /**
-     * Everything the builder collected.
+     * Everything the builder resolved.
      *
      * @param provider the provider, or empty to detect it
      * @param endpoint an endpoint for every provider, or empty for each provider's own
@@ -44,9 +46,11 @@ public final class DefaultMetadataClient implements MetadataClient {
     static final URI LINK_LOCAL = URI.create("http://169.254.169.254");
 
     private final Settings settings;
-    private final CloseableHttpClient http;
     private final CloseableHttpClient ownedHttpClient;
+    private final BoundedExchange http;
     private ProviderClient delegate;
+    private Ec2Provider ec2;
+    private InstanceCredentials credentials;
 
     public DefaultMetadataClient(Settings s) {
         this.settings = s;
@@ -57,11 +61,13 @@ public final class DefaultMetadataClient implements MetadataClient {
             return;
         }
         if (s.provider().orElse(null) == Provider.EC2 && s.ec2Disabled()) {
-            throw new MetadataRefusedException("the EC2 metadata service is disabled (AWS_EC2_METADATA_DISABLED); "
-                    + "unset it, or give the user-data another way (--user-data-file)", null, 0, null);
+            throw new MetadataRefusedException(Reason.EC2_DISABLED, "the EC2 metadata service is disabled "
+                    + "(ec2Disabled(true), which AWS_EC2_METADATA_DISABLED=true sets); call ec2Disabled(false), or give "
+                    + "the user-data another way (provider(Provider.NOCLOUD) with noCloudSource(path))", null, 0, null);
         }
-        this.ownedHttpClient = s.httpClient() == null ? HttpSupport.defaultClient(s.connectTimeout(), s.readTimeout()) : null;
-        this.http = s.httpClient() == null ? ownedHttpClient : s.httpClient();
+        this.ownedHttpClient = s.httpClient() == null ? HttpClientFactory.builder().connectTimeout(s.connectTimeout())
+                .socketTimeout(s.readTimeout()).build() : null;
+        this.http = new BoundedExchange(s.httpClient() == null ? ownedHttpClient : s.httpClient());
         s.provider().ifPresent(p -> this.delegate = client(p));
     }
 
@@ -73,13 +79,37 @@ public final class DefaultMetadataClient implements MetadataClient {
         });
     }
 
+    private Retrier retrier() {
+        return new Retrier(settings.retryPolicy(), settings.clock(), settings.sleeper(), settings.random());
+    }
+
     private ProviderClient client(Provider p) {
-        Retrier retrier = new Retrier(settings.retryPolicy(), settings.clock(), settings.sleeper(), settings.random());
         if (p == Provider.EC2) {
-            return new Ec2Provider(http, endpointFor(p), settings.imdsV2Required(), settings.tokenTtl(),
-                    settings.readTimeout(), settings.tokenTimeout(), retrier, settings.clock());
+            return ec2();
         }
-        return new HttpProvider(http, endpointFor(p), HttpProvider.spec(p), settings.readTimeout(), retrier);
+        return new HttpProvider(http, endpointFor(p), HttpProvider.spec(p), settings.readTimeout(), retrier());
+    }
+
+    /** The one EC2 client (and IMDSv2 token cache), for the provider and for instance credentials alike. */
+    private synchronized Ec2Provider ec2() {
+        if (ec2 == null) {
+            ec2 = new Ec2Provider(http, endpointFor(Provider.EC2), settings.imdsV2Required(), settings.tokenTtl(),
+                    settings.readTimeout(), settings.tokenTimeout(), retrier());
+        }
+        return ec2;
+    }
+
+    @Override
+    public synchronized InstanceCredentials instanceCredentials() {
+        if (http == null) {
+            throw new IllegalStateException("a nocloud client has no instance credentials; build a client for the "
+                    + "cloud (provider(...) or autoDetect()) to get them");
+        }
+        if (credentials == null) {
+            credentials = new DefaultInstanceCredentials(this::ec2, settings.ec2Disabled(), http,
+                    endpointFor(Provider.GCE), endpointFor(Provider.AZURE), settings.readTimeout(), retrier());
+        }
+        return credentials;
     }
 
     /** The provider's client, detecting the provider on first use when none was named. */
@@ -93,8 +123,10 @@ public final class DefaultMetadataClient implements MetadataClient {
             } else {
                 Map<Provider, URI> endpoints = new EnumMap<>(Provider.class);
                 Detector.PROBE_ORDER.forEach(x -> endpoints.put(x, endpointFor(x)));
+                RetryPolicy detection = settings.retryPolicy().toBuilder().deadline(settings.detectionTimeout())
+                        .build();
                 p = Detector.probe(http, endpoints, settings.ec2Disabled() ? Set.of(Provider.EC2) : Set.of(),
-                        settings.detectionTimeout(), settings.tokenTimeout(), settings.clock(), settings.sleeper(),
+                        detection, settings.tokenTimeout(), settings.clock(), settings.sleeper(), settings.random(),
                         hint.evidence());
             }
             delegate = client(p);
@@ -119,6 +151,9 @@ public final class DefaultMetadataClient implements MetadataClient {
 
     @Override
     public void close() {
+        if (http != null) {
+            http.close();
+        }
         if (ownedHttpClient != null) {
             try {
                 ownedHttpClient.close();
@@ -126,6 +161,16 @@ public final class DefaultMetadataClient implements MetadataClient {
                 throw new UncheckedIOException(e);
             }
         }
+    }
+
+    /** The resolved settings, without anything secret (there is nothing secret in them). */
+    @Override
+    public String toString() {
+        return "MetadataClient[provider=" + settings.provider().map(Provider::token).orElse("auto") + ", endpoint="
+                + settings.endpoint().map(URI::toString).orElse("default (" + settings.endpointMode().endpoint()
+                + " for ec2)") + ", imdsV2Required=" + settings.imdsV2Required() + ", ec2Disabled="
+                + settings.ec2Disabled() + ", tokenTimeout=" + settings.tokenTimeout() + ", readTimeout="
+                + settings.readTimeout() + ", " + settings.retryPolicy() + "]";
     }
 
     /** One provider's way of answering. */

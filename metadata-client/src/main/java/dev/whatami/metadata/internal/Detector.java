@@ -1,7 +1,9 @@
 package dev.whatami.metadata.internal;
 
+import dev.whatami.metadata.MetadataException.Reason;
 import dev.whatami.metadata.MetadataUnreachableException;
 import dev.whatami.metadata.Provider;
+import dev.whatami.metadata.RetryPolicy;
 import dev.whatami.metadata.Sleeper;
 import java.io.IOException;
 import java.net.URI;
@@ -18,13 +20,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
-import java.util.concurrent.TimeUnit;
-import org.apache.hc.client5.http.config.RequestConfig;
-import org.apache.hc.client5.http.impl.classic.CloseableHttpClient;
-import org.apache.hc.client5.http.protocol.HttpClientContext;
-import org.apache.hc.core5.http.io.entity.EntityUtils;
-import org.apache.hc.core5.http.io.support.ClassicRequestBuilder;
-import org.apache.hc.core5.util.Timeout;
+import java.util.random.RandomGenerator;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -83,82 +79,81 @@ final class Detector {
     }
 
     /**
-     * Probes every provider not in {@code skip}, round after round with backoff, until one answers like itself or
-     * the deadline passes.
+     * Probes every provider not in {@code skip}, round after round with the retry policy's backoff, until one answers
+     * like itself or the policy's deadline (the detection timeout) passes.
      */
-    static Provider probe(CloseableHttpClient http, Map<Provider, URI> endpoints, Set<Provider> skip,
-                          Duration deadline, Duration probeTimeout, Clock clock, Sleeper sleeper, String evidence) {
-        RequestConfig config = RequestConfig.custom()
-                .setResponseTimeout(Timeout.of(probeTimeout.toMillis(), TimeUnit.MILLISECONDS)).build();
+    static Provider probe(BoundedExchange http, Map<Provider, URI> endpoints, Set<Provider> skip, RetryPolicy policy,
+                          Duration probeTimeout, Clock clock, Sleeper sleeper, RandomGenerator random,
+                          String evidence) {
         Instant start = clock.instant();
-        Instant end = start.plus(deadline);
+        Instant end = start.plus(policy.deadline());
         Map<Provider, String> last = new LinkedHashMap<>();
         int rounds = 0;
-        Duration wait = Duration.ofMillis(100);
         while (true) {
             rounds++;
             for (Provider p : PROBE_ORDER) {
                 if (skip.contains(p)) {
                     continue;
                 }
-                if (rounds > 1 && clock.instant().isAfter(end)) {
+                if (rounds > 1 && !clock.instant().isBefore(end)) {
                     break;
                 }
-                String outcome = probeOne(http, p, endpoints.get(p), config);
+                Duration left = Duration.between(clock.instant(), end);
+                String outcome = probeOne(http, p, endpoints.get(p), probeTimeout,
+                        left.compareTo(probeTimeout) < 0 && !left.isNegative() && !left.isZero() ? left : probeTimeout);
                 if (outcome == null) {
                     LOG.info("detected {} by probing {}", p.token(), endpoints.get(p));
                     return p;
                 }
+                LOG.debug("probe {} at {}: {}", p.token(), endpoints.get(p), outcome);
                 last.put(p, outcome);
             }
+            Duration wait = policy.delay(rounds, random);
             Instant now = clock.instant();
-            if (!now.plus(wait).isBefore(end)) {
+            if (!policy.allowsAttempt(rounds) || !now.plus(wait).isBefore(end)) {
                 List<String> tried = new ArrayList<>();
                 last.forEach((p, o) -> tried.add(p.token() + " at " + endpoints.get(p) + " (" + o + ")"));
-                throw new MetadataUnreachableException("no metadata service found within " + deadline.toSeconds()
-                        + " s (" + rounds + " rounds of probes). The platform says: " + evidence + ". Probed: "
-                        + String.join("; ", tried) + ". Not on a cloud? Give the user-data with --user-data-file "
-                        + "(or --provider nocloud); on a cloud, name it with --provider.", null, rounds, null);
+                throw new MetadataUnreachableException(Reason.NOT_DETECTED, "no metadata service found within "
+                        + policy.deadline().toSeconds() + " s (" + rounds + (rounds == 1 ? " round" : " rounds")
+                        + " of probes). The platform says: " + evidence + ". Probed: " + String.join("; ", tried)
+                        + ". Not on a cloud? Give the user-data with provider(Provider.NOCLOUD) and "
+                        + "noCloudSource(path); on a cloud, name it with provider(...) (and endpoint(...)).", null,
+                        rounds, null);
             }
             try {
                 sleeper.sleep(wait);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
-                throw new MetadataUnreachableException("interrupted while detecting the cloud", null, rounds, e);
+                throw new MetadataUnreachableException(Reason.INTERRUPTED, "interrupted while detecting the cloud",
+                        null, rounds, e);
             }
-            wait = wait.multipliedBy(2).compareTo(Duration.ofSeconds(2)) > 0 ? Duration.ofSeconds(2) : wait.multipliedBy(2);
         }
     }
 
     /** Null when {@code p} answered as itself, else what happened. */
-    private static String probeOne(CloseableHttpClient http, Provider p, URI endpoint, RequestConfig config) {
-        String base = endpoint.toString().endsWith("/") ? endpoint.toString().substring(0, endpoint.toString().length() - 1)
-                : endpoint.toString();
-        ClassicRequestBuilder request = switch (p) {
-            case EC2 -> ClassicRequestBuilder.get(base + "/latest/meta-data/instance-id");
-            case GCE -> ClassicRequestBuilder.get(base + HttpProvider.GCE.idPath()).addHeader("Metadata-Flavor", "Google");
-            case AZURE -> ClassicRequestBuilder.get(base + HttpProvider.AZURE.idPath()).addHeader("Metadata", "true");
-            case OCI -> ClassicRequestBuilder.get(base + HttpProvider.OCI.idPath())
-                    .addHeader("Authorization", "Bearer Oracle");
-            case DIGITALOCEAN -> ClassicRequestBuilder.get(base + HttpProvider.DIGITALOCEAN.idPath());
-            case HETZNER -> ClassicRequestBuilder.get(base + HttpProvider.HETZNER.idPath());
+    private static String probeOne(BoundedExchange http, Provider p, URI endpoint, Duration timeout, Duration budget) {
+        String base = endpoint.toString().endsWith("/")
+                ? endpoint.toString().substring(0, endpoint.toString().length() - 1) : endpoint.toString();
+        String path = switch (p) {
+            case EC2 -> "/latest/meta-data/instance-id";
+            case GCE -> HttpProvider.GCE.idPath();
+            case AZURE -> HttpProvider.AZURE.idPath();
+            case OCI -> HttpProvider.OCI.idPath();
+            case DIGITALOCEAN -> HttpProvider.DIGITALOCEAN.idPath();
+            case HETZNER -> HttpProvider.HETZNER.idPath();
             default -> throw new IllegalArgumentException(p.token());
         };
-        HttpClientContext context = HttpClientContext.create();
-        context.setRequestConfig(config);
+        Map<String, String> headers = p == Provider.EC2 ? Map.of() : HttpProvider.spec(p).headers();
         try {
-            return http.execute(request.build(), context, response -> {
-                EntityUtils.consume(response.getEntity());
-                int status = response.getCode();
-                boolean itself = switch (p) {
-                    // 401: an EC2 service that requires IMDSv2 tokens
-                    case EC2 -> status == 200 || status == 401;
-                    case GCE -> status == 200 && response.getFirstHeader("Metadata-Flavor") != null
-                            && "Google".equals(response.getFirstHeader("Metadata-Flavor").getValue());
-                    default -> status == 200;
-                };
-                return itself ? null : "HTTP " + status;
-            });
+            BoundedExchange.Answer a = http.execute("GET", URI.create(base + path), headers, timeout, budget, 4096);
+            int status = a.status();
+            boolean itself = switch (p) {
+                // 401: an EC2 service that requires IMDSv2 tokens
+                case EC2 -> status == 200 || status == 401;
+                case GCE -> status == 200 && a.flavor().filter("Google"::equals).isPresent();
+                default -> status == 200;
+            };
+            return itself ? null : "HTTP " + status;
         } catch (IOException e) {
             return e.getClass().getSimpleName();
         }

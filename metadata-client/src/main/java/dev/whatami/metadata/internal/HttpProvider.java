@@ -1,24 +1,19 @@
 package dev.whatami.metadata.internal;
 
 import dev.whatami.metadata.InstanceIdentity;
+import dev.whatami.metadata.MetadataClient;
+import dev.whatami.metadata.MetadataException.Reason;
 import dev.whatami.metadata.MetadataProtocolException;
 import dev.whatami.metadata.MetadataRefusedException;
 import dev.whatami.metadata.Provider;
-import java.io.IOException;
+import dev.whatami.metadata.UserDataTooLargeException;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Base64;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.TimeUnit;
 import java.util.function.UnaryOperator;
-import org.apache.hc.client5.http.config.RequestConfig;
-import org.apache.hc.client5.http.impl.classic.CloseableHttpClient;
-import org.apache.hc.client5.http.protocol.HttpClientContext;
-import org.apache.hc.core5.http.io.entity.EntityUtils;
-import org.apache.hc.core5.http.io.support.ClassicRequestBuilder;
-import org.apache.hc.core5.util.Timeout;
 
 /**
  * The metadata services that need no session token: GCE, Azure, OCI, DigitalOcean, Hetzner. Each is a
@@ -74,19 +69,18 @@ final class HttpProvider implements DefaultMetadataClient.ProviderClient {
         };
     }
 
-    private final CloseableHttpClient http;
+    private final BoundedExchange http;
     private final URI endpoint;
     private final Spec spec;
-    private final RequestConfig config;
+    private final Duration readTimeout;
     private final Retrier retrier;
 
-    HttpProvider(CloseableHttpClient http, URI endpoint, Spec spec, Duration readTimeout, Retrier retrier) {
+    HttpProvider(BoundedExchange http, URI endpoint, Spec spec, Duration readTimeout, Retrier retrier) {
         this.http = http;
         String base = endpoint.toString();
         this.endpoint = URI.create(base.endsWith("/") ? base.substring(0, base.length() - 1) : base);
         this.spec = spec;
-        this.config = RequestConfig.custom()
-                .setResponseTimeout(Timeout.of(readTimeout.toMillis(), TimeUnit.MILLISECONDS)).build();
+        this.readTimeout = readTimeout;
         this.retrier = retrier;
     }
 
@@ -97,72 +91,89 @@ final class HttpProvider implements DefaultMetadataClient.ProviderClient {
 
     @Override
     public Optional<byte[]> userData() {
-        Optional<byte[]> raw = get(spec.userDataPath()).filter(b -> b.length > 0);
+        Call call = retrier.newCall();
+        // base64 takes 4 bytes for 3: the raw answer may be a third longer than the limit on the decoded bytes
+        int limit = spec.base64() ? MetadataClient.MAX_USER_DATA_BYTES / 3 * 4 + 8 : MetadataClient.MAX_USER_DATA_BYTES;
+        Optional<byte[]> raw = get(call, spec.userDataPath(), limit, true)
+                .filter(b -> b.length > 0);
         if (raw.isEmpty() && spec.fallbackUrlPath() != null) {
             // GCE: no user-data attribute, but a startup-script-url: run that script
-            return get(spec.fallbackUrlPath()).map(b -> new String(b, StandardCharsets.UTF_8).strip())
+            return get(call, spec.fallbackUrlPath(), Ec2Provider.MAX_VALUE, false)
+                    .map(b -> new String(b, StandardCharsets.UTF_8).strip())
                     .filter(s -> !s.isEmpty()).map(url -> (url + "\n").getBytes(StandardCharsets.UTF_8));
         }
         if (raw.isPresent() && spec.base64()) {
             URI url = url(spec.userDataPath());
+            byte[] decoded;
             try {
-                return Optional.of(Base64.getMimeDecoder().decode(raw.get()));
+                decoded = Base64.getMimeDecoder().decode(raw.get());
             } catch (IllegalArgumentException e) {
-                throw new MetadataProtocolException("the user-data at " + url + " should be base64 but is not ("
-                        + e.getMessage() + ")", url, 1, e);
+                throw new MetadataProtocolException(Reason.MALFORMED_ANSWER, "the user-data at " + url
+                        + " should be base64 but is not (" + e.getMessage() + ")", url, 1, e);
             }
+            if (decoded.length > MetadataClient.MAX_USER_DATA_BYTES) {
+                throw tooLarge(url, MetadataClient.MAX_USER_DATA_BYTES);
+            }
+            return Optional.of(decoded);
         }
         return raw;
     }
 
     @Override
     public InstanceIdentity identity() {
+        Call call = retrier.newCall();
         URI idUrl = url(spec.idPath());
-        String id = text(spec.idPath()).orElseThrow(() -> new MetadataProtocolException("the "
-                + spec.provider().token() + " metadata service has no instance id (404 at " + idUrl + ")", idUrl, 1,
-                null));
+        String id = text(call, spec.idPath()).orElseThrow(() -> new MetadataProtocolException(Reason.MALFORMED_ANSWER,
+                "the " + spec.provider().token() + " metadata service has no instance id (404 or empty at " + idUrl
+                + ")", idUrl, 1, null));
         Optional<String> zone = spec.zonePath() == null ? Optional.empty()
-                : text(spec.zonePath()).map(spec.zoneFixer());
-        Optional<String> region = spec.regionPath() != null ? text(spec.regionPath())
+                : text(call, spec.zonePath()).map(spec.zoneFixer());
+        Optional<String> region = spec.regionPath() != null ? text(call, spec.regionPath())
                 : zone.filter(z -> z.lastIndexOf('-') > 0).map(z -> z.substring(0, z.lastIndexOf('-')));
         return new InstanceIdentity(id, spec.provider(), region, zone);
     }
 
-    private Optional<String> text(String path) {
-        return get(path).map(b -> new String(b, StandardCharsets.UTF_8).strip()).filter(s -> !s.isEmpty());
+    private Optional<String> text(Call call, String path) {
+        return get(call, path, Ec2Provider.MAX_VALUE, false).map(b -> new String(b, StandardCharsets.UTF_8).strip())
+                .filter(s -> !s.isEmpty());
     }
 
     private URI url(String path) {
         return URI.create(endpoint + path);
     }
 
-    private Optional<byte[]> get(String path) {
+    private static RuntimeException tooLarge(URI url, int limit) {
+        return new UserDataTooLargeException("the user-data at " + url + " is larger than " + limit + " bytes ("
+                + (limit >> 20) + " MiB), the most whatami accepts; make it smaller (gzip it, or move the scripts to "
+                + "a file server and name them in the user-data)", url, limit);
+    }
+
+    private Optional<byte[]> get(Call call, String path, int limit, boolean userData) {
         URI url = url(path);
-        return retrier.call(url, attempt -> {
-            ClassicRequestBuilder b = ClassicRequestBuilder.get(url);
-            spec.headers().forEach(b::addHeader);
-            HttpClientContext context = HttpClientContext.create();
-            context.setRequestConfig(config);
-            return http.execute(b.build(), context, response -> {
-                int status = response.getCode();
-                if (status == 200) {
-                    byte[] body = HttpSupport.readBounded(response.getEntity(), Ec2Provider.MAX_BODY);
-                    if (body == null) {
-                        throw new MetadataProtocolException("the answer from " + url + " is larger than "
-                                + Ec2Provider.MAX_BODY + " bytes; refusing it", url, attempt, null);
-                    }
-                    return Optional.of(body);
+        return retrier.call(url, call, attempt -> {
+            BoundedExchange.Answer a;
+            try {
+                a = http.execute("GET", url, spec.headers(), readTimeout, call.timeLeft(), limit);
+            } catch (BoundedExchange.TooLargeException e) {
+                if (userData) {
+                    throw tooLarge(url, MetadataClient.MAX_USER_DATA_BYTES);
                 }
-                EntityUtils.consume(response.getEntity());
-                if (status == 404) {
-                    return Optional.<byte[]>empty();
-                }
-                if (status >= 500 || status == 429) {
-                    throw new IOException("HTTP " + status);
-                }
-                throw new MetadataRefusedException("the " + spec.provider().token() + " metadata service answered "
-                        + "HTTP " + status + " for " + url, url, attempt, null);
-            });
+                throw new MetadataProtocolException(Reason.ANSWER_TOO_LARGE, "the answer from " + url
+                        + " is larger than " + limit + " bytes; refusing it", url, attempt, null);
+            }
+            int status = a.status();
+            if (status == 200) {
+                return Optional.of(a.body());
+            }
+            if (status == 404) {
+                return Optional.<byte[]>empty();
+            }
+            if (status >= 500 || status == 429) {
+                throw new Retrier.RetryableStatusException(status, a.reason(), a.retryAfter());
+            }
+            throw new MetadataRefusedException(status == 403 ? Reason.FORBIDDEN : Reason.REJECTED, "the "
+                    + spec.provider().token() + " metadata service answered HTTP " + status + " for " + url, url,
+                    attempt, null);
         });
     }
 }

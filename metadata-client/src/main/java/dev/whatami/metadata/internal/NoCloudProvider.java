@@ -1,9 +1,11 @@
 package dev.whatami.metadata.internal;
 
 import dev.whatami.metadata.InstanceIdentity;
-import dev.whatami.metadata.MetadataProtocolException;
+import dev.whatami.metadata.MetadataClient;
+import dev.whatami.metadata.MetadataException.Reason;
 import dev.whatami.metadata.MetadataUnreachableException;
 import dev.whatami.metadata.Provider;
+import dev.whatami.metadata.UserDataTooLargeException;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -42,15 +44,17 @@ final class NoCloudProvider implements DefaultMetadataClient.ProviderClient {
     public Optional<byte[]> userData() {
         try {
             long size = Files.size(userDataFile);
-            if (size > Ec2Provider.MAX_BODY) {
-                throw new MetadataProtocolException("user-data file " + userDataFile + " is " + size
-                        + " bytes; the limit is " + Ec2Provider.MAX_BODY + " bytes", userDataFile.toUri(), 1, null);
+            if (size > MetadataClient.MAX_USER_DATA_BYTES) {
+                throw new UserDataTooLargeException("the user-data file " + userDataFile + " is " + size
+                        + " bytes; the most whatami accepts is " + MetadataClient.MAX_USER_DATA_BYTES + " bytes (16 MiB)",
+                        userDataFile.toUri(), MetadataClient.MAX_USER_DATA_BYTES);
             }
             return Optional.of(Files.readAllBytes(userDataFile));
         } catch (NoSuchFileException e) {
             return Optional.empty();
         } catch (IOException e) {
-            throw new MetadataUnreachableException("cannot read user-data file " + userDataFile + ": " + e
+            throw new MetadataUnreachableException(Reason.LOCAL_SOURCE_UNREADABLE, "cannot read user-data file "
+                    + userDataFile + ": " + e
                     + "; check the path and its permissions", userDataFile.toUri(), 1, e);
         }
     }
@@ -70,7 +74,8 @@ final class NoCloudProvider implements DefaultMetadataClient.ProviderClient {
                     }
                 }
             } catch (IOException e) {
-                throw new MetadataUnreachableException("cannot read meta-data file " + metaDataFile + ": " + e,
+                throw new MetadataUnreachableException(Reason.LOCAL_SOURCE_UNREADABLE, "cannot read meta-data file "
+                        + metaDataFile + ": " + e,
                         metaDataFile.toUri(), 1, e);
             }
         }

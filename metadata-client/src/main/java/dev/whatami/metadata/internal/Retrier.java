@@ -9,11 +9,16 @@ import java.net.URI;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Optional;
 import java.util.random.RandomGenerator;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** Runs an attempt again after retryable failures, with backoff, until the policy's limits. */
+/**
+ * Runs an attempt again after retryable failures, with the {@link RetryPolicy}'s backoff (or a longer
+ * {@code Retry-After}), until its attempt limit or the call's deadline: no attempt starts that could not begin
+ * before the deadline.
+ */
 final class Retrier {
     private static final Logger LOG = LoggerFactory.getLogger(Retrier.class);
 
@@ -29,24 +34,37 @@ final class Retrier {
         this.random = random;
     }
 
+    RetryPolicy policy() {
+        return policy;
+    }
+
+    Clock clock() {
+        return clock;
+    }
+
+    /** A new call under this policy's deadline. */
+    Call newCall() {
+        return new Call(clock, policy.deadline());
+    }
+
     /** One try. Throws {@link IOException} or {@link RetryableStatusException} to be retried. */
     interface Attempt<T> {
         T run(int attempt) throws IOException, RetryableStatusException;
     }
 
-    /** A status worth retrying: 5xx or 429. */
+    /** A status worth retrying: 5xx, 429, or a 401 that a new token will cure. */
     static final class RetryableStatusException extends Exception {
         private static final long serialVersionUID = 1L;
+        final transient Optional<Duration> retryAfter;
 
-        RetryableStatusException(int status, String reason) {
+        RetryableStatusException(int status, String reason, Optional<Duration> retryAfter) {
             super("HTTP " + status + (reason == null || reason.isEmpty() ? "" : " " + reason));
+            this.retryAfter = retryAfter;
         }
     }
 
-    <T> T call(URI url, Attempt<T> attempt) {
-        Instant start = clock.instant();
-        Instant deadline = start.plus(policy.deadline());
-        Exception last = null;
+    <T> T call(URI url, Call call, Attempt<T> attempt) {
+        Exception last;
         int n = 0;
         while (true) {
             n++;
@@ -54,33 +72,36 @@ final class Retrier {
                 return attempt.run(n);
             } catch (IOException | RetryableStatusException e) {
                 last = e;
-                LOG.debug("attempt {} on {} failed: {}", n, url, e.toString());
+                LOG.debug("attempt {} on {} failed: {}", n, url, describe(e));
             } catch (MetadataException e) {
                 throw e;
             }
-            Duration ceiling = policy.backoffCeiling(n);
-            Duration wait = policy.jitter() ? Duration.ofNanos((long) (random.nextDouble() * ceiling.toNanos()))
-                    : ceiling;
+            Duration wait = policy.delay(n, random);
+            if (last instanceof RetryableStatusException r && r.retryAfter.isPresent()
+                    && r.retryAfter.get().compareTo(wait) > 0) {
+                wait = r.retryAfter.get();
+            }
             Instant now = clock.instant();
-            if (n >= policy.maxAttempts() || now.plus(wait).isAfter(deadline)) {
-                Duration elapsed = Duration.between(start, now);
-                throw new MetadataUnreachableException("no answer from " + url + " after " + n
-                        + (n == 1 ? " attempt" : " attempts") + " over " + seconds(elapsed) + " (deadline "
-                        + seconds(policy.deadline()) + "); last error: " + describe(last) + ". Check that the "
-                        + "metadata service is reachable from this machine, or choose the provider and endpoint "
-                        + "with --provider / --metadata-endpoint.", url, n, last);
+            if (!policy.allowsAttempt(n) || !now.plus(wait).isBefore(call.deadline)) {
+                throw new MetadataUnreachableException(MetadataException.Reason.UNREACHABLE, "no answer from " + url
+                        + " after " + n + (n == 1 ? " attempt" : " attempts") + " over "
+                        + seconds(Duration.between(call.start, now)) + " (deadline " + seconds(policy.deadline())
+                        + "); last error: " + describe(last) + ". Check that the metadata service is reachable from "
+                        + "this machine, or name the provider and the endpoint with MetadataClient.Builder's "
+                        + "provider(...) and endpoint(...); retryPolicy(...) sets the deadline.", url, n, last);
             }
             try {
                 sleeper.sleep(wait);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
-                throw new MetadataUnreachableException("interrupted while waiting to retry " + url, url, n, e);
+                throw new MetadataUnreachableException(MetadataException.Reason.INTERRUPTED,
+                        "interrupted while waiting to retry " + url, url, n, e);
             }
         }
     }
 
-    private static String seconds(Duration d) {
-        return String.format("%.1f s", d.toMillis() / 1000.0);
+    static String seconds(Duration d) {
+        return String.format(java.util.Locale.ROOT, "%.1f s", d.toMillis() / 1000.0);
     }
 
     static String describe(Exception e) {

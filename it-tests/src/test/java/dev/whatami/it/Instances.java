@@ -171,7 +171,8 @@ final class Instances {
         return new GenericContainer<>(server()).withNetwork(network).withNetworkAliases("files")
                 .withFileSystemBind(www.toString(), "/srv/www", org.testcontainers.containers.BindMode.READ_ONLY)
                 .withCommand(command.toArray(String[]::new))
-                .waitingFor(Wait.forLogMessage(".*whatami-server listening on.*", userData.size()));
+                .waitingFor(Wait.forLogMessage(".*whatami-server listening on.*", userData.size())
+                        .withStartupTimeout(java.time.Duration.ofMinutes(3))); // a JVM start on a loaded 2-core machine
     }
 
     /** An instance booting from the generic image; its metadata endpoint is the n-th emulator. */

@@ -28,8 +28,9 @@ import org.slf4j.LoggerFactory;
 /**
  * Phone-home: POSTs the status document (which never holds user-data or environment values) to the report URL after
  * each task and at the end, retried under the shared {@link RetryPolicy} type. All reporting of one run shares one
- * budget, enforced as a hard deadline: a request still in flight when it is spent is aborted — an endpoint that
- * accepts the connection and then dribbles cannot hold the boot. Once spent, the agent stops reporting.
+ * budget — the time spent reporting, not the time since the run started, so a slow boot still reports its end. It is
+ * enforced as a hard deadline on each request: one still in flight when the budget runs out is aborted, so an endpoint
+ * that accepts the connection and then dribbles cannot hold the boot. Once spent, the agent stops reporting.
  */
 final class Reporter implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(Reporter.class);
@@ -40,7 +41,8 @@ final class Reporter implements AutoCloseable {
     private final Clock clock;
     private final Sleeper sleeper;
     private final RetryPolicy policy;
-    private final Instant budgetEnd;
+    private final Duration budget;
+    private Duration spent = Duration.ZERO;
     private final CloseableHttpClient http;
     private final ScheduledExecutorService aborter;
     private final SplittableRandom random = new SplittableRandom();
@@ -51,7 +53,7 @@ final class Reporter implements AutoCloseable {
         this.token = token;
         this.clock = clock;
         this.sleeper = sleeper;
-        this.budgetEnd = clock.instant().plus(budget);
+        this.budget = budget;
         Duration perCall = Duration.ofMillis(Math.min(3000, Math.max(100, budget.toMillis())));
         this.policy = RetryPolicy.builder().maxAttempts(3).baseDelay(Duration.ofMillis(200))
                 .maxDelay(Duration.ofSeconds(1)).deadline(budget).build();
@@ -69,8 +71,17 @@ final class Reporter implements AutoCloseable {
             return;
         }
         byte[] body = CODEC.write(status);
+        Instant began = clock.instant();
+        try {
+            post(body, began);
+        } finally {
+            spent = spent.plus(Duration.between(began, clock.instant()));
+        }
+    }
+
+    private void post(byte[] body, Instant began) {
         for (int attempt = 1; attempt <= policy.maxAttempts(); attempt++) {
-            Duration left = Duration.between(clock.instant(), budgetEnd);
+            Duration left = budget.minus(spent).minus(Duration.between(began, clock.instant()));
             if (left.isNegative() || left.isZero()) {
                 giveUp();
                 return;
@@ -93,7 +104,7 @@ final class Reporter implements AutoCloseable {
                     LOG.warn("report: could not reach {}: {}", Redact.url(url), e.getMessage());
                     return;
                 }
-                pause(attempt);
+                pause(attempt, began);
                 continue;
             } finally {
                 abort.cancel(false);
@@ -108,14 +119,14 @@ final class Reporter implements AutoCloseable {
                 return;
             }
             LOG.debug("report: {} answered HTTP {} (attempt {})", Redact.url(url), code, attempt);
-            pause(attempt);
+            pause(attempt, began);
         }
     }
 
-    private void pause(int attempt) {
+    private void pause(int attempt, Instant began) {
         long ceiling = policy.backoffCeiling(attempt).toMillis();
         Duration wait = Duration.ofMillis((long) (random.nextDouble() * ceiling));
-        if (clock.instant().plus(wait).isAfter(budgetEnd)) {
+        if (spent.plus(Duration.between(began, clock.instant())).plus(wait).compareTo(budget) > 0) {
             return;
         }
         try {

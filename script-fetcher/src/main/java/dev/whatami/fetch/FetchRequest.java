@@ -1,8 +1,11 @@
 package dev.whatami.fetch;
 
 import dev.whatami.userdata.Digest;
+import dev.whatami.userdata.Redact;
+import dev.whatami.userdata.ScriptName;
 import java.net.URI;
 import java.nio.file.Path;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -13,14 +16,16 @@ import java.util.Optional;
  * What to fetch and where to put it. Immutable; build with {@link #builder(URI, Path, String)}.
  *
  * @param url       primary URL ({@code http}, {@code https} or {@code file})
- * @param mirrors   further URLs of the same file, tried in order when the primary fails
+ * @param mirrors   further URLs of the same file, tried in order after the primary in every round
  * @param digest    expected digest; a mismatch is refused
  * @param targetDir directory that receives the file (and its staging file, so the rename is atomic)
- * @param fileName  name of the file in {@code targetDir}; never a path
+ * @param fileName  name of the file in {@code targetDir}: a {@link ScriptName} (never a path, never hidden)
  * @param maxBytes  largest file accepted
+ * @param deadline  when the fetch gives up: no attempt starts after it and one in progress is aborted at it; empty:
+ *                  the fetcher's {@code retryPolicy} deadline, counted from the start of the fetch
  */
 public record FetchRequest(URI url, List<URI> mirrors, Optional<Digest> digest, Path targetDir, String fileName,
-                           long maxBytes) {
+                           long maxBytes, Optional<Instant> deadline) {
     /** Default size cap: 64 MiB. */
     public static final long DEFAULT_MAX_BYTES = 64L << 20;
 
@@ -30,16 +35,18 @@ public record FetchRequest(URI url, List<URI> mirrors, Optional<Digest> digest, 
         Objects.requireNonNull(digest, "digest");
         Objects.requireNonNull(targetDir, "targetDir");
         Objects.requireNonNull(fileName, "fileName");
-        if (fileName.isEmpty() || fileName.contains("/") || fileName.contains("\\") || fileName.startsWith(".")) {
-            throw new IllegalArgumentException("fileName must be a plain file name, got \"" + fileName + "\"");
-        }
+        Objects.requireNonNull(deadline, "deadline");
+        ScriptName.problem(fileName).ifPresent(problem -> {
+            throw new IllegalArgumentException("fileName: " + problem);
+        });
         if (maxBytes < 1) {
             throw new IllegalArgumentException("maxBytes must be positive, got " + maxBytes);
         }
         for (URI u : allUrls(url, mirrors)) {
             String scheme = u.getScheme() == null ? "" : u.getScheme().toLowerCase(Locale.ROOT);
             if (!List.of("http", "https", "file").contains(scheme)) {
-                throw new IllegalArgumentException("only http, https and file URLs can be fetched, got " + u);
+                throw new IllegalArgumentException("only http, https and file URLs can be fetched, got "
+                        + Redact.url(u));
             }
         }
     }
@@ -56,11 +63,16 @@ public record FetchRequest(URI url, List<URI> mirrors, Optional<Digest> digest, 
         return all;
     }
 
+    /**
+     * A builder for fetching {@code url} into {@code targetDir/fileName}.
+     *
+     * @param fileName a {@link ScriptName}: a plain file name, never a path, never hidden
+     */
     public static Builder builder(URI url, Path targetDir, String fileName) {
         return new Builder(url, targetDir, fileName);
     }
 
-    /** Builds {@link FetchRequest}s. */
+    /** Builds {@link FetchRequest}s. Not thread-safe. */
     public static final class Builder {
         private final URI url;
         private final Path targetDir;
@@ -68,6 +80,7 @@ public record FetchRequest(URI url, List<URI> mirrors, Optional<Digest> digest, 
         private final List<URI> mirrors = new ArrayList<>();
         private Optional<Digest> digest = Optional.empty();
         private long maxBytes = DEFAULT_MAX_BYTES;
+        private Optional<Instant> deadline = Optional.empty();
 
         private Builder(URI url, Path targetDir, String fileName) {
             this.url = url;
@@ -75,26 +88,38 @@ public record FetchRequest(URI url, List<URI> mirrors, Optional<Digest> digest, 
             this.fileName = fileName;
         }
 
-        /** Adds mirrors, tried in order. Default: none. */
+        /** Adds mirrors: URLs of the same file, tried in order after the primary. Default: none. */
         public Builder mirrors(List<URI> mirrors) {
             this.mirrors.addAll(mirrors);
             return this;
         }
 
-        /** Default: none. */
+        /** The digest the bytes must have; a mismatch is refused ({@link IntegrityException}). Default: none. */
         public Builder digest(Optional<Digest> digest) {
             this.digest = Objects.requireNonNull(digest);
             return this;
         }
 
-        /** Default: {@link #DEFAULT_MAX_BYTES}. */
+        /** Largest file accepted, in bytes; a larger one is cut off and not fetched. Default: {@link #DEFAULT_MAX_BYTES}. */
         public Builder maxBytes(long maxBytes) {
             this.maxBytes = maxBytes;
             return this;
         }
 
+        /**
+         * When the fetch gives up (on the fetcher's clock): no attempt starts after it, an attempt in progress is
+         * aborted at it, and no wait ({@code Retry-After} included) reaches past it. Default: none, which means the
+         * fetcher's {@code retryPolicy(...)} deadline counted from the start of the fetch. When given, it replaces
+         * that policy deadline.
+         */
+        public Builder deadline(Instant deadline) {
+            this.deadline = Optional.of(Objects.requireNonNull(deadline, "deadline"));
+            return this;
+        }
+
+        /** The request. @throws IllegalArgumentException for a bad file name, size or URL scheme */
         public FetchRequest build() {
-            return new FetchRequest(url, mirrors, digest, targetDir, fileName, maxBytes);
+            return new FetchRequest(url, mirrors, digest, targetDir, fileName, maxBytes, deadline);
         }
     }
 }

@@ -1,39 +1,67 @@
 package dev.whatami.fetch;
 
 import dev.whatami.fetch.internal.DefaultScriptFetcher;
+import dev.whatami.metadata.RetryPolicy;
+import dev.whatami.metadata.Sleeper;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.Objects;
+import java.util.Optional;
 import org.apache.hc.client5.http.impl.classic.CloseableHttpClient;
 
 /**
- * Turns a URL into a local file it can vouch for: streamed to a staging file beside the target (bounded
- * size, hashed as it arrives), verified, {@code fsync}ed, renamed atomically, mode 0700. A refused or
- * failed download never touches the final path. Thread-safe; close it when done (it closes the HTTP
- * client only if it built it).
+ * Turns a URL into a local file it can vouch for: streamed to a staging file beside the target (bounded size, hashed
+ * as it arrives), verified, {@code fsync}ed, renamed atomically, mode 0700. A refused or failed download never touches
+ * the final path.
+ *
+ * <p>A fetch runs under a deadline ({@link FetchRequest.Builder#deadline}, else the {@link Builder#retryPolicy
+ * retry policy}'s): it tries the URL and then each mirror (a <em>round</em>), waits a backoff, and starts the next
+ * round, until one URL gives a file that verifies, every URL has given a final answer, or the deadline comes. No
+ * attempt starts after the deadline, an attempt in progress is aborted at it, and a server's {@code Retry-After} is
+ * honoured but never waited for past it. What ends a fetch is typed: {@link FetchException#failure()} for <em>not
+ * fetched</em>, {@link FetchRefusedException#reason()} for <em>refused</em>.
+ *
+ * <pre>{@code
+ * try (ScriptFetcher fetcher = ScriptFetcher.builder().trustedKeys(TrustedKeys.fromDirectory(keys)).build()) {
+ *     FetchResult r = fetcher.fetch(FetchRequest.builder(url, taskDir, "collector.pl")
+ *             .deadline(Instant.now().plusSeconds(60)).build());
+ * }
+ * }</pre>
+ *
+ * Thread-safe: fetches may run at once from several threads, into different target directories. Close it when done:
+ * it closes the HTTP client only if it built it, and stops its deadline thread.
  */
 public interface ScriptFetcher extends AutoCloseable {
 
     /**
-     * Fetches and verifies.
+     * Fetches and verifies. Removes staging files that an earlier, killed download left in the target directory.
      *
-     * @throws IntegrityException when the bytes do not match the pinned digest on every URL tried
-     * @throws SignatureRefusedException when trusted keys are configured and no URL gave a script whose
-     *                                   signature verifies
-     * @throws FetchException     when no URL gave the file
+     * @throws IntegrityException        when every URL gave bytes that do not match the pinned digest
+     * @throws SignatureRefusedException when trusted keys are configured and no URL gave a script whose signature
+     *                                   verifies (and every URL was refused)
+     * @throws FetchRefusedException     when a policy forbids the request ({@link RefusalReason#POLICY})
+     * @throws FetchException            when the file was not fetched: {@link FetchException#failure()} says why
+     * @throws IllegalStateException     when the fetcher is closed
      */
     FetchResult fetch(FetchRequest request);
 
     /**
-     * Places bytes that came inside the user-data (the script form, MIME shell-script parts) with the same
-     * guarantees as a download: staging file, {@code fsync}, atomic rename, mode 0700.
+     * Places bytes that came inside the user-data (the script form, MIME shell-script parts) with the same guarantees
+     * as a download: staging file, {@code fsync}, atomic rename, mode 0700.
      *
      * @return the placed file, with trust {@link TrustLevel#USER_DATA} and source {@code source}
+     * @throws FetchException with {@link FetchFailure#LOCAL_IO} when the file cannot be written
      */
-    FetchResult placeInline(byte[] content, java.net.URI source, java.nio.file.Path targetDir, String fileName);
+    FetchResult placeInline(byte[] content, URI source, Path targetDir, String fileName);
 
+    /** Closes what the fetcher owns: its HTTP client if it built it, and its deadline thread. Idempotent. */
     @Override
     void close();
 
+    /** A builder with every setting at its default. */
     static Builder builder() {
         return new Builder();
     }
@@ -42,64 +70,77 @@ public interface ScriptFetcher extends AutoCloseable {
     final class Builder {
         private Duration connectTimeout = Duration.ofSeconds(5);
         private Duration readTimeout = Duration.ofSeconds(30);
-        private int attemptsPerUrl = 3;
-        private Duration baseDelay = Duration.ofMillis(500);
-        private Duration maxDelay = Duration.ofSeconds(8);
-        private Duration maxRetryAfter = Duration.ofSeconds(30);
+        private Duration attemptTimeout = Duration.ofMinutes(5);
+        private RetryPolicy retryPolicy = RetryPolicy.defaults();
+        private Clock clock = Clock.systemUTC();
         private Sleeper sleeper = Sleeper.SYSTEM;
         private CloseableHttpClient httpClient;
         private TrustedKeys trustedKeys = TrustedKeys.none();
         private boolean requireSignature;
         private boolean requireHttps;
-        private java.nio.file.Path caBundle;
-        private java.nio.file.Path cacheDir;
+        private Path caBundle;
+        private Path cacheDir;
         private FetchListener listener = FetchListener.NONE;
 
         private Builder() {
         }
 
-        /** TCP connect timeout per attempt. Default: 5 s. Ignored when {@link #httpClient} is given. */
+        /** TCP connect timeout per connection. Default: 5 s. Not used with {@link #httpClient}: that client's applies. */
         public Builder connectTimeout(Duration d) {
             this.connectTimeout = positive(d, "connectTimeout");
             return this;
         }
 
-        /** Longest silence while waiting for response bytes. Default: 30 s. Ignored when {@link #httpClient} is given. */
+        /**
+         * Longest silence while waiting for response bytes. Default: 30 s. Applies to a client given with
+         * {@link #httpClient} too (per request).
+         */
         public Builder readTimeout(Duration d) {
             this.readTimeout = positive(d, "readTimeout");
             return this;
         }
 
-        /** Attempts on each URL before moving to the next mirror. Default: 3. */
-        public Builder attemptsPerUrl(int attempts) {
-            if (attempts < 1) {
-                throw new IllegalArgumentException("attemptsPerUrl must be >= 1, got " + attempts);
-            }
-            this.attemptsPerUrl = attempts;
-            return this;
-        }
-
-        /** First wait before a retry; doubles each time up to {@link #maxDelay}. Default: 500 ms. */
-        public Builder baseDelay(Duration d) {
-            this.baseDelay = positive(d, "baseDelay");
-            return this;
-        }
-
-        /** Longest wait before a retry. Default: 8 s. */
-        public Builder maxDelay(Duration d) {
-            this.maxDelay = positive(d, "maxDelay");
-            return this;
-        }
-
-        /** Longest wait a server's {@code Retry-After} may impose. Default: 30 s. */
-        public Builder maxRetryAfter(Duration d) {
-            this.maxRetryAfter = positive(d, "maxRetryAfter");
+        /**
+         * Longest one attempt on one URL may take, from connecting to the last byte of the script and its signature;
+         * an attempt still running then is aborted (the connection closed, never drained) and counts as a
+         * {@link FetchFailure#TIMEOUT}. It bounds a server that sends one byte a second, which no read timeout
+         * catches, so that the mirrors still get their turn. An attempt never runs past the fetch's deadline either.
+         * Raise it for large files on slow links (a cut-off download resumes where it stopped when the server gives
+         * a strong validator). Default: 5 minutes.
+         */
+        public Builder attemptTimeout(Duration d) {
+            this.attemptTimeout = positive(d, "attemptTimeout");
             return this;
         }
 
         /**
-         * Ed25519 keys whose signatures are trusted. When any are given, every script must come with
-         * {@code <url>.sig} verifying under one of them, or it is refused — whatever else is pinned.
+         * How rounds over the URL and its mirrors are paced: the backoff between rounds ({@link
+         * RetryPolicy#backoffCeiling}, with full jitter if the policy says so), the most rounds ({@link
+         * RetryPolicy#maxAttempts()}: each URL is tried at most that often), and the deadline of a request that sets
+         * none ({@link RetryPolicy#deadline()}, counted from the start of the fetch). Unreachable, timeout, 5xx and
+         * 429 are tried again; 404, other 4xx, TLS trust failures, oversized or malformed answers and refusals end
+         * that URL's part in the fetch. Default: {@link RetryPolicy#defaults()}.
+         */
+        public Builder retryPolicy(RetryPolicy policy) {
+            this.retryPolicy = Objects.requireNonNull(policy, "retryPolicy");
+            return this;
+        }
+
+        /** The clock deadlines are measured on. Default: {@link Clock#systemUTC()}. */
+        public Builder clock(Clock clock) {
+            this.clock = Objects.requireNonNull(clock, "clock");
+            return this;
+        }
+
+        /** Waits between rounds. Default: {@link Sleeper#SYSTEM}. Tests inject one that advances a fake clock. */
+        public Builder sleeper(Sleeper sleeper) {
+            this.sleeper = Objects.requireNonNull(sleeper, "sleeper");
+            return this;
+        }
+
+        /**
+         * Ed25519 keys whose signatures are trusted. When any are given, every script must come with a signature
+         * ({@code <url>.sig} beside it) verifying under one of them, or it is refused — whatever else is pinned.
          * Default: {@link TrustedKeys#none()}.
          */
         public Builder trustedKeys(TrustedKeys keys) {
@@ -113,23 +154,30 @@ public interface ScriptFetcher extends AutoCloseable {
             return this;
         }
 
-        /** Refuse any URL that is not https. Default: false. */
+        /** Refuse any URL (primary or mirror) that is not https ({@link RefusalReason#POLICY}). Default: false. */
         public Builder requireHttps(boolean require) {
             this.requireHttps = require;
             return this;
         }
 
-        /** Trust exactly the CAs in this PEM bundle for https (read on the first https use). Default: the system's. */
-        public Builder caBundle(java.nio.file.Path bundle) {
-            if (!java.nio.file.Files.isReadable(bundle)) {
-                throw new IllegalArgumentException("the CA bundle " + bundle + " is not a readable file");
+        /**
+         * Trust exactly the CAs in this PEM bundle for https (read on the first https use). Default: the system's.
+         * Cannot be combined with {@link #httpClient}: build that client with the bundle instead.
+         *
+         * @throws IllegalArgumentException when the file cannot be read
+         */
+        public Builder caBundle(Path bundle) {
+            Objects.requireNonNull(bundle, "caBundle");
+            if (!Files.isReadable(bundle)) {
+                throw new IllegalArgumentException("the CA bundle " + bundle + " is not a readable file; give a PEM "
+                        + "file of CA certificates to caBundle(...)");
             }
             this.caBundle = bundle;
             return this;
         }
 
         /** Keep the last good copy of each URL here and revalidate it (If-None-Match → 304). Default: no cache. */
-        public Builder cacheDir(java.nio.file.Path dir) {
+        public Builder cacheDir(Path dir) {
             this.cacheDir = Objects.requireNonNull(dir, "cacheDir");
             return this;
         }
@@ -140,23 +188,28 @@ public interface ScriptFetcher extends AutoCloseable {
             return this;
         }
 
-        /** Default: {@link Sleeper#SYSTEM}. */
-        public Builder sleeper(Sleeper sleeper) {
-            this.sleeper = Objects.requireNonNull(sleeper, "sleeper");
-            return this;
-        }
-
-        /** Use this HTTP client; the caller keeps ownership. Default: one built here and closed by {@link #close()}. */
+        /**
+         * Use this HTTP client; the caller keeps ownership and closes it after the fetcher. The fetcher's policies
+         * hold on it too, set per request: redirects are followed by the fetcher (at most 5, only to http(s), never
+         * from https to http), no content coding is asked for or decoded, the read timeout and attempt deadline
+         * apply. Its connect timeout, TLS trust and connection pool are its own. Default: a client built with
+         * {@code HttpClientFactory} and closed by {@link ScriptFetcher#close()}.
+         */
         public Builder httpClient(CloseableHttpClient client) {
             this.httpClient = Objects.requireNonNull(client, "httpClient");
             return this;
         }
 
+        /**
+         * The fetcher.
+         *
+         * @throws IllegalArgumentException for {@code requireSignature(true)} without {@link #trustedKeys}, or
+         *                                  {@link #caBundle} together with {@link #httpClient}
+         */
         public ScriptFetcher build() {
             return new DefaultScriptFetcher(new DefaultScriptFetcher.Settings(connectTimeout, readTimeout,
-                    attemptsPerUrl, baseDelay, maxDelay, maxRetryAfter, sleeper, httpClient, trustedKeys,
-                    requireSignature, requireHttps, java.util.Optional.ofNullable(caBundle),
-                    java.util.Optional.ofNullable(cacheDir), listener));
+                    attemptTimeout, retryPolicy, clock, sleeper, httpClient, trustedKeys, requireSignature,
+                    requireHttps, Optional.ofNullable(caBundle), Optional.ofNullable(cacheDir), listener));
         }
 
         private static Duration positive(Duration d, String name) {

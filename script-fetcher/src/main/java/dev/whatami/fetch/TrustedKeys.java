@@ -37,7 +37,8 @@ public final class TrustedKeys {
     /**
      * Every {@code *.pub} file in {@code dir}.
      *
-     * @throws FetchException when a file is not an Ed25519 public key in PEM, naming the file
+     * @throws FetchException with {@link FetchFailure#CONFIGURATION} when the directory cannot be read, holds no
+     *                        {@code *.pub} file, or a file is not an Ed25519 public key in PEM, naming the file
      */
     public static TrustedKeys fromDirectory(Path dir) {
         Map<String, PublicKey> keys = new TreeMap<>();
@@ -47,11 +48,13 @@ public final class TrustedKeys {
                         f.toString()));
             }
         } catch (IOException e) {
-            throw new FetchException("cannot read trusted keys from " + dir + ": " + e.getMessage(), dir.toUri(), 0, e);
+            throw new FetchException(FetchFailure.CONFIGURATION, "cannot read trusted keys from " + dir + ": " + e
+                    .getMessage() + "; give TrustedKeys.fromDirectory(...) a readable directory of *.pub files", null, 0,
+                    e);
         }
         if (keys.isEmpty()) {
-            throw new FetchException("the trusted-keys directory " + dir + " holds no *.pub file; put Ed25519 public "
-                    + "keys there (openssl pkey -in key.pem -pubout -out " + dir + "/owner.pub)", dir.toUri(), 0, null);
+            throw new FetchException(FetchFailure.CONFIGURATION, "the trusted-keys directory " + dir + " holds no *.pub file; put Ed25519 public "
+                    + "keys there (openssl pkey -in key.pem -pubout -out " + dir + "/owner.pub)", null, 0, null);
         }
         return new TrustedKeys(keys);
     }
@@ -64,14 +67,14 @@ public final class TrustedKeys {
     static PublicKey parsePem(String pem, String where) {
         String body = pem.replaceAll("-----BEGIN PUBLIC KEY-----|-----END PUBLIC KEY-----|\\s", "");
         if (!pem.contains("-----BEGIN PUBLIC KEY-----") || body.isEmpty()) {
-            throw new FetchException(where + " is not a PEM public key (-----BEGIN PUBLIC KEY-----); make one with: "
+            throw new FetchException(FetchFailure.CONFIGURATION, where + " is not a PEM public key (-----BEGIN PUBLIC KEY-----); make one with: "
                     + "openssl pkey -in private.pem -pubout", null, 0, null);
         }
         try {
             return KeyFactory.getInstance("Ed25519").generatePublic(new X509EncodedKeySpec(Base64.getDecoder()
                     .decode(body)));
         } catch (GeneralSecurityException | IllegalArgumentException e) {
-            throw new FetchException(where + " is not an Ed25519 public key (" + e.getMessage() + "); whatami "
+            throw new FetchException(FetchFailure.CONFIGURATION, where + " is not an Ed25519 public key (" + e.getMessage() + "); whatami "
                     + "trusts Ed25519 keys only (openssl genpkey -algorithm ed25519)", null, 0, e);
         }
     }

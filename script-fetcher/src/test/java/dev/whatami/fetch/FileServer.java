@@ -19,16 +19,40 @@ final class FileServer implements AutoCloseable {
     private final HttpServer server;
     private final Map<String, Deque<Consumer<HttpExchange>>> script = new ConcurrentHashMap<>();
     private final Map<String, byte[]> files = new ConcurrentHashMap<>();
+    private final Map<String, Consumer<HttpExchange>> always = new ConcurrentHashMap<>();
     final AtomicInteger hits = new AtomicInteger();
+    /** Paths requested, in order. */
+    final java.util.List<String> requests = new java.util.concurrent.CopyOnWriteArrayList<>();
+    /** The Accept-Encoding header of each request, in order ("-" when absent). */
+    final java.util.List<String> acceptEncodings = new java.util.concurrent.CopyOnWriteArrayList<>();
 
     FileServer() {
+        this(0);
+    }
+
+    /** On a given port (0: any free one). */
+    FileServer(int port) {
         try {
-            server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+            server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 0);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
         server.createContext("/", this::handle);
         server.start();
+    }
+
+    int port() {
+        return server.getAddress().getPort();
+    }
+
+    long hits(String path) {
+        return requests.stream().filter(path::equals).count();
+    }
+
+    /** Every request to {@code path} is answered by {@code action}. */
+    FileServer always(String path, Consumer<HttpExchange> action) {
+        always.put(path, action);
+        return this;
     }
 
     URI url(String path) {
@@ -98,10 +122,18 @@ final class FileServer implements AutoCloseable {
     private void handle(HttpExchange ex) {
         hits.incrementAndGet();
         String path = ex.getRequestURI().getPath();
+        requests.add(path);
+        String ae = ex.getRequestHeaders().getFirst("Accept-Encoding");
+        acceptEncodings.add(ae == null ? "-" : ae);
         Deque<Consumer<HttpExchange>> q = script.get(path);
         Consumer<HttpExchange> once = q == null ? null : q.poll();
         if (once != null) {
             once.accept(ex);
+            return;
+        }
+        Consumer<HttpExchange> fixed = always.get(path);
+        if (fixed != null) {
+            fixed.accept(ex);
             return;
         }
         byte[] body = files.get(path);
@@ -134,7 +166,7 @@ final class FileServer implements AutoCloseable {
         respond(ex, 200, body, Map.of("ETag", tag));
     }
 
-    private static void respond(HttpExchange ex, int status, byte[] body, Map<String, String> headers) {
+    static void respond(HttpExchange ex, int status, byte[] body, Map<String, String> headers) {
         try {
             headers.forEach((k, v) -> ex.getResponseHeaders().add(k, v));
             ex.sendResponseHeaders(status, body.length == 0 ? -1 : body.length);

@@ -108,20 +108,36 @@ class HttpsTest {
     }
 
     @Test
-    void httpsWithoutTrustingTheCa_fails() {
-        try (ScriptFetcher f = ScriptFetcher.builder().sleeper(d -> { }).build()) {
+    void httpsWithoutTrustingTheCa_isNotFetched_notRetried_andFixingTheBundleFixesIt() throws Exception {
+        FakeTime time = new FakeTime();
+        try (ScriptFetcher f = ScriptFetcher.builder().clock(time).sleeper(time).build()) {
             assertThatThrownBy(() -> f.fetch(FetchRequest.builder(url("/c.sh"), dir, "c.sh").build()))
-                    .isInstanceOf(FetchException.class).hasMessageContaining("SSLHandshakeException");
+                    .isInstanceOfSatisfying(FetchException.class, e -> {
+                        assertThat(e).isNotInstanceOf(FetchRefusedException.class);
+                        assertThat(e.failure()).isEqualTo(FetchFailure.TLS);
+                        assertThat(e.attempts()).isEqualTo(1);
+                    })
+                    .hasMessageContaining("(its certificate is not trusted here (SSLHandshakeException: PKIX path")
+                    .hasMessageEndingWith("Give the fetcher the CA that issued the server's certificate "
+                            + "(caBundle(...)), or fix the certificate; nothing ran, and the next run tries again.");
         }
+        assertThat(time.sleeps).isEmpty(); // the same trust store will not trust it a second later
         assertThat(dir.resolve("c.sh")).doesNotExist();
+        try (ScriptFetcher f = ScriptFetcher.builder().caBundle(caPem).build()) {
+            assertThat(f.fetch(FetchRequest.builder(url("/c.sh"), dir, "c.sh").build()).trust())
+                    .isEqualTo(TrustLevel.TRANSPORT);
+        }
     }
 
     @Test
     void redirectFromHttpsToHttp_isRefused() {
-        try (ScriptFetcher f = ScriptFetcher.builder().caBundle(caPem).sleeper(d -> { }).build()) {
+        try (ScriptFetcher f = ScriptFetcher.builder().caBundle(caPem).build()) {
             assertThatThrownBy(() -> f.fetch(FetchRequest.builder(url("/downgrade.sh"), dir, "c.sh").build()))
-                    .isInstanceOf(FetchException.class)
-                    .hasMessageContaining("refusing a redirect from https to plain http");
+                    .isInstanceOfSatisfying(FetchRefusedException.class,
+                            e -> assertThat(e.reason()).isEqualTo(RefusalReason.POLICY))
+                    .hasMessage("refused " + url("/downgrade.sh") + ": refusing a redirect from https to plain http ("
+                            + plain.url("/c.sh") + "), which would give up the transport's protection; serve the "
+                            + "file over https there, or name the http URL in the user-data if that is really meant");
         }
         assertThat(plain.hits.get()).isZero();
     }

@@ -4,6 +4,7 @@ import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.whatami.metadata.RetryPolicy;
 import dev.whatami.userdata.Digest;
 import dev.whatami.userdata.DigestAlgorithm;
 import java.io.IOException;
@@ -17,6 +18,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
@@ -29,8 +31,12 @@ class ScriptFetcherTest {
     @TempDir
     Path dir;
     private final FileServer server = new FileServer();
-    private final List<Duration> sleeps = new ArrayList<>();
-    private final ScriptFetcher fetcher = ScriptFetcher.builder().sleeper(sleeps::add).build();
+    private final FakeTime time = new FakeTime();
+    private final List<Duration> sleeps = time.sleeps;
+    /** Rounds 500 ms apart, doubling, no jitter, at most 3: the waits can be asserted exactly. */
+    static final RetryPolicy THREE = RetryPolicy.builder().maxAttempts(3).baseDelay(Duration.ofMillis(500))
+            .maxDelay(Duration.ofSeconds(8)).jitter(false).build();
+    private final ScriptFetcher fetcher = ScriptFetcher.builder().clock(time).sleeper(time).retryPolicy(THREE).build();
 
     @AfterEach
     void stop() {
@@ -59,6 +65,7 @@ class ScriptFetcherTest {
         assertThat(r.sha256()).isEqualTo(sha("SHA-256", SCRIPT));
         assertThat(r.size()).isEqualTo(SCRIPT.length);
         assertThat(r.trust()).isEqualTo(TrustLevel.NONE);
+        assertThat(r.attempts()).isEqualTo(1);
         assertThat(leftovers()).isEmpty();
     }
 
@@ -81,6 +88,9 @@ class ScriptFetcherTest {
         assertThatThrownBy(() -> fetcher.fetch(FetchRequest.builder(server.url("/c.sh"), dir, "c.sh")
                 .digest(Optional.of(pin)).build()))
                 .isInstanceOfSatisfying(IntegrityException.class, e -> {
+                    assertThat(e.reason()).isEqualTo(RefusalReason.PIN_MISMATCH);
+                    assertThat(e.failure()).isEqualTo(FetchFailure.REFUSED);
+                    assertThat(e.attempts()).isEqualTo(1);
                     assertThat(e.expected()).isEqualTo(pin);
                     assertThat(e.actual().hex()).isEqualTo(actual);
                     assertThat(e.getMessage()).startsWith("refused " + server.url("/c.sh") + ": its sha256 is ");
@@ -105,6 +115,7 @@ class ScriptFetcherTest {
         FetchResult r = fetcher.fetch(FetchRequest.builder(server.url("/c.sh"), dir, "c.sh").build());
         assertThat(Files.readAllBytes(r.path())).isEqualTo(SCRIPT);
         assertThat(sleeps).containsExactly(Duration.ofMillis(500), Duration.ofSeconds(1));
+        assertThat(r.attempts()).isEqualTo(3);
     }
 
     @Test
@@ -112,8 +123,12 @@ class ScriptFetcherTest {
         server.file("/big.sh", new byte[4096]);
         assertThatThrownBy(() -> fetcher.fetch(FetchRequest.builder(server.url("/big.sh"), dir, "big.sh")
                 .maxBytes(1000).build()))
-                .isInstanceOf(FetchException.class)
+                .isInstanceOfSatisfying(FetchException.class, e -> {
+                    assertThat(e.failure()).isEqualTo(FetchFailure.TOO_LARGE);
+                    assertThat(e).isNotInstanceOf(FetchRefusedException.class);
+                })
                 .hasMessageContaining("4096 bytes, larger than the 1000-byte limit");
+        assertThat(sleeps).isEmpty(); // the same file will not be smaller on the next try
         assertThat(dir.resolve("big.sh")).doesNotExist();
         assertThat(leftovers()).isEmpty();
     }
@@ -122,7 +137,10 @@ class ScriptFetcherTest {
     void missingEverywhere_namesEveryUrlTried() {
         URI a = server.url("/scriptserver/missing.pl");
         assertThatThrownBy(() -> fetcher.fetch(FetchRequest.builder(a, dir, "missing.pl").build()))
-                .isInstanceOf(FetchException.class)
+                .isInstanceOfSatisfying(FetchException.class, e -> {
+                    assertThat(e.failure()).isEqualTo(FetchFailure.NOT_FOUND);
+                    assertThat(e.failures()).containsExactly(Map.entry(a, FetchFailure.NOT_FOUND));
+                })
                 .hasMessage("could not fetch missing.pl: tried " + a + " (HTTP 404 Not Found). Check that the file "
                         + "server is up and serves the file at that URL (or add a mirror=).");
     }
@@ -135,9 +153,14 @@ class ScriptFetcherTest {
         }
         URI url = URI.create("http://127.0.0.1:" + port + "/c.sh");
         assertThatThrownBy(() -> fetcher.fetch(FetchRequest.builder(url, dir, "c.sh").build()))
-                .isInstanceOfSatisfying(FetchException.class, e -> assertThat(e.attempts()).isEqualTo(3))
-                .hasMessageContaining(url + " (3 attempts, last: HttpHostConnectException");
-        assertThat(sleeps).hasSize(2);
+                .isInstanceOfSatisfying(FetchException.class, e -> {
+                    assertThat(e.attempts()).isEqualTo(3);
+                    assertThat(e.failure()).isEqualTo(FetchFailure.UNREACHABLE);
+                })
+                .hasMessageContaining(url + " (3 attempts, last: HttpHostConnectException")
+                .hasMessageEndingWith("Check that the file server is up and reachable from this machine (or add a "
+                        + "mirror=); nothing ran, and the next run tries again.");
+        assertThat(sleeps).containsExactly(Duration.ofMillis(500), Duration.ofSeconds(1));
     }
 
     @Test
@@ -146,6 +169,16 @@ class ScriptFetcherTest {
                 URI.create(server.url("/new/c.sh").toString().replace("127.0.0.1", "localhost")));
         FetchResult r = fetcher.fetch(FetchRequest.builder(server.url("/old/c.sh"), dir, "c.sh").build());
         assertThat(Files.readAllBytes(r.path())).isEqualTo(SCRIPT);
+    }
+
+    @Test
+    void theFileName_followsTheOneScriptNameRule() {
+        assertThatThrownBy(() -> FetchRequest.builder(server.url("/c.sh"), dir, "../c.sh").build())
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("fileName: \"../c.sh\" is a path; a script name is never a path. Put the script in the "
+                        + "server's scriptserver directory and give its file name, or give its full URL.");
+        assertThatThrownBy(() -> FetchRequest.builder(server.url("/c.sh"), dir, "with space.sh").build())
+                .hasMessageContaining("may hold only letters, digits");
     }
 
     @Test

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.whatami.userdata.Digest;
 import dev.whatami.userdata.DigestAlgorithm;
+import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
@@ -27,6 +28,7 @@ class TrustTest {
     @TempDir
     Path dir;
     private final FileServer server = new FileServer();
+    private final FakeTime time = new FakeTime();
     private Keys owner;
     private ScriptFetcher fetcher;
 
@@ -35,7 +37,7 @@ class TrustTest {
         owner = new Keys();
         Path keyDir = Files.createDirectories(dir.resolve("trusted-keys"));
         Files.writeString(keyDir.resolve("owner.pub"), owner.publicPem());
-        fetcher = ScriptFetcher.builder().sleeper(d -> { }).trustedKeys(TrustedKeys.fromDirectory(keyDir)).build();
+        fetcher = ScriptFetcher.builder().clock(time).sleeper(time).retryPolicy(ScriptFetcherTest.THREE).trustedKeys(TrustedKeys.fromDirectory(keyDir)).build();
     }
 
     @AfterEach
@@ -74,7 +76,9 @@ class TrustTest {
     @Test
     void signatureOverOtherBytes_isRefused_andNothingIsPlaced() throws Exception {
         server.file("/c.sh", SCRIPT).file("/c.sh.sig", owner.signBase64("#!/bin/sh\necho the original\n".getBytes(UTF_8)));
-        assertThatThrownBy(() -> fetch(Optional.empty())).isInstanceOf(SignatureRefusedException.class)
+        assertThatThrownBy(() -> fetch(Optional.empty()))
+                .isInstanceOfSatisfying(SignatureRefusedException.class,
+                        e -> assertThat(e.reason()).isEqualTo(RefusalReason.SIGNATURE_INVALID))
                 .hasMessage("refused " + server.url("/c.sh") + ": its signature does not verify with any trusted key "
                         + "(owner.pub). The script changed after it was signed, or was signed by a key this machine "
                         + "does not trust; sign it again with the owner's key.");
@@ -94,7 +98,9 @@ class TrustTest {
         server.file("/c.sh", SCRIPT);
         Digest pin = new Digest(DigestAlgorithm.SHA256,
                 HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(SCRIPT)));
-        assertThatThrownBy(() -> fetch(Optional.of(pin))).isInstanceOf(SignatureRefusedException.class)
+        assertThatThrownBy(() -> fetch(Optional.of(pin)))
+                .isInstanceOfSatisfying(SignatureRefusedException.class,
+                        e -> assertThat(e.reason()).isEqualTo(RefusalReason.SIGNATURE_MISSING))
                 .hasMessageContaining("has no signature at " + server.url("/c.sh") + ".sig (HTTP 404)")
                 .hasMessageContaining("unsigned scripts never run here");
         assertNothingPlaced();
@@ -125,9 +131,59 @@ class TrustTest {
     }
 
     @Test
+    void signatureServerDown_isNotFetched_notRefused_andOnlyTheSignatureIsAskedAgain() throws Exception {
+        server.file("/c.sh", SCRIPT).file("/c.sh.sig", owner.signBase64(SCRIPT)).failOnce("/c.sh.sig", 503);
+        FetchResult r = fetch(Optional.empty());
+        assertThat(r.trust()).isEqualTo(TrustLevel.SIGNATURE);
+        assertThat(r.attempts()).isEqualTo(2);
+        assertThat(server.hits("/c.sh")).isEqualTo(1); // the script's bytes were kept while the signature was retried
+        assertThat(server.hits("/c.sh.sig")).isEqualTo(2);
+    }
+
+    @Test
+    void signatureAlwaysUnreachable_isNotFetched_withTheSignatureNamed() throws Exception {
+        server.file("/c.sh", SCRIPT).always("/c.sh.sig", ex -> FileServer.respond(ex, 502, new byte[0],
+                java.util.Map.of()));
+        assertThatThrownBy(() -> fetch(Optional.empty()))
+                .isInstanceOfSatisfying(FetchException.class, e -> {
+                    assertThat(e).isNotInstanceOf(FetchRefusedException.class);
+                    assertThat(e.failure()).isEqualTo(FetchFailure.SERVER_ERROR);
+                })
+                .hasMessageContaining("(3 attempts, last: its signature " + server.url("/c.sh.sig")
+                        + ": HTTP 502 Bad Gateway)");
+        assertNothingPlaced();
+    }
+
+    @Test
+    void endlessSignature_isCutOffAndRefused() throws Exception {
+        byte[] huge = new byte[1 << 20];
+        java.util.Arrays.fill(huge, (byte) 'A');
+        server.file("/c.sh", SCRIPT).file("/c.sh.sig", huge);
+        assertThatThrownBy(() -> fetch(Optional.empty()))
+                .isInstanceOfSatisfying(SignatureRefusedException.class,
+                        e -> assertThat(e.reason()).isEqualTo(RefusalReason.SIGNATURE_INVALID))
+                .hasMessageContaining(".sig is larger than 4096 bytes, so it is no Ed25519 signature");
+    }
+
+    @Test
+    void aQueryStringUrl_cannotHaveADerivedSignature_andIsRefusedWithTheFix() {
+        URI presigned = URI.create(server.url("/c.sh") + "?X-Amz-Signature=abc123");
+        assertThatThrownBy(() -> fetcher.fetch(FetchRequest.builder(presigned, dir.resolve("task"), "c.sh").build()))
+                .isInstanceOfSatisfying(SignatureRefusedException.class,
+                        e -> assertThat(e.reason()).isEqualTo(RefusalReason.SIGNATURE_MISSING))
+                .hasMessage("refused " + server.url("/c.sh") + "?***: trusted keys are configured and its URL has a "
+                        + "query string, so no signature URL can be derived from it (a presigned URL does not cover "
+                        + "a .sig beside it); give the signature in the user-data with sig=<base64> or sig=<url>.")
+                .hasMessageNotContaining("abc123");
+    }
+
+    @Test
     void badKeyFiles_areExplained() throws Exception {
         Path empty = Files.createDirectories(dir.resolve("empty"));
-        assertThatThrownBy(() -> TrustedKeys.fromDirectory(empty)).hasMessageContaining("holds no *.pub file");
+        assertThatThrownBy(() -> TrustedKeys.fromDirectory(empty))
+                .isInstanceOfSatisfying(FetchException.class,
+                        e -> assertThat(e.failure()).isEqualTo(FetchFailure.CONFIGURATION))
+                .hasMessageContaining("holds no *.pub file");
         Files.writeString(empty.resolve("x.pub"), "hello");
         assertThatThrownBy(() -> TrustedKeys.fromDirectory(empty))
                 .hasMessageContaining("x.pub is not a PEM public key");
@@ -136,14 +192,18 @@ class TrustTest {
     @Test
     void requireSignature_withoutKeys_isAConfigurationError() {
         assertThatThrownBy(() -> ScriptFetcher.builder().requireSignature(true).build())
-                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("requireSignature needs trusted keys");
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("requireSignature(true) needs trusted keys: give trustedKeys(...) too");
     }
 
     @Test
     void requireHttps_refusesPlainHttp() {
         try (ScriptFetcher f = ScriptFetcher.builder().requireHttps(true).build()) {
             assertThatThrownBy(() -> f.fetch(FetchRequest.builder(server.url("/c.sh"), dir, "c.sh").build()))
-                    .hasMessageContaining("https is required (--require-https)");
+                    .isInstanceOfSatisfying(FetchRefusedException.class,
+                            e -> assertThat(e.reason()).isEqualTo(RefusalReason.POLICY))
+                    .hasMessage("refused " + server.url("/c.sh") + ": https is required (requireHttps(true)) and "
+                            + "this URL is http; serve the script over https, or do not require https");
         }
         assertThat(server.hits.get()).isZero();
     }

@@ -2,7 +2,7 @@ package dev.whatami.agent.cli;
 
 import dev.whatami.agent.Boot;
 import dev.whatami.fetch.FetchException;
-import dev.whatami.fetch.SignatureRefusedException;
+import dev.whatami.fetch.FetchRefusedException;
 import dev.whatami.metadata.MetadataException;
 import java.util.Optional;
 
@@ -36,11 +36,22 @@ final class FlagHints implements Boot.Hints {
                 default -> Optional.empty();
             };
         }
-        if (error instanceof SignatureRefusedException) {
-            return Optional.of("The keys trusted here are in --trusted-keys (default /etc/whatami/trusted-keys).");
+        if (error instanceof FetchRefusedException refused) {
+            return switch (refused.reason()) {
+                case SIGNATURE_MISSING, SIGNATURE_INVALID -> Optional.of("The keys trusted here are in --trusted-keys "
+                        + "(default /etc/whatami/trusted-keys).");
+                case POLICY -> Optional.of("The policy comes from --require-https / --require-signature.");
+                default -> Optional.empty();
+            };
         }
-        if (error instanceof FetchException && (m.contains("certificate") || m.contains("PKIX") || m.contains("TLS"))) {
-            return Optional.of("To trust a private CA, give its PEM bundle with --ca-bundle.");
+        if (error instanceof FetchException fetch) {
+            return switch (fetch.failure()) {
+                case TLS -> Optional.of("To trust a private CA, give its PEM bundle with --ca-bundle.");
+                case UNREACHABLE, TIMEOUT, SERVER_ERROR, TOO_MANY_REQUESTS -> Optional.of("--deadline (or "
+                        + "--fetch-deadline) sets how long fetching keeps trying.");
+                case TOO_LARGE -> Optional.of("--max-script-size sets the limit.");
+                default -> Optional.empty();
+            };
         }
         return Optional.empty();
     }

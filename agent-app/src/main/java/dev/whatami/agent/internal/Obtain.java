@@ -4,9 +4,8 @@ import dev.whatami.fetch.FetchException;
 import dev.whatami.fetch.FetchListener;
 import dev.whatami.fetch.FetchRequest;
 import dev.whatami.fetch.FetchResult;
-import dev.whatami.fetch.IntegrityException;
+import dev.whatami.fetch.FetchRefusedException;
 import dev.whatami.fetch.ScriptFetcher;
-import dev.whatami.fetch.SignatureRefusedException;
 import dev.whatami.status.TaskState;
 import dev.whatami.userdata.Redact;
 import dev.whatami.userdata.TaskSource;
@@ -68,11 +67,11 @@ final class Obtain {
                         .mirrors(remote.mirrors()).digest(task.digest()).maxBytes(maxBytes);
                 Instant until = deadline.get();
                 LOG.debug("task {}: fetching until {}", task.name(), until);
-                return new Placed(fetcher.fetch(request.build()));
+                return new Placed(fetcher.fetch(request.deadline(until).build()));
             }
             return new Placed(fetcher.placeInline(((TaskSource.Inline) task.source()).content(),
                     URI.create(userDataSource), taskDir, task.name()));
-        } catch (IntegrityException | SignatureRefusedException e) {
+        } catch (FetchRefusedException e) {
             LOG.warn("task {}: {}", task.name(), e.getMessage());
             return new Missing(TaskState.REFUSED, e);
         } catch (FetchException e) {

@@ -113,6 +113,6 @@ class AgentTrustTest {
     @Test
     void requireHttps_refusesPlainHttp() throws Exception {
         assertThat(boot("signed.sh SRV", "--require-https")).isEqualTo(4);
-        assertThat(status().get("message").toString()).contains("https is required (--require-https)");
+        assertThat(status().get("message").toString()).contains("https is required (requireHttps(true))");
     }
 }

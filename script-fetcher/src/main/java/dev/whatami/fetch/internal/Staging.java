@@ -1,11 +1,14 @@
 package dev.whatami.fetch.internal;
 
+import dev.whatami.fetch.TrustedKeys;
 import dev.whatami.userdata.Digest;
 import dev.whatami.userdata.DigestAlgorithm;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.InterruptedIOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
+import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -15,15 +18,27 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
+import java.util.List;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.function.LongConsumer;
+import java.util.regex.Pattern;
 
 /**
  * A staging file beside the target: bytes are hashed as they are written, the size is capped, and only
- * {@link #commit} makes the file appear at its final path. {@link #close} removes whatever was not committed.
+ * {@link #commit} makes the file appear at its final path. {@link #close} removes whatever was not committed; a
+ * staging file left by a process that was killed is removed by {@link #removeStale} the next time its directory is
+ * used. The one staging primitive of the fetcher: downloads, inline scripts and the cache's bodies all go through it.
  */
 final class Staging implements AutoCloseable {
-    private static final Set<PosixFilePermission> OWNER_ONLY = PosixFilePermissions.fromString("rwx------");
+    static final Set<PosixFilePermission> EXECUTABLE = PosixFilePermissions.fromString("rwx------");
+    static final Set<PosixFilePermission> PRIVATE = PosixFilePermissions.fromString("rw-------");
+    /** Names {@link UnusedFiles} gives staging and temp files: {@code .<name>.<hex>.part} or {@code .tmp}. */
+    private static final Pattern STAGING_NAME = Pattern.compile("\\..+\\.[0-9a-f]{1,16}\\.(part|tmp)");
 
     /** The stream was longer than allowed. */
     static final class TooLargeException extends IOException {
@@ -34,44 +49,103 @@ final class Staging implements AutoCloseable {
         }
     }
 
+    /** This machine's disk failed us (full, read-only, gone), as opposed to the network. */
+    static final class LocalIOException extends IOException {
+        private static final long serialVersionUID = 1L;
+
+        LocalIOException(String message, IOException cause) {
+            super(message + ": " + cause.getMessage(), cause);
+        }
+    }
+
     private final Path path;
     private final FileChannel channel;
     private final Optional<Digest> pin;
-    private final dev.whatami.fetch.TrustedKeys keys;
+    private final TrustedKeys keys;
+    private final Set<Path> live;
     private MessageDigest sha256;
     private MessageDigest pinned;
-    private java.util.List<dev.whatami.fetch.TrustedKeys.Verifier> verifiers;
+    private List<TrustedKeys.Verifier> verifiers;
     private final long maxBytes;
     private long size;
     private boolean committed;
 
-    Staging(Path targetDir, String fileName, Optional<Digest> pin, long maxBytes) throws IOException {
-        this(targetDir, fileName, pin, maxBytes, dev.whatami.fetch.TrustedKeys.none());
-    }
-
-    Staging(Path targetDir, String fileName, Optional<Digest> pin, long maxBytes, dev.whatami.fetch.TrustedKeys keys)
-            throws IOException {
-        Files.createDirectories(targetDir);
-        this.path = UnusedFiles.create(targetDir, "." + fileName, ".part");
-        this.channel = FileChannel.open(path, StandardOpenOption.WRITE);
+    /**
+     * @param live the staging files in use in this process: this one is added until it is closed or committed, so
+     *             that {@link #removeStale} never removes it
+     * @throws LocalIOException when the directory or the file cannot be created
+     */
+    Staging(Path targetDir, String fileName, Optional<Digest> pin, long maxBytes, TrustedKeys keys, Set<Path> live)
+            throws LocalIOException {
         this.pin = pin;
         this.keys = keys;
         this.maxBytes = maxBytes;
-        restart();
+        this.live = live;
+        try {
+            Files.createDirectories(targetDir);
+            this.path = UnusedFiles.create(targetDir, "." + fileName, ".part");
+        } catch (IOException e) {
+            throw new LocalIOException("cannot create a staging file in " + targetDir, e);
+        }
+        live.add(path);
+        try {
+            this.channel = FileChannel.open(path, StandardOpenOption.WRITE);
+        } catch (IOException e) {
+            live.remove(path);
+            deleteQuietly(path);
+            throw new LocalIOException("cannot open the staging file " + path, e);
+        }
+        resetDigests();
+    }
+
+    /**
+     * Removes staging and temp files in {@code dir} that no fetch in this process is using: what a killed download
+     * left behind (the agent holds an exclusive lock, so no other process is writing there). Best effort.
+     */
+    static void removeStale(Path dir, Set<Path> live) {
+        if (!Files.isDirectory(dir)) {
+            return;
+        }
+        try (DirectoryStream<Path> files = Files.newDirectoryStream(dir,
+                p -> STAGING_NAME.matcher(p.getFileName().toString()).matches())) {
+            for (Path p : files) {
+                if (!live.contains(p)) {
+                    deleteQuietly(p);
+                }
+            }
+        } catch (IOException e) {
+            // best effort: a leftover only costs space
+        }
+    }
+
+    private static void deleteQuietly(Path p) {
+        try {
+            Files.deleteIfExists(p);
+        } catch (IOException e) {
+            // best effort
+        }
     }
 
     /** Forgets everything written (the server ignored a Range request and sends the whole file again). */
-    void restart() throws IOException {
-        channel.truncate(0);
-        channel.position(0);
+    void restart() throws LocalIOException {
+        try {
+            channel.truncate(0);
+            channel.position(0);
+        } catch (IOException e) {
+            throw new LocalIOException("cannot truncate the staging file " + path, e);
+        }
         size = 0;
+        resetDigests();
+    }
+
+    private void resetDigests() {
         sha256 = digest(DigestAlgorithm.SHA256);
         pinned = pin.filter(d -> d.algorithm() != DigestAlgorithm.SHA256).map(d -> digest(d.algorithm())).orElse(null);
         verifiers = keys.verifiers();
     }
 
     /** The signature verifiers, fed with every byte written. */
-    java.util.List<dev.whatami.fetch.TrustedKeys.Verifier> verifiers() {
+    List<TrustedKeys.Verifier> verifiers() {
         return verifiers;
     }
 
@@ -83,26 +157,25 @@ final class Staging implements AutoCloseable {
         }
     }
 
-    /** Copies the whole stream in, hashing as it goes. */
-    void copyFrom(InputStream in, String what) throws IOException {
-        copyFrom(in, what, n -> { });
-    }
-
     /** Below this, everything happens on the calling thread; above it, hashing runs beside the I/O. */
     static final long PIPELINE_AFTER = 4L << 20;
     private static final int BUFFER = 256 * 1024;
 
     /**
-     * Copies the whole stream in (appending to what is there), hashing as it goes, reporting the size. Small
-     * files are read, written and hashed on the calling thread. Once a download passes
-     * {@link #PIPELINE_AFTER}, hashing moves to one helper thread so that it overlaps the network and disk:
-     * two buffers alternate, and a buffer is reused only after its hashing is done.
+     * Copies the whole stream in (appending to what is there), hashing as it goes, reporting the size about once a
+     * MiB. Small files are read, written and hashed on the calling thread. Once a download passes
+     * {@link #PIPELINE_AFTER}, hashing moves to one helper thread so that it overlaps the network and disk: two
+     * buffers alternate, and a buffer is reused only after its hashing is done.
+     *
+     * @throws TooLargeException before writing the byte that would pass the limit
+     * @throws LocalIOException  when writing the staging file fails
+     * @throws IOException       when reading {@code in} fails
      */
-    void copyFrom(InputStream in, String what, java.util.function.LongConsumer progress) throws IOException {
+    void copyFrom(InputStream in, String what, LongConsumer progress) throws IOException {
         long lastReport = size;
         byte[][] buffers = {new byte[BUFFER], null};
-        java.util.concurrent.ExecutorService hasher = null;
-        java.util.concurrent.Future<?> pending = null;
+        ExecutorService hasher = null;
+        Future<?> pending = null;
         int k = 0;
         try {
             while (true) {
@@ -117,7 +190,7 @@ final class Staging implements AutoCloseable {
                 write(buffer, n);
                 size += n;
                 if (hasher == null && size > PIPELINE_AFTER) {
-                    hasher = java.util.concurrent.Executors.newSingleThreadExecutor(r -> {
+                    hasher = Executors.newSingleThreadExecutor(r -> {
                         Thread t = new Thread(r, "whatami-hash");
                         t.setDaemon(true);
                         return t;
@@ -145,10 +218,14 @@ final class Staging implements AutoCloseable {
         }
     }
 
-    private void write(byte[] buffer, int n) throws IOException {
+    private void write(byte[] buffer, int n) throws LocalIOException {
         ByteBuffer wrapped = ByteBuffer.wrap(buffer, 0, n);
-        while (wrapped.hasRemaining()) {
-            channel.write(wrapped);
+        try {
+            while (wrapped.hasRemaining()) {
+                channel.write(wrapped);
+            }
+        } catch (IOException e) {
+            throw new LocalIOException("cannot write the staging file " + path, e);
         }
     }
 
@@ -157,12 +234,12 @@ final class Staging implements AutoCloseable {
         if (pinned != null) {
             pinned.update(buffer, 0, n);
         }
-        for (dev.whatami.fetch.TrustedKeys.Verifier v : verifiers) {
+        for (TrustedKeys.Verifier v : verifiers) {
             v.update(buffer, 0, n);
         }
     }
 
-    private static void await(java.util.concurrent.Future<?> f) throws IOException {
+    private static void await(Future<?> f) throws IOException {
         if (f == null) {
             return;
         }
@@ -170,9 +247,9 @@ final class Staging implements AutoCloseable {
             f.get();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            throw new java.io.InterruptedIOException("interrupted while hashing");
-        } catch (java.util.concurrent.ExecutionException e) {
-            throw new IOException("hashing failed: " + e.getCause(), e.getCause());
+            throw new InterruptedIOException("interrupted while hashing");
+        } catch (ExecutionException e) {
+            throw new IllegalStateException("hashing failed: " + e.getCause(), e.getCause());
         }
     }
 
@@ -181,34 +258,52 @@ final class Staging implements AutoCloseable {
     }
 
     String sha256Hex() {
-        return HexFormat.of().formatHex(((MessageDigest) cloneOf(sha256)).digest());
+        return HexFormat.of().formatHex(cloneOf(sha256).digest());
     }
 
     /** The actual digest in the pinned digest's algorithm. */
     Digest actual(DigestAlgorithm algorithm) {
         MessageDigest md = algorithm == DigestAlgorithm.SHA256 ? sha256 : pinned;
-        return new Digest(algorithm, HexFormat.of().formatHex(((MessageDigest) cloneOf(md)).digest()));
+        return new Digest(algorithm, HexFormat.of().formatHex(cloneOf(md).digest()));
     }
 
-    private static Object cloneOf(MessageDigest md) {
+    private static MessageDigest cloneOf(MessageDigest md) {
         try {
-            return md.clone();
+            return (MessageDigest) md.clone();
         } catch (CloneNotSupportedException e) {
             throw new IllegalStateException(e);
         }
     }
 
-    /** fsync, mode 0700, atomic rename onto {@code target}. */
-    void commit(Path target) throws IOException {
-        channel.force(true);
-        channel.close();
+    /** fsync, the given mode, atomic rename onto {@code target}, fsync of the directory. */
+    void commit(Path target, Set<PosixFilePermission> mode) throws LocalIOException {
+        commit(target, mode, true);
+    }
+
+    /**
+     * The given mode, atomic rename onto {@code target}; with {@code durable}, fsync of the file before and of the
+     * directory after (a copy that is verified by its digest whenever it is used, like the cache's, can skip both).
+     */
+    void commit(Path target, Set<PosixFilePermission> mode, boolean durable) throws LocalIOException {
         try {
-            Files.setPosixFilePermissions(path, OWNER_ONLY);
-        } catch (UnsupportedOperationException e) {
-            path.toFile().setExecutable(true, true);
+            if (durable) {
+                channel.force(true);
+            }
+            channel.close();
+            try {
+                Files.setPosixFilePermissions(path, mode);
+            } catch (UnsupportedOperationException e) {
+                path.toFile().setExecutable(mode.contains(PosixFilePermission.OWNER_EXECUTE), true);
+            }
+            Files.move(path, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        } catch (IOException e) {
+            throw new LocalIOException("cannot place " + target, e);
         }
-        Files.move(path, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
         committed = true;
+        live.remove(path);
+        if (!durable) {
+            return;
+        }
         try (FileChannel dir = FileChannel.open(target.getParent(), StandardOpenOption.READ)) {
             dir.force(true); // make the rename itself durable
         } catch (IOException | UnsupportedOperationException e) {
@@ -217,12 +312,17 @@ final class Staging implements AutoCloseable {
     }
 
     @Override
-    public void close() throws IOException {
-        if (channel.isOpen()) {
-            channel.close();
+    public void close() {
+        try {
+            if (channel.isOpen()) {
+                channel.close();
+            }
+        } catch (IOException e) {
+            // closing a file we only wrote: nothing to lose
         }
         if (!committed) {
-            Files.deleteIfExists(path);
+            deleteQuietly(path);
+            live.remove(path);
         }
     }
 }

@@ -83,6 +83,7 @@ public final class Boot {
      * @param deadline        how long from the start of the run fetching may go on, across all tasks
      * @param fetchDeadline   when set, the fetch budget instead, counted from the first fetch
      * @param fetchRetry      how fetches are retried (its deadline is replaced by the fetch budget)
+     * @param fetchReadTimeout longest silence while a script or signature downloads
      * @param maxScriptBytes  size cap per script
      * @param trustedKeys     keys whose signatures are trusted; empty for none
      * @param caBundle        PEM CAs for https instead of the system's
@@ -98,7 +99,8 @@ public final class Boot {
      * @param sleeper         waits between retries
      */
     public record Settings(MetadataClient metadata, Path stateDir, Path logDir, String bootId, Duration deadline,
-                           Optional<Duration> fetchDeadline, RetryPolicy fetchRetry, long maxScriptBytes,
+                           Optional<Duration> fetchDeadline, RetryPolicy fetchRetry, Duration fetchReadTimeout,
+                           long maxScriptBytes,
                            TrustedKeys trustedKeys, Optional<Path> caBundle, boolean requireSignature,
                            boolean requireHttps, Set<String> allowedEnv, Optional<Map<String, String>> environment,
                            Optional<Consumer<String>> console, Optional<ReportTarget> report,
@@ -133,6 +135,7 @@ public final class Boot {
         private Optional<Duration> fetchDeadline = Optional.empty();
         private RetryPolicy fetchRetry = RetryPolicy.builder().baseDelay(Duration.ofMillis(250))
                 .maxDelay(Duration.ofSeconds(5)).build();
+        private Duration fetchReadTimeout = Duration.ofSeconds(30);
         private long maxScriptBytes = 64L << 20;
         private TrustedKeys trustedKeys = TrustedKeys.none();
         private Optional<Path> caBundle = Optional.empty();
@@ -201,6 +204,15 @@ public final class Boot {
          */
         public Builder fetchRetryPolicy(RetryPolicy policy) {
             this.fetchRetry = Objects.requireNonNull(policy, "fetchRetryPolicy");
+            return this;
+        }
+
+        /**
+         * Longest silence while a script or its signature downloads; the attempt is then tried again (resumed where
+         * the server allows it) within the fetch budget. Default: 30 s.
+         */
+        public Builder fetchReadTimeout(Duration d) {
+            this.fetchReadTimeout = positive(d, "fetchReadTimeout");
             return this;
         }
 
@@ -312,7 +324,7 @@ public final class Boot {
          */
         public Boot build() {
             return new Boot(new Settings(metadata, stateDir, logDir, bootId != null ? bootId : BootRun.systemBootId(),
-                    deadline, fetchDeadline, fetchRetry, maxScriptBytes, trustedKeys, caBundle, requireSignature,
+                    deadline, fetchDeadline, fetchRetry, fetchReadTimeout, maxScriptBytes, trustedKeys, caBundle, requireSignature,
                     requireHttps, allowedEnv, environment, console, report, listener, hints, clock, sleeper));
         }
 

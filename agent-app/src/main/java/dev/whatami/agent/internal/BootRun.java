@@ -197,7 +197,7 @@ public final class BootRun {
     private ScriptFetcher fetcher(StateLayout layout) {
         ScriptFetcher.Builder b = ScriptFetcher.builder().cacheDir(layout.cacheDir()).requireHttps(s.requireHttps())
                 .requireSignature(s.requireSignature()).trustedKeys(s.trustedKeys()).retryPolicy(s.fetchRetry())
-                .clock(s.clock()).sleeper(s.sleeper()).listener(new Obtain.ProgressLog(s.clock()));
+                .readTimeout(s.fetchReadTimeout()).clock(s.clock()).sleeper(s.sleeper()).listener(new Obtain.ProgressLog(s.clock()));
         s.caBundle().ifPresent(b::caBundle);
         return b.build();
     }

@@ -1,14 +1,17 @@
 #!/usr/bin/env bash
 # Benchmark (issue 9): what the agent adds to a boot. On loopback, in one run, with hyperfine:
-#  (a) whatami-agent run, as shipped: the exact ExecStart line that `whatami-agent install --systemd` writes
-#      (launcher flags and AppCDS archive), against whatami-server emulating IMDSv2 (required) with a
+#  (a) whatami-agent run, as installed (issue 16): the package's launcher /usr/bin/whatami-agent — sh, one stat(1),
+#      exec java with the boot flags and the AppCDS archive `whatami-agent cds` built for this jar and JVM — with
+#      its paths moved into a scratch directory, against whatami-server emulating IMDSv2 (required) with a
 #      one-line hello.sh (frequency=always, so every run fetches and runs it);
 #  (b) a hello-world `java -jar`;
 #  (c) the seed's pipeline: curl the token and the user-data, wget the script, sh it;
 #  (d) the floor for this machine, the issue's calibration prototype rebuilt (bench/boot-floor/BootFloor.java):
 #      the same flow and nothing else with Apache HttpClient 5 (TLS never initialised), the same JVM flags and
-#      its own static AppCDS archive; (e) the same with the JDK's HttpURLConnection.
-# Reports medians, the ratios a/b, a/c, d/b, e/b and a/d, and the agent's peak RSS. Usage: bench/boot-latency.sh [runs]
+#      its own static AppCDS archive; (e) the same with the JDK's HttpURLConnection;
+#  (f) `java -jar whatami-agent.jar run`, no flags and no archive: what people ran before there was a launcher.
+# Reports medians, the ratios a/b, a/c, d/b, e/b, a/d and f/a, the agent's peak RSS and the machine's load.
+# Usage: bench/boot-latency.sh [runs]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs=${1:-30}
@@ -28,11 +31,17 @@ java -jar server-app/target/whatami-server.jar --root "$work/www" --port "$port"
 srv=$!
 for _ in $(seq 1 100); do grep -q listening "$work/server.log" && break; sleep 0.1; done
 
-# (a) as shipped: the unit's ExecStart, with its AppCDS archive built the way install builds it
-java -jar "$jar" install --systemd --root "$work/root" --jar "$jar" --java "$(command -v java)" \
-    --cds-archive "$work/agent.jsa" >/dev/null
-launch=$(sed -n 's/^ExecStart=//p' "$work/root/etc/systemd/system/whatami.service")
+# (a) as installed: the package's launcher (the jar carries it for install), its jar and archive paths moved to
+# the built jar and $work, its archive built the launcher's way (`whatami-agent cds`); JVM: /usr/bin/java as there
+(cd "$work" && jar xf "$jar" dev/whatami/agent/install/whatami-agent)
+sed -e "s|^jar=/usr/share/whatami/whatami-agent.jar|jar=$jar|" -e "s|^cache=/var/cache/whatami|cache=$work/cache|" \
+    "$work/dev/whatami/agent/install/whatami-agent" > "$work/whatami-agent"
+chmod +x "$work/whatami-agent"
+"$work/whatami-agent" cds >/dev/null
+ls "$work"/cache/whatami-agent.*.jsa >/dev/null
+launch="$work/whatami-agent run"
 agent="$launch --provider ec2 --metadata-endpoint http://127.0.0.1:$port --state-dir $work/state --log-dir $work/log"
+plain="java -jar $jar run --provider ec2 --metadata-endpoint http://127.0.0.1:$port --state-dir $work/state2 --log-dir $work/log2"
 
 # (b) hello world
 cat > "$work/hello/Hello.java" <<'JAVA'
@@ -51,7 +60,7 @@ SH
 chmod +x "$work/seed.sh"
 
 # (d), (e) the floor: the flow alone, with the flags install writes and a static archive of its own
-flags=$(sed -E 's/^[^ ]+ (.*) -XX:SharedArchiveFile=.*/\1/' <<<"$launch")
+flags=$(sed -n 's/^flags="\(.*\)"$/\1/p' "$work/whatami-agent")
 ./mvnw -B -q -pl metadata-client dependency:build-classpath -DincludeScope=runtime \
     -Dmdep.outputFile="$work/cp.txt" >/dev/null
 javac -nowarn -d "$work/floor" -cp "$(cat "$work/cp.txt")" bench/boot-floor/BootFloor.java
@@ -69,19 +78,25 @@ for m in hc5 url; do
 done
 
 $agent >/dev/null   # must succeed before it is timed
-hyperfine -N --warmup 5 --runs "$runs" --export-json "$work/h.json" "$agent" "$hello" "$work/seed.sh" "${floor[@]}" >/dev/null
+$plain >/dev/null
+load_before=$(cut -d' ' -f1-3 /proc/loadavg)
+hyperfine -N --warmup 5 --runs "$runs" --export-json "$work/h.json" "$agent" "$hello" "$work/seed.sh" "${floor[@]}" \
+    "$plain" >/dev/null
+load_after=$(cut -d' ' -f1-3 /proc/loadavg)
 rss=$( { /usr/bin/time -f "%M" $agent >/dev/null; } 2>&1 | tail -1)
-python3 - "$work/h.json" "$rss" "$runs" <<'PY'
+python3 - "$work/h.json" "$rss" "$runs" "$load_before" "$load_after" <<'PY'
 import json, sys, statistics, datetime, os
 r = json.load(open(sys.argv[1]))["results"]
-a, b, c, d, e = (statistics.median(x["times"]) * 1000 for x in r)
-print(f"date: {datetime.datetime.utcnow():%Y-%m-%dT%H:%MZ}, runs: {sys.argv[3]}, cores: {os.cpu_count()}")
-print(f"(a) whatami-agent run, as shipped        : median {a:.1f} ms")
+a, b, c, d, e, f = (statistics.median(x["times"]) * 1000 for x in r)
+print(f"date: {datetime.datetime.utcnow():%Y-%m-%dT%H:%MZ}, runs: {sys.argv[3]}, cores: {os.cpu_count()}, "
+      f"load average before: {sys.argv[4]}, after: {sys.argv[5]}")
+print(f"(a) whatami-agent run, the launcher      : median {a:.1f} ms")
 print(f"(b) hello-world java -jar                : median {b:.1f} ms")
 print(f"(c) curl + wget + sh (the seed)          : median {c:.1f} ms")
 print(f"(d) floor: the flow alone, HttpClient 5  : median {d:.1f} ms")
 print(f"(e) floor: the flow alone, URLConnection : median {e:.1f} ms")
-print(f"a/b = {a / b:.2f}   a/c = {a / c:.2f}   d/b = {d / b:.2f}   e/b = {e / b:.2f}   a/d = {a / d:.2f}")
+print(f"(f) java -jar whatami-agent.jar run     : median {f:.1f} ms")
+print(f"a/b = {a / b:.2f}   a/c = {a / c:.2f}   d/b = {d / b:.2f}   e/b = {e / b:.2f}   a/d = {a / d:.2f}   f/a = {f / a:.2f}")
 print(f"agent peak RSS = {int(sys.argv[2]) / 1024:.0f} MiB")
 PY
-echo "launcher: $launch"
+echo "launcher: $launch (archive: $(ls "$work"/cache))"

@@ -52,12 +52,6 @@ final class Instances {
     }
 
     /** Removes what a killed run left (without Ryuk nothing else does). */
-    static void removeLeftovers() throws Exception {
-        sh("docker ps -aq --filter label=org.testcontainers=true | xargs -r docker rm -f >/dev/null 2>&1; "
-                + "docker network ls -q --filter label=org.testcontainers=true | xargs -r docker network rm "
-                + ">/dev/null 2>&1; true");
-    }
-
     static void ensureBase() throws Exception {
         if (!System.getProperty("whatami.it.baseImage", "").isBlank()) {
             return; // a registry image, pulled by the engine when the images are built

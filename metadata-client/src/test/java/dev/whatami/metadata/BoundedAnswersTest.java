@@ -97,6 +97,22 @@ class BoundedAnswersTest {
         }
     }
 
+    /** The deadline's cancel can land between two steps of HttpClient's exec chain: still a timeout, never a crash. */
+    @Test
+    void aDeadlineThatCutsARequestAnywhere_isUnreachable() throws Exception {
+        int port;
+        try (java.net.ServerSocket s = new java.net.ServerSocket(0)) {
+            port = s.getLocalPort();
+        }
+        for (int i = 0; i < 30; i++) {
+            try (MetadataClient c = MetadataClient.builder().endpoint(java.net.URI.create("http://127.0.0.1:" + port))
+                    .clock(Clock.systemUTC()).retryPolicy(RetryPolicy.builder().deadline(Duration.ofMillis(1 + i * 10))
+                            .build()).build()) {
+                assertThatThrownBy(c::userData).isInstanceOf(MetadataUnreachableException.class);
+            }
+        }
+    }
+
     @Test
     void retryAfter_isHonoured_butNeverPastTheDeadline() {
         FakeTime time = new FakeTime();

@@ -61,8 +61,8 @@ class MetadataFaultMatrixTest {
             new Fault("reset mid-body", p -> f -> f.dropNext(1)),
             new Fault("503", p -> f -> f.failNext(1, 503)),
             new Fault("429, Retry-After: 1", p -> f -> f.failNext(1, 429, Duration.ofSeconds(1))),
-            // "under" at half the timeout: a busy machine adds its own delay, and must not turn the cell over
-            new Fault("slow, half the timeout", p -> f -> f.slowNext(1, p.timeout.dividedBy(2))),
+            // "under" at a quarter of the timeout: a busy machine adds its own delay, and must not turn the cell over
+            new Fault("slow, ¼ of the timeout", p -> f -> f.slowNext(1, p.timeout.dividedBy(4))),
             new Fault("slow, timeout + 0.5 s", p -> f -> f.slowNext(1, p.timeout.plus(MARGIN))));
 
     @Test

@@ -1,28 +1,51 @@
 package dev.whatami.server;
 
 import com.fasterxml.jackson.jr.ob.JSON;
+import dev.whatami.status.ReceivedReport;
+import dev.whatami.status.RunState;
+import dev.whatami.status.StatusCodec;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.Writer;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
+import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.stream.Collectors;
 import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.server.Handler;
 import org.eclipse.jetty.server.Request;
 import org.eclipse.jetty.server.Response;
 import org.eclipse.jetty.util.Callback;
+import org.eclipse.jetty.util.Fields;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
-/** {@code POST /reports}, {@code GET /status} (a page a person reads) and {@code GET /status.json}. */
+/**
+ * {@code POST /reports}, {@code GET /status} (the fleet page a person reads) and {@code GET /status.json} (the same
+ * for tools), both paged and filtered alike: {@code ?role=&state=&provider=&page=&per=}.
+ */
 final class ReportHandlers extends Handler.Abstract {
+    private static final Logger LOG = LoggerFactory.getLogger(ReportHandlers.class);
+    /** Reports on one page unless {@code per=} says otherwise. */
+    static final int DEFAULT_PER_PAGE = 100;
+    /** A refused body up to this size is read and dropped, so the client sees the 413 rather than a reset. */
+    private static final long DRAIN_LIMIT = 4L * ReportStore.MAX_BYTES;
+
     private final ReportStore store;
     private final Optional<byte[]> token;
+    private final StatusCodec codec = StatusCodec.create();
 
-    ReportHandlers(ReportStore store, Optional<String> token) {
+    private final java.util.function.Consumer<String> outcomes;
+
+    ReportHandlers(ReportStore store, Optional<String> token, java.util.function.Consumer<String> outcomes) {
         this.store = store;
+        this.outcomes = outcomes;
         this.token = token.map(t -> ("Bearer " + t).getBytes(StandardCharsets.UTF_8));
     }
 
@@ -37,19 +60,128 @@ final class ReportHandlers extends Handler.Abstract {
                 }
                 return receive(request, response, callback);
             }
-            case "/status.json" -> {
-                Map<String, Object> doc = new LinkedHashMap<>();
-                doc.put("instances", store.all());
-                return send(response, callback, 200, "application/json",
-                        JSON.std.with(JSON.Feature.PRETTY_PRINT_OUTPUT).asString(doc) + "\n");
-            }
-            case "/status" -> {
-                return send(response, callback, 200, "text/html;charset=utf-8", StatusPage.render(store.all()));
+            case "/status.json", "/status" -> {
+                ReportQuery query;
+                try {
+                    query = query(Request.extractQueryParameters(request));
+                } catch (IllegalArgumentException e) {
+                    return send(response, callback, 400, "text/plain", e.getMessage() + "\n");
+                }
+                ReportPage page;
+                try {
+                    page = store.page(query);
+                } catch (IOException e) {
+                    LOG.warn("could not read the reports: {}", e.toString());
+                    return send(response, callback, 503, "text/plain", "the reports cannot be read right now; "
+                            + "try again (the server's log says why)\n");
+                }
+                stream(response, callback, path.equals("/status") ? "text/html;charset=utf-8" : "application/json",
+                        out -> {
+                            if (path.equals("/status")) {
+                                StatusPage.render(page, out);
+                            } else {
+                                json(page, out);
+                            }
+                        });
+                return true;
             }
             default -> {
                 return false;
             }
         }
+    }
+
+    /** The query of {@code ?role=&state=&provider=&page=&per=}; refused with a sentence saying what to write. */
+    static ReportQuery query(Fields params) {
+        Optional<String> role = Optional.ofNullable(params.getValue("role")).filter(s -> !s.isEmpty());
+        Optional<String> provider = Optional.ofNullable(params.getValue("provider")).filter(s -> !s.isEmpty());
+        Optional<RunState> state = Optional.empty();
+        String s = params.getValue("state");
+        if (s != null && !s.isEmpty()) {
+            state = Optional.of(RunState.fromToken(s).orElseThrow(() -> new IllegalArgumentException("state="
+                    + s + " is not a run state; use one of " + Arrays.stream(RunState.values()).map(RunState::token)
+                    .collect(Collectors.joining(", ")))));
+        }
+        int per = number(params, "per", DEFAULT_PER_PAGE, 1, ReportQuery.MAX_LIMIT);
+        int page = number(params, "page", 1, 1, Integer.MAX_VALUE / ReportQuery.MAX_LIMIT);
+        return new ReportQuery(role, state, provider, (page - 1) * per, per);
+    }
+
+    private static int number(Fields params, String name, int dflt, int min, int max) {
+        String v = params.getValue(name);
+        if (v == null || v.isEmpty()) {
+            return dflt;
+        }
+        try {
+            int n = Integer.parseInt(v);
+            if (n >= min && n <= max) {
+                return n;
+            }
+        } catch (NumberFormatException e) {
+            // below
+        }
+        throw new IllegalArgumentException(name + "=" + v + " must be a whole number from " + min + " to " + max);
+    }
+
+    private interface Body {
+        void writeTo(Writer out) throws IOException;
+    }
+
+    /** A 200 written as it is made, in UTF-8 (no Content-Length: chunked, or the end of an HTTP/2 stream). */
+    private static void stream(Response response, Callback callback, String type, Body body) {
+        response.setStatus(200);
+        response.getHeaders().put(HttpHeader.CONTENT_TYPE, type);
+        response.getHeaders().put(HttpHeader.CACHE_CONTROL, "no-store");
+        try (Writer out = new java.io.BufferedWriter(new java.io.OutputStreamWriter(
+                org.eclipse.jetty.io.Content.Sink.asOutputStream(response), StandardCharsets.UTF_8), 32 * 1024)) {
+            body.writeTo(out);
+        } catch (IOException | RuntimeException e) {
+            callback.failed(e);
+            return;
+        }
+        callback.succeeded();
+    }
+
+    private void json(ReportPage page, Writer out) throws IOException {
+        Map<String, Object> doc = new LinkedHashMap<>();
+        ReportPage.Counts c = page.counts();
+        Map<String, Object> counts = new LinkedHashMap<>();
+        counts.put("instances", c.instances());
+        counts.put("byState", c.byState());
+        counts.put("byRole", c.byRole());
+        counts.put("byProvider", c.byProvider());
+        counts.put("failedByRole", c.failedByRole());
+        doc.put("counts", counts);
+        ReportQuery q = page.query();
+        Map<String, Object> filters = new LinkedHashMap<>();
+        q.role().ifPresent(v -> filters.put("role", v));
+        q.state().ifPresent(v -> filters.put("state", v.token()));
+        q.provider().ifPresent(v -> filters.put("provider", v));
+        doc.put("filters", filters);
+        doc.put("matching", page.matching());
+        doc.put("page", q.offset() / q.limit() + 1);
+        doc.put("pages", pages(page));
+        doc.put("per", q.limit());
+        doc.put("instances", List.of());
+        JSON pretty = JSON.std.with(JSON.Feature.PRETTY_PRINT_OUTPUT);
+        String envelope = pretty.asString(doc);
+        // the envelope with its empty list, then the instances streamed into it one at a time
+        String head = envelope.substring(0, envelope.lastIndexOf("[ ]"));
+        out.write(head);
+        out.write("[");
+        String sep = " ";
+        for (ReceivedReport r : page.each()) {
+            out.write(sep);
+            out.write(pretty.asString(codec.toMap(r)));
+            sep = ", ";
+        }
+        out.write(" ]");
+        out.write(envelope.substring(envelope.lastIndexOf("[ ]") + 3));
+        out.write("\n");
+    }
+
+    static long pages(ReportPage page) {
+        return Math.max(1, (page.matching() + page.query().limit() - 1) / page.query().limit());
     }
 
     private boolean receive(Request request, Response response, Callback callback) throws IOException {
@@ -64,26 +196,43 @@ final class ReportHandlers extends Handler.Abstract {
             }
         }
         long declared = request.getLength();
-        if (declared > ReportStore.MAX_BYTES) {
-            response.getHeaders().put(HttpHeader.CONNECTION, "close");
-            return send(response, callback, 413, "text/plain", "reports are at most " + ReportStore.MAX_BYTES
-                    + " bytes\n");
-        }
         byte[] body;
         try (InputStream in = Request.asInputStream(request)) {
-            body = in.readNBytes(ReportStore.MAX_BYTES + 1);
-        }
-        if (body.length > ReportStore.MAX_BYTES) {
-            response.getHeaders().put(HttpHeader.CONNECTION, "close");
-            return send(response, callback, 413, "text/plain", "reports are at most " + ReportStore.MAX_BYTES
-                    + " bytes\n");
+            body = declared > ReportStore.MAX_BYTES ? new byte[0] : in.readNBytes(ReportStore.MAX_BYTES + 1);
+            if (declared > ReportStore.MAX_BYTES || body.length > ReportStore.MAX_BYTES) {
+                // read (a bounded amount of) the rest, so the client is not reset before it reads the answer
+                outcomes.accept("refused");
+                if (declared > DRAIN_LIMIT || drain(in) >= DRAIN_LIMIT) {
+                    response.getHeaders().put(HttpHeader.CONNECTION, "close");
+                }
+                return send(response, callback, 413, "text/plain", "reports are at most " + ReportStore.MAX_BYTES
+                        + " bytes\n");
+            }
         }
         try {
-            store.accept(body, Request.getRemoteAddr(request));
+            outcomes.accept(store.accept(body, Request.getRemoteAddr(request)).name().toLowerCase(java.util.Locale.ROOT));
         } catch (ReportStore.InvalidReportException e) {
-            return send(response, callback, 400, "text/plain", e.getMessage() + "\n");
+            outcomes.accept("refused");
+            return send(response, callback, e.status(), "text/plain", e.getMessage() + "\n");
+        } catch (IOException e) {
+            outcomes.accept("failed");
+            LOG.warn("could not keep a report: {}", e.toString());
+            response.getHeaders().put(HttpHeader.RETRY_AFTER, "5");
+            return send(response, callback, 503, "text/plain", "the report could not be kept right now; send it "
+                    + "again (the server's log says why)\n");
         }
         return send(response, callback, 204, "text/plain", "");
+    }
+
+    /** Reads and drops up to {@link #DRAIN_LIMIT} bytes; returns how many. */
+    private static long drain(InputStream in) throws IOException {
+        byte[] buffer = new byte[16 * 1024];
+        long total = 0;
+        int n;
+        while (total < DRAIN_LIMIT && (n = in.read(buffer)) > 0) {
+            total += n;
+        }
+        return total;
     }
 
     private static boolean send(Response response, Callback callback, int status, String type, String body) {
@@ -96,81 +245,5 @@ final class ReportHandlers extends Handler.Abstract {
         response.getHeaders().put(HttpHeader.CACHE_CONTROL, "no-store");
         response.write(true, status == 204 ? ByteBuffer.allocate(0) : ByteBuffer.wrap(bytes), callback);
         return true;
-    }
-
-    /** The page. Everything from a report is untrusted input and is escaped. */
-    static final class StatusPage {
-        private StatusPage() {
-        }
-
-        static String render(List<Map<String, Object>> reports) {
-            StringBuilder b = new StringBuilder(4096);
-            b.append("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">")
-                    .append("<meta http-equiv=\"refresh\" content=\"10\">")
-                    .append("<title>whatami: which instance became what</title><style>")
-                    .append("body{font:14px system-ui,sans-serif;margin:2em}table{border-collapse:collapse}")
-                    .append("td,th{border:1px solid #ccc;padding:4px 8px;text-align:left;vertical-align:top}")
-                    .append(".done{color:#060}.failed,.invalid,.unreachable,.refused{color:#a00}")
-                    .append("</style></head><body>\n<h1>whatami: which instance became what</h1>\n");
-            if (reports.isEmpty()) {
-                b.append("<p id=\"empty\">No instance has reported yet. Agents report with --report-url ")
-                        .append("http://&lt;this server&gt;/reports or report= in their user-data.</p>\n");
-            } else {
-                b.append("<table id=\"instances\"><thead><tr><th>instance</th><th>provider</th><th>role (tasks)</th>")
-                        .append("<th>state</th><th>exit code</th><th>message</th><th>reported</th></tr></thead><tbody>\n");
-                for (Map<String, Object> r : reports) {
-                    String state = text(r.get("state"));
-                    b.append("<tr class=\"instance\"><td>").append(esc(r.get("instanceId"))).append("</td><td>")
-                            .append(esc(r.get("provider"))).append("</td><td>").append(tasks(r.get("tasks")))
-                            .append("</td><td class=\"").append(esc(state.replaceAll("[^a-z-]", ""))).append("\">")
-                            .append(esc(state)).append("</td><td>").append(esc(r.get("exitCode"))).append("</td><td>")
-                            .append(esc(r.get("message"))).append("</td><td>").append(esc(r.get("receivedAt")))
-                            .append("</td></tr>\n");
-                }
-                b.append("</tbody></table>\n");
-            }
-            return b.append("<p><a href=\"status.json\">status.json</a></p></body></html>\n").toString();
-        }
-
-        private static String tasks(Object tasks) {
-            if (!(tasks instanceof List<?> list)) {
-                return "";
-            }
-            StringBuilder b = new StringBuilder();
-            for (Object t : list) {
-                if (t instanceof Map<?, ?> m) {
-                    b.append(esc(m.get("name"))).append(": ").append(esc(m.get("state")))
-                            .append(m.get("exitCode") == null ? "" : " (exit " + esc(m.get("exitCode")) + ")");
-                    if (m.get("output") instanceof List<?> lines && !lines.isEmpty()) {
-                        b.append("<pre>");
-                        lines.forEach(l -> b.append(esc(l)).append('\n'));
-                        b.append("</pre>");
-                    }
-                    b.append("<br>");
-                }
-            }
-            return b.toString();
-        }
-
-        private static String text(Object o) {
-            return o == null ? "" : String.valueOf(o);
-        }
-
-        static String esc(Object o) {
-            String s = text(o);
-            StringBuilder b = new StringBuilder(s.length() + 16);
-            for (int i = 0; i < s.length(); i++) {
-                char c = s.charAt(i);
-                switch (c) {
-                    case '<' -> b.append("&lt;");
-                    case '>' -> b.append("&gt;");
-                    case '&' -> b.append("&amp;");
-                    case '"' -> b.append("&quot;");
-                    case '\'' -> b.append("&#39;");
-                    default -> b.append(c);
-                }
-            }
-            return b.toString();
-        }
     }
 }

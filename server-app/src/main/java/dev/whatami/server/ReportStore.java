@@ -1,134 +1,117 @@
 package dev.whatami.server;
 
-import com.fasterxml.jackson.jr.ob.JSON;
+import dev.whatami.status.ReceivedReport;
+import dev.whatami.status.StatusCodec;
 import java.io.IOException;
-import java.nio.channels.FileChannel;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
 import java.time.Clock;
 import java.util.ArrayList;
-import java.util.Comparator;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.stream.Stream;
 
 /**
- * The agents' phone-home reports, the latest per instance. Kept in memory and, with a data directory, in
- * {@code <data>/reports/<instance>.json}, written atomically and read back at start, so they survive restarts.
- * Thread-safe.
+ * Where the server keeps the agents' phone-home reports: the latest report of each instance, read and written only
+ * through {@link StatusCodec}. Bounded by {@link ReportLimits}; idempotent per instance and run (a retried
+ * {@code POST} of a run's report is not a second report, and a late report of an older run does not replace a newer
+ * one). Implementations are thread-safe.
+ *
+ * <ul>
+ *   <li>{@link #inMemory()} / {@link #persistent(Path, Clock)} / {@link #embedded()}: this process only, optionally
+ *       kept in files under a data directory (the default; nothing to install).</li>
+ *   <li>{@code --database jdbc:postgresql://…}: shared by several servers.</li>
+ * </ul>
  */
-public final class ReportStore {
-    /** Largest report accepted. */
-    public static final int MAX_BYTES = 256 * 1024;
+public interface ReportStore extends AutoCloseable {
+    /** Largest report body accepted, in bytes (the status document's own limit). */
+    int MAX_BYTES = StatusCodec.MAX_BYTES;
 
-    private final Optional<Path> dir;
-    private final Clock clock;
-    private final Map<String, Map<String, Object>> latest = new ConcurrentHashMap<>();
-
-    private ReportStore(Optional<Path> dataDir, Clock clock) throws IOException {
-        this.dir = dataDir.map(d -> d.resolve("reports"));
-        this.clock = clock;
-        if (dir.isPresent()) {
-            Files.createDirectories(dir.get());
-            try (Stream<Path> files = Files.list(dir.get())) {
-                for (Path f : files.filter(p -> p.getFileName().toString().endsWith(".json")).toList()) {
-                    try {
-                        Map<String, Object> r = JSON.std.mapFrom(Files.readAllBytes(f));
-                        if (r.get("instanceId") instanceof String id) {
-                            latest.put(id, r);
-                        }
-                    } catch (IOException e) {
-                        // a damaged file loses one instance's last report, not the server
-                    }
-                }
-            }
-        }
-    }
-
-    /** Reports kept in memory only. */
-    public static ReportStore inMemory() {
+    /** Reports in memory only, with the default limits. */
+    static ReportStore inMemory() {
         try {
-            return new ReportStore(Optional.empty(), Clock.systemUTC());
+            return embedded().build();
         } catch (IOException e) {
-            throw new IllegalStateException(e);
+            throw new java.io.UncheckedIOException(e); // never: nothing is read without a data directory
         }
     }
 
-    /** Reports kept in {@code dataDir/reports} as well, loaded from there now. */
-    public static ReportStore persistent(Path dataDir, Clock clock) throws IOException {
-        return new ReportStore(Optional.of(dataDir), clock);
+    /** Reports kept in {@code dataDir/reports} as well, loaded from there now; the default limits. */
+    static ReportStore persistent(Path dataDir, Clock clock) throws IOException {
+        return embedded().dataDir(dataDir).clock(clock).build();
     }
 
-    /** A report is invalid: the message says what is wrong. */
-    public static final class InvalidReportException extends Exception {
-        private static final long serialVersionUID = 1L;
-
-        InvalidReportException(String message) {
-            super(message);
-        }
+    /** A builder for the embedded store (memory, optionally files). */
+    static EmbeddedReportStore.Builder embedded() {
+        return EmbeddedReportStore.builder();
     }
 
     /**
-     * Validates and stores a report.
+     * Validates and keeps a report.
      *
-     * @param remote the sender's address, kept with the report
+     * @param body the request body: one status document
+     * @param from the sender's address, kept with the report
+     * @return what became of it
+     * @throws InvalidReportException when it is not a status document of an instance, or too large to keep
+     * @throws IOException            when it could not be kept (disk, database); the sender should retry
      */
-    public Map<String, Object> accept(byte[] body, String remote) throws InvalidReportException, IOException {
-        Map<String, Object> report;
+    Accepted accept(byte[] body, String from) throws InvalidReportException, IOException;
+
+    /**
+     * One page of the fleet: the matching reports, failures first and newest first within, and the counts of the
+     * whole fleet.
+     */
+    ReportPage page(ReportQuery query) throws IOException;
+
+    /** The limits this store keeps to. */
+    ReportLimits limits();
+
+    /**
+     * Every kept report as {@link StatusCodec#toMap(ReceivedReport)} maps, failures first: for tests and small
+     * fleets (a fleet view pages with {@link #page}).
+     */
+    default List<Map<String, Object>> all() {
         try {
-            report = JSON.std.mapFrom(body);
-        } catch (IOException | RuntimeException e) {
-            throw new InvalidReportException("the report is not a JSON object: " + e.getMessage());
-        }
-        if (report == null) {
-            throw new InvalidReportException("the report is empty");
-        }
-        if (!(report.get("instanceId") instanceof String id) || id.isBlank() || id.length() > 255) {
-            throw new InvalidReportException("the report needs \"instanceId\": a string of 1-255 characters");
-        }
-        if (report.containsKey("state") && !(report.get("state") instanceof String)) {
-            throw new InvalidReportException("\"state\" must be a string");
-        }
-        if (report.containsKey("tasks") && !(report.get("tasks") instanceof List)) {
-            throw new InvalidReportException("\"tasks\" must be an array");
-        }
-        Map<String, Object> kept = new LinkedHashMap<>(report);
-        kept.put("receivedAt", clock.instant().toString());
-        kept.put("from", remote);
-        latest.put(id, kept);
-        if (dir.isPresent()) {
-            write(dir.get().resolve(fileName(id)), JSON.std.with(JSON.Feature.PRETTY_PRINT_OUTPUT).asBytes(kept));
-        }
-        return kept;
-    }
-
-    /** The latest report of every instance, newest first. */
-    public List<Map<String, Object>> all() {
-        List<Map<String, Object>> list = new ArrayList<>(latest.values());
-        list.sort(Comparator.comparing((Map<String, Object> r) -> String.valueOf(r.get("receivedAt"))).reversed());
-        return list;
-    }
-
-    static String fileName(String instanceId) {
-        String safe = instanceId.replaceAll("[^A-Za-z0-9._-]", "_");
-        return (safe.startsWith(".") ? "_" + safe.substring(1) : safe) + ".json";
-    }
-
-    private static void write(Path target, byte[] content) throws IOException {
-        Path tmp = Files.createTempFile(target.getParent(), ".report", ".tmp");
-        try {
-            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
-                ch.write(java.nio.ByteBuffer.wrap(content));
-                ch.force(true);
+            StatusCodec codec = StatusCodec.create();
+            List<Map<String, Object>> out = new ArrayList<>();
+            for (ReceivedReport r : page(ReportQuery.all()).each()) {
+                out.add(codec.toMap(r));
             }
-            Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-        } finally {
-            Files.deleteIfExists(tmp);
+            return out;
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
+    @Override
+    default void close() throws IOException {
+    }
+
+    /** What {@link #accept} did with a report. */
+    enum Accepted {
+        /** Kept: a new instance, a newer run, or a newer revision of the run. */
+        STORED,
+        /** A revision of this run that is already kept (a retried POST): nothing changed. */
+        DUPLICATE,
+        /** A report of a run older than the one kept: nothing changed. */
+        STALE
+    }
+
+    /** A report that is refused: the message says what is wrong and what to send instead. */
+    final class InvalidReportException extends Exception {
+        private static final long serialVersionUID = 1L;
+        private final int status;
+
+        InvalidReportException(String message) {
+            this(400, message);
+        }
+
+        InvalidReportException(int status, String message) {
+            super(message);
+            this.status = status;
+        }
+
+        /** The HTTP status that tells the sender: 400, or 413 for too large. */
+        public int status() {
+            return status;
         }
     }
 }

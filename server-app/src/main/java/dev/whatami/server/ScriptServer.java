@@ -36,9 +36,16 @@ public final class ScriptServer implements AutoCloseable {
     private final ServerConnector connector;
     private final Path root;
     private final String scheme;
+    private final SlowClientGuard guard;
+    private final ServerMetrics metrics;
+    private final java.time.Clock clock;
+
+    /** Request bodies (uploads, reports) must arrive at least this fast, in bytes per second. */
+    static final long MIN_REQUEST_DATA_RATE = 1024;
 
     private ScriptServer(Builder b) {
         this.root = b.root;
+        this.clock = b.clock;
         this.server = new Server();
         HttpConfiguration http = new HttpConfiguration();
         http.setSendServerVersion(false);
@@ -68,17 +75,26 @@ public final class ScriptServer implements AutoCloseable {
         connector.setPort(b.port);
         connector.setIdleTimeout(b.idleTimeout.toMillis()); // slow clients (slowloris) are cut off
         server.addConnector(connector);
-        server.addBean(new org.eclipse.jetty.server.NetworkConnectionLimit(b.maxConnections, server));
+        org.eclipse.jetty.server.NetworkConnectionLimit limit =
+                new org.eclipse.jetty.server.NetworkConnectionLimit(b.maxConnections, server);
+        server.addBean(limit);
+        this.guard = new SlowClientGuard(b.headerTimeout, b.busyGrace, MIN_REQUEST_DATA_RATE, limit,
+                connector.getScheduler());
+        connector.addBean(guard); // a Connection.Listener: told of every connection opened and closed
+        server.setErrorHandler(new ErrorPages());
         b.accessLog.ifPresent(target -> server.setRequestLog(new org.eclipse.jetty.server.CustomRequestLog(
                 target.equals("-") ? new org.eclipse.jetty.server.Slf4jRequestLogWriter()
                         : new org.eclipse.jetty.server.RequestLogWriter(target),
                 org.eclipse.jetty.server.CustomRequestLog.NCSA_FORMAT)));
 
-        ResourceHandler files = new ResourceHandler();
+        ResourceHandler files = new ScriptFiles(b.root, b.list);
         files.setBaseResource(ResourceFactory.of(server).newResource(b.root));
-        files.setDirAllowed(b.list);
+        files.setDirAllowed(false); // listings are ScriptFiles' own, which show only what can be served
         files.setAcceptRanges(true);
         files.setEtags(true);
+        // caches in front (nginx proxy_cache, a CDN) may keep a script but must ask each time whether it is still
+        // current: with the strong ETag that costs a 304, and a replaced script is never served stale
+        files.setCacheControl("no-cache");
         files.setWelcomeFiles(List.of());
         ContextHandler scripts = new ContextHandler(new HiddenPathGuard(new UploadHandler(files, b.root, b.uploadToken,
                 b.maxUpload)), "/scriptserver");
@@ -96,10 +112,12 @@ public final class ScriptServer implements AutoCloseable {
         List<Handler> handlers = new ArrayList<>();
         handlers.add(scripts);
         b.emulator.map(MetadataEmulator::handler).ifPresent(handlers::add);
-        b.reports.ifPresent(store -> handlers.add(new ReportHandlers(store, b.reportToken)));
+        this.metrics = new ServerMetrics(limit::getNetworkConnectionCount, b.reports);
+        b.reports.ifPresent(store -> handlers.add(new ReportHandlers(store, b.reportToken, metrics::report)));
         handlers.add(new Health());
         // graceful shutdown: in-flight requests (downloads) get up to 10 s to finish, new ones are refused
-        server.setHandler(new org.eclipse.jetty.server.handler.GracefulHandler(new Handler.Sequence(handlers)));
+        server.setHandler(guard.handler(metrics.handler(
+                new org.eclipse.jetty.server.handler.GracefulHandler(new Handler.Sequence(handlers)))));
         server.setStopTimeout(10_000);
     }
 
@@ -109,6 +127,7 @@ public final class ScriptServer implements AutoCloseable {
 
     /** Starts listening. */
     public ScriptServer start() throws Exception {
+        StaleFiles.clean(root, UploadHandler::isTempName, StaleFiles.ABANDONED, clock);
         server.start();
         return this;
     }
@@ -172,6 +191,9 @@ public final class ScriptServer implements AutoCloseable {
         private Optional<String> accessLog = Optional.empty();
         private int maxConnections = 10_000;
         private java.time.Duration idleTimeout = java.time.Duration.ofSeconds(30);
+        private java.time.Duration headerTimeout = java.time.Duration.ofSeconds(10);
+        private java.time.Duration busyGrace = java.time.Duration.ofSeconds(1);
+        private java.time.Clock clock = java.time.Clock.systemUTC();
 
         private Builder(Path root) {
             Objects.requireNonNull(root, "root");
@@ -258,6 +280,33 @@ public final class ScriptServer implements AutoCloseable {
         /** A connection silent this long is closed. Default: 30 s. */
         public Builder idleTimeout(java.time.Duration d) {
             this.idleTimeout = d;
+            return this;
+        }
+
+        /**
+         * A request's headers must be complete this long after the connection opened (or, kept alive, after its
+         * next request began to arrive); later, it is answered 408 and closed. Default: 10 s.
+         */
+        public Builder headerTimeout(java.time.Duration d) {
+            if (d.isNegative() || d.isZero()) {
+                throw new IllegalArgumentException("the header timeout must be positive, got " + d);
+            }
+            this.headerTimeout = d;
+            return this;
+        }
+
+        /**
+         * At {@link #maxConnections}, a connection that has had no complete request for this long is closed to make
+         * room for the clients waiting to connect. Default: 1 s.
+         */
+        public Builder busyGrace(java.time.Duration d) {
+            this.busyGrace = java.util.Objects.requireNonNull(d);
+            return this;
+        }
+
+        /** The clock that dates abandoned temp files. Default: the system clock. */
+        public Builder clock(java.time.Clock clock) {
+            this.clock = java.util.Objects.requireNonNull(clock);
             return this;
         }
 

@@ -90,6 +90,19 @@ public final class WhatamiServer implements Callable<Integer> {
             + "connections. Default: ${DEFAULT-VALUE}")
     int maxConnections;
 
+    @Option(names = "--max-reports", paramLabel = "N", defaultValue = "50000", description = "Most instances whose "
+            + "reports are kept; past it, those that reported least recently are forgotten. Default: ${DEFAULT-VALUE}")
+    int maxReports;
+
+    @Option(names = "--max-report-bytes", paramLabel = "BYTES", defaultValue = "262144", description = "Largest report "
+            + "kept for one instance (larger: 413). Default: ${DEFAULT-VALUE}")
+    int maxReportBytes;
+
+    @Option(names = "--max-reports-total", paramLabel = "BYTES", defaultValue = "67108864", description = "Most bytes "
+            + "of reports kept in all; past it, those that reported least recently are forgotten. Default: "
+            + "${DEFAULT-VALUE}")
+    long maxReportsTotal;
+
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
@@ -131,8 +144,7 @@ public final class WhatamiServer implements Callable<Integer> {
         MetadataEmulator emulator = null;
         try {
             builder = ScriptServer.builder(root).bind(bind).port(port).list(list)
-                    .reports(dataDir == null ? ReportStore.inMemory()
-                            : ReportStore.persistent(dataDir, java.time.Clock.systemUTC()));
+                    .reports(reportStore());
             if (reportToken != null) {
                 builder.reportToken(reportToken);
             }
@@ -219,6 +231,15 @@ public final class WhatamiServer implements Callable<Integer> {
         out.flush();
         server.join();
         return 0;
+    }
+
+    private ReportStore reportStore() throws java.io.IOException {
+        EmbeddedReportStore.Builder b = ReportStore.embedded()
+                .limits(new ReportLimits(maxReports, maxReportBytes, maxReportsTotal));
+        if (dataDir != null) {
+            b.dataDir(dataDir);
+        }
+        return b.build();
     }
 
     /** Version from the jar's manifest. */

@@ -56,19 +56,23 @@ class ReportsTest {
                 .isEqualTo(204);
         assertThat(get("/status")).contains("<td>i-1</td>").contains("collector.pl: succeeded (exit 0)")
                 .contains("<td class=\"done\">done</td>").contains("http-equiv=\"refresh\"");
-        assertThat(get("/status.json")).contains("\"instanceId\" : \"i-1\"").contains("\"receivedAt\"");
+        assertThat(get("/status.json")).contains("\"instanceId\" : \"i-1\"").contains("\"receivedAt\"")
+                .contains("\"version\" : 2");
     }
 
     @Test
     void untrustedValues_areEscaped() throws Exception {
         start(ReportStore.inMemory(), null);
-        post("{\"instanceId\":\"<script>alert(1)</script>\",\"state\":\"<img src=x onerror=alert(2)>\","
-                + "\"message\":\"a & b \\\"q\\\" 'x'\",\"tasks\":[{\"name\":\"<b>n</b>\",\"state\":\"x\","
-                + "\"output\":[\"</pre><script>alert(3)</script>\"]}]}");
+        assertThat(post("{\"instanceId\":\"<script>alert(1)</script>\",\"provider\":\"<img src=x onerror=alert(2)>\","
+                + "\"state\":\"failed\",\"message\":\"a & b \\\"q\\\" 'x'\",\"tasks\":[{\"name\":\"<b>n</b>\","
+                + "\"state\":\"failed\",\"exitCode\":3,\"message\":\"<i>why</i>\","
+                + "\"tail\":{\"stdout\":[\"ok\"],\"stderr\":[\"</pre><script>alert(3)</script>\"]}}]}").statusCode())
+                .isEqualTo(204);
         String page = get("/status");
-        assertThat(page).doesNotContain("<script>").doesNotContain("<img").doesNotContain("<b>n")
+        assertThat(page).doesNotContain("<script>").doesNotContain("<img").doesNotContain("<b>n").doesNotContain("<i>")
                 .contains("&lt;script&gt;alert(1)&lt;/script&gt;").contains("a &amp; b &quot;q&quot; &#39;x&#39;")
-                .contains("&lt;/pre&gt;&lt;script&gt;alert(3)");
+                .contains("&lt;/pre&gt;&lt;script&gt;alert(3)").contains("&lt;b&gt;n&lt;/b&gt;: failed (exit 3) — "
+                + "&lt;i&gt;why&lt;/i&gt;<pre class=\"stdout\" title=\"last lines of stdout\">ok\n</pre>");
     }
 
     @Test
@@ -78,18 +82,22 @@ class ReportsTest {
         assertThat(r.statusCode()).isEqualTo(400);
         assertThat(r.body()).isEqualTo("the report needs \"instanceId\": a string of 1-255 characters\n");
         assertThat(post("not json").statusCode()).isEqualTo(400);
-        assertThat(post("{\"instanceId\":\"i\",\"tasks\":5}").body()).contains("\"tasks\" must be an array");
+        assertThat(post("{\"instanceId\":\"i\",\"state\":\"done\",\"tasks\":5}").body())
+                .isEqualTo("status document: tasks must be an array, got a number\n");
+        assertThat(post("{\"instanceId\":\"i\"}").body()).isEqualTo("status document: state is missing; it must be a "
+                + "string\n");
         assertThat(post("{\"instanceId\":\"" + "x".repeat(ReportStore.MAX_BYTES) + "\"}").statusCode()).isEqualTo(413);
-        assertThat(get("/status.json")).contains("\"instances\" : [ ]");
+        assertThat(get("/status.json")).contains("\"instances\" : [ ]").contains("\"matching\" : 0");
     }
 
     @Test
     void token_isRequiredWhenSet() throws Exception {
         start(ReportStore.inMemory(), "s3cret");
-        assertThat(post("{\"instanceId\":\"i-1\"}").statusCode()).isEqualTo(401);
-        assertThat(post("{\"instanceId\":\"i-1\"}", "Authorization", "Bearer wrong").statusCode()).isEqualTo(401);
+        String report = "{\"instanceId\":\"i-1\",\"state\":\"done\"}";
+        assertThat(post(report).statusCode()).isEqualTo(401);
+        assertThat(post(report, "Authorization", "Bearer wrong").statusCode()).isEqualTo(401);
         assertThat(get("/status.json")).doesNotContain("i-1");
-        assertThat(post("{\"instanceId\":\"i-1\"}", "Authorization", "Bearer s3cret").statusCode()).isEqualTo(204);
+        assertThat(post(report, "Authorization", "Bearer s3cret").statusCode()).isEqualTo(204);
     }
 
     @Test
@@ -99,7 +107,7 @@ class ReportsTest {
         server.close();
         start(ReportStore.persistent(dir.resolve("data"), java.time.Clock.systemUTC()), null);
         assertThat(get("/status.json")).contains("i-keep");
-        assertThat(dir.resolve("data/reports/i-keep.json")).exists();
+        assertThat(dir.resolve("data/reports/" + EmbeddedReportStore.fileName("i-keep"))).exists();
     }
 
     @Test

@@ -94,6 +94,7 @@ public final class StatusCodec {
         s.startedAt().ifPresent(v -> m.put("startedAt", v.toString()));
         s.finishedAt().ifPresent(v -> m.put("finishedAt", v.toString()));
         s.pid().ifPresent(v -> m.put("pid", v));
+        s.bootId().ifPresent(v -> m.put("bootId", v));
         s.instance().ifPresent(i -> {
             m.put("instanceId", i.instanceId());
             m.put("provider", i.provider());
@@ -200,6 +201,7 @@ public final class StatusCodec {
         optionalInstant(m, "startedAt", "").ifPresent(b::startedAt);
         optionalInstant(m, "finishedAt", "").ifPresent(b::finishedAt);
         b.pid(optionalLong(m, "pid", ""));
+        optionalString(m, "bootId", "", 128).ifPresent(b::bootId);
         Optional<String> id = optionalString(m, "instanceId", "", StatusLimits.MAX_ID);
         if (id.isPresent()) {
             b.instance(construct("instanceId", () -> new InstanceInfo(id.get(),

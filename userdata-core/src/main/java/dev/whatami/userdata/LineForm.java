@@ -1,20 +1,22 @@
 package dev.whatami.userdata;
 
+import dev.whatami.userdata.internal.Rules;
 import java.util.Map;
 
 /**
  * Writes a {@link TaskSpec} back as one line of user-data, such that {@link UserDataParser} reads it as an
- * equal task. Useful for tools that generate user-data.
+ * equal task. Useful for tools that generate user-data. Stateless and thread-safe.
  */
 public final class LineForm {
     private LineForm() {
     }
 
     /**
-     * The task as a line, e.g. {@code collector.pl 192.168.7.77 sha256=… -- fast}.
+     * The task as a line, e.g. {@code collector.pl 192.168.7.77 sha256=… -- fast}: the seed's short form when the URL
+     * is {@code http://<server>/scriptserver/<name>}, else the URL. Every {@link TaskSpec} with a URL has a line form
+     * (its builder refuses what the grammar cannot carry).
      *
-     * @throws IllegalArgumentException when the task has no line form: its script is inline, or an argument or
-     *                                  {@code env.} value is empty or holds whitespace
+     * @throws IllegalArgumentException when the task carries its script inline: that has no line form
      */
     public static String render(TaskSpec task) {
         if (!(task.source() instanceof TaskSource.Remote remote)) {
@@ -22,9 +24,11 @@ public final class LineForm {
                     + "with a URL have a line form");
         }
         StringBuilder b = new StringBuilder();
-        String seedUrl = task.server().map(s -> "http://" + s + "/scriptserver/" + task.name()).orElse(null);
-        if (remote.url().toString().equals(seedUrl)) {
-            b.append(task.name()).append(' ').append(task.server().orElseThrow());
+        String server = task.server().orElse(null);
+        boolean seedForm = server != null && Rules.server(server).isEmpty()
+                && remote.url().toString().equals("http://" + server + "/scriptserver/" + task.name());
+        if (seedForm) {
+            b.append(task.name()).append(' ').append(server);
         } else {
             b.append(remote.url());
         }
@@ -36,29 +40,16 @@ public final class LineForm {
         if (task.retries() != 0) {
             b.append(" retries=").append(task.retries());
         }
-        task.timeout().ifPresent(t -> b.append(" timeout=").append(t.getSeconds()).append('s'));
+        task.timeout().ifPresent(t -> b.append(" timeout=").append(Rules.timeoutWord(t)));
         task.interpreter().ifPresent(i -> b.append(" as=").append(i));
         for (Map.Entry<String, String> e : task.env().entrySet()) {
-            if (!e.getValue().isEmpty() && !word(e.getValue())) {
-                throw new IllegalArgumentException("env." + e.getKey() + " holds whitespace; it has no line form");
-            }
             b.append(" env.").append(e.getKey()).append('=').append(e.getValue());
         }
         task.report().ifPresent(r -> b.append(" report=").append(r));
         if (!task.args().isEmpty()) {
             b.append(" --");
-            for (String arg : task.args()) {
-                if (!word(arg)) {
-                    throw new IllegalArgumentException("argument \"" + arg + "\" is empty or holds whitespace; "
-                            + "it has no line form");
-                }
-                b.append(' ').append(arg);
-            }
+            task.args().forEach(arg -> b.append(' ').append(arg));
         }
         return b.toString();
-    }
-
-    private static boolean word(String s) {
-        return !s.isEmpty() && s.chars().noneMatch(c -> c == ' ' || c == '\t' || c == '\r' || c == '\n');
     }
 }

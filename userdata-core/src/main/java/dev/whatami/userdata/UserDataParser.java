@@ -3,12 +3,19 @@ package dev.whatami.userdata;
 import dev.whatami.userdata.internal.Decoder;
 import dev.whatami.userdata.internal.LineFormParser;
 import dev.whatami.userdata.internal.MimeForm;
+import dev.whatami.userdata.internal.Sniff;
 import dev.whatami.userdata.internal.UserDataLimits;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Optional;
 
 /**
- * Turns user-data bytes into a {@link TaskPlan}, following the grammar in DESIGN.md: gzip is inflated
- * (bounded), UTF-8 decoded (BOM removed, CRLF accepted), then the script form ({@code #!}) or the line form
- * is parsed. Thread-safe and stateless: one instance can serve any number of threads.
+ * Turns user-data bytes into a {@link TaskPlan}, following the grammar in {@code docs/user-data.md}: gzip is
+ * inflated (bounded), a UTF-8 BOM removed, then the script form ({@code #!}), MIME multipart or the line form
+ * (UTF-8, CRLF accepted) is parsed. User-data written for another tool (cloud-config, a boothook, …) is refused with
+ * a {@link ForeignFormatException} that names it. Problems and warnings never quote a secret: see
+ * {@code docs/user-data.md}, "What messages show". Thread-safe and stateless: one instance can serve any number of
+ * threads.
  *
  * <pre>{@code
  * TaskPlan plan = UserDataParser.create().parse("collector.pl 192.168.7.77".getBytes(UTF_8));
@@ -23,6 +30,8 @@ public final class UserDataParser {
     public static final int MAX_TASKS = UserDataLimits.MAX_TASKS;
     /** Longest script name, in UTF-8 bytes. */
     public static final int MAX_NAME_BYTES = UserDataLimits.MAX_NAME_BYTES;
+    /** Deepest nesting of MIME multiparts accepted. */
+    public static final int MAX_MIME_DEPTH = MimeForm.MAX_DEPTH;
     /** The name given to a script-form task (user-data that starts with {@code #!}). */
     public static final String SCRIPT_FORM_NAME = "user-data-script";
 
@@ -39,21 +48,29 @@ public final class UserDataParser {
      *
      * @param userData the raw bytes, possibly gzip-compressed
      * @return the plan; never empty of tasks
-     * @throws UserDataException with every problem found, each with line, column and a suggested fix
+     * @throws ForeignFormatException when the user-data is written for another boot tool
+     * @throws UserDataException      with every problem found, each with line, column and a suggested fix
      */
     public TaskPlan parse(byte[] userData) {
         byte[] bytes = Decoder.gunzipIfNeeded(userData, MAX_INFLATED_BYTES);
         if (startsWith(bytes, Decoder.UTF8_BOM)) {
-            bytes = java.util.Arrays.copyOfRange(bytes, Decoder.UTF8_BOM.length, bytes.length);
+            bytes = Arrays.copyOfRange(bytes, Decoder.UTF8_BOM.length, bytes.length);
         }
         if (bytes.length >= 2 && bytes[0] == '#' && bytes[1] == '!') {
             Decoder.requireNoNul(bytes);
             TaskSpec script = TaskSpec.builder(SCRIPT_FORM_NAME, new TaskSource.Inline(bytes)).build();
-            return new TaskPlan(java.util.List.of(script), java.util.List.of());
+            return new TaskPlan(List.of(script), List.of());
         }
-        LineFormParser lines = new LineFormParser(MAX_TASKS);
+        LineFormParser lines = new LineFormParser();
         if (MimeForm.looksLikeMime(bytes)) {
-            return new MimeForm(lines, MAX_TASKS, MAX_TEXT_BYTES).parse(bytes);
+            return new MimeForm(lines, MAX_TEXT_BYTES).parse(bytes);
+        }
+        Optional<Sniff.Match> foreign = Sniff.of(bytes);
+        if (foreign.isPresent()) {
+            throw new ForeignFormatException(foreign.get().format(), Problem.whole("this is "
+                    + foreign.get().sentence() + "; give whatami task lines such as collector.pl 192.168.7.77, or, "
+                    + "to use both, MIME multipart user-data (cloud-init's make-mime) with whatami's lines in a "
+                    + "text/x-whatami part."));
         }
         if (bytes.length > MAX_TEXT_BYTES) {
             throw new UserDataException(Problem.whole("user-data is " + bytes.length

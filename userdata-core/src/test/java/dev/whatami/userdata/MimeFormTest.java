@@ -41,8 +41,8 @@ class MimeFormTest {
         assertThat(((TaskSource.Inline) plan.tasks().get(2).source()).content())
                 .isEqualTo("#!/bin/sh\necho every boot\n".getBytes(UTF_8));
         assertThat(plan.tasks().get(3).server()).contains("10.0.0.1");
-        assertThat(plan.warnings()).singleElement().hasToString("MIME part 2 (text/cloud-config) is ignored: whatami "
-                + "runs text/x-shellscript, text/x-whatami and text/plain parts (cloud-config is cloud-init's)");
+        assertThat(plan.warnings()).singleElement().hasToString("MIME part 2 (text/cloud-config) is cloud-config, which "
+                + "cloud-init runs and whatami does not: ignored.");
     }
 
     @Test

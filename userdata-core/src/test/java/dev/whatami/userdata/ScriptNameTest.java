@@ -66,7 +66,7 @@ class ScriptNameTest {
         TaskSource source = new TaskSource.Remote(URI.create("http://10.0.0.1/scriptserver/x"), List.of());
         assertThatThrownBy(() -> TaskSpec.builder("my script.sh", source).build())
                 .isInstanceOf(IllegalArgumentException.class)
-                .hasMessage("TaskSpec name: " + ScriptName.problem("my script.sh").orElseThrow());
+                .hasMessage("builder(name, source): " + ScriptName.problem("my script.sh").orElseThrow());
     }
 
     @Test

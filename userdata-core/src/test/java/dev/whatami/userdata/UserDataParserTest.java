@@ -198,6 +198,24 @@ class UserDataParserTest {
     }
 
     @Test
+    void unicodeSpaceBetweenWords_isAnErrorThatSaysSo() {
+        UserDataException e = failure("collector.pl\u00A0192.168.7.77");
+        assertThat(e.problems()).singleElement().hasToString("line 1, column 13: U+00A0 is a no-break space; "
+                + "user-data separates words with plain spaces. Type a space instead (pasted from a web page?).");
+        assertThat(failure("c.sh 10.0.0.1 -- a\u2003b").problems().get(0).message()).startsWith("U+2003 is a Unicode "
+                + "space;");
+        // around the line it is only trimmed, like any whitespace
+        assertThat(parse("\u2003c.sh 10.0.0.1\u2003").tasks()).extracting(TaskSpec::name).containsExactly("c.sh");
+    }
+
+    @Test
+    void envKeyInAnyCase_isOneVariable_andGivenTwiceIsAnError() {
+        assertThat(parse("c.sh 10.0.0.1 ENV.Role=x").tasks().get(0).env()).containsExactly(Map.entry("Role", "x"));
+        assertThat(failure("c.sh 10.0.0.1 env.X=1 ENV.X=2").getMessage()).contains("line 1, column 23: \"ENV.X\" is "
+                + "given twice; keep one.");
+    }
+
+    @Test
     void nulByte_isRefusedWithItsOffset() {
         assertThat(failure(new byte[] {'a', 0, 'b'}).getMessage()).contains("NUL byte at offset 1");
     }
@@ -210,11 +228,14 @@ class UserDataParserTest {
 
     @Test
     void tooManyTasks_isRefusedWithTheLimit() {
-        String lines = "c.pl 10.0.0.1\n".repeat(UserDataParser.MAX_TASKS + 1);
-        UserDataException e = failure(lines);
+        StringBuilder lines = new StringBuilder();
+        for (int i = 1; i <= UserDataParser.MAX_TASKS + 2; i++) {
+            lines.append("c").append(i).append(".pl 10.0.0.1\n");
+        }
+        UserDataException e = failure(lines.toString());
         assertThat(e.problems()).hasSize(1);
-        assertThat(e.getMessage()).contains("line 257: more than 256 tasks (the limit)");
-        assertThat(parse("c.pl 10.0.0.1\n".repeat(UserDataParser.MAX_TASKS)).tasks()).hasSize(256);
+        assertThat(e.getMessage()).contains("line 257, column 1: more than 256 tasks (the limit); this is task 257.");
+        assertThat(parse(lines.substring(0, lines.indexOf("c257.pl"))).tasks()).hasSize(256);
     }
 
     @Test

@@ -309,8 +309,9 @@ final class RunCommand implements Callable<Integer> {
     }
 
     private Optional<TrustedKeys> trustedKeys(ConfigSources sources) {
-        String text = value(sources, "trusted-keys",
-                Files.isDirectory(DEFAULT_TRUSTED_KEYS) ? DEFAULT_TRUSTED_KEYS.toString() : "");
+        // the package ships the default directory empty: it counts once a key is in it
+        String text = value(sources, "trusted-keys", holdsKeys(DEFAULT_TRUSTED_KEYS) ? DEFAULT_TRUSTED_KEYS.toString()
+                : "");
         if (text.isEmpty()) {
             return Optional.empty();
         }
@@ -323,6 +324,14 @@ final class RunCommand implements Callable<Integer> {
             return Optional.of(TrustedKeys.fromDirectory(dir));
         } catch (RuntimeException e) {
             throw bad("--trusted-keys " + dir + ": " + e.getMessage());
+        }
+    }
+
+    private static boolean holdsKeys(Path dir) {
+        try (java.nio.file.DirectoryStream<Path> keys = Files.newDirectoryStream(dir, "*.pub")) {
+            return keys.iterator().hasNext();
+        } catch (java.io.IOException e) {
+            return Files.isDirectory(dir); // unreadable: let the run say so
         }
     }
 

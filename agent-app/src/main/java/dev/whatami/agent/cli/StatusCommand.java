@@ -77,6 +77,7 @@ final class StatusCommand implements Callable<Integer> {
             throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
         }
         Path file = dir.resolve("status.json");
+        String boot = bootId();
         long waited = 0;
         long pollMillis = 250;
         while (true) {
@@ -88,9 +89,15 @@ final class StatusCommand implements Callable<Integer> {
                 return ExitCode.STATUS_UNREADABLE.code();
             }
             RunState state = status.map(StateFiles::effectiveState).orElse(null);
-            boolean finished = state != null && state.finished();
+            // after a reboot the file still holds the previous boot's run until this boot's agent starts
+            boolean earlierBoot = status.flatMap(RunStatus::bootId).map(b -> !b.equals(boot)).orElse(false);
+            boolean finished = state != null && state.finished() && !(waitForIt && earlierBoot);
             if (finished || !waitForIt) {
                 print(out, file, status, state);
+                if (earlierBoot) {
+                    out.println("boot: this is the last run of an earlier boot; this boot's agent has not written yet");
+                    out.flush();
+                }
                 return state == null || state == RunState.RUNNING ? 0 : state.exitCode().orElse(1);
             }
             if (!limit.isZero() && waited >= limit.toMillis()) {
@@ -100,6 +107,16 @@ final class StatusCommand implements Callable<Integer> {
             }
             pause.pause(Duration.ofMillis(pollMillis));
             waited += pollMillis;
+        }
+    }
+
+    /** This boot's id, found as run finds it: WHATAMI_BOOT_ID, boot-id= in the config file, else the kernel's. */
+    private String bootId() {
+        try {
+            return ConfigSources.load(env, config, RunCommand.KEYS).get("boot-id")
+                    .orElseGet(dev.whatami.agent.internal.BootRun::systemBootId);
+        } catch (IllegalArgumentException e) {
+            return dev.whatami.agent.internal.BootRun.systemBootId();
         }
     }
 

@@ -34,7 +34,7 @@ public final class WhatamiAgent implements Runnable {
      * the top-level one above it: each picocli command line builds its own model and converters, ~15 ms a boot.
      * Help, errors and exit codes read the same as through the top-level command.
      */
-    static int execute(Map<String, String> env, String[] args, PrintWriter out, PrintWriter err) {
+    public static int execute(Map<String, String> env, String[] args, PrintWriter out, PrintWriter err) {
         CommandLine cl;
         String[] rest;
         if (args.length > 0 && args[0].equals("run")) {

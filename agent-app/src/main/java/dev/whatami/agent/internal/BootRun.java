@@ -77,7 +77,7 @@ public final class BootRun {
         try (AgentLock held = lock.get()) {
             DiskReserve reserve = new DiskReserve(layout.reserveFile());
             reserve.keep();
-            RunRecord record = new RunRecord(Optional.of(layout.statusFile()), s.clock(), s.listener(), reserve);
+            RunRecord record = new RunRecord(Optional.of(layout.statusFile()), s.bootId(), s.clock(), s.listener(), reserve);
             s.report().ifPresent(t -> record.reportTo(reporter(t.url(), t.token())));
             try {
                 return sequence(record, layout, start);
@@ -99,7 +99,7 @@ public final class BootRun {
 
     /** See {@link Boot#plan()}: nothing is written, fetched or run. */
     public Boot.DryRun plan() {
-        RunRecord record = new RunRecord(Optional.empty(), s.clock(), st -> { }, null);
+        RunRecord record = new RunRecord(Optional.empty(), s.bootId(), s.clock(), st -> { }, null);
         Discover discover = new Discover(s.metadata());
         Discover.Found found;
         try {

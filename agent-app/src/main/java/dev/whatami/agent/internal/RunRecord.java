@@ -42,14 +42,14 @@ final class RunRecord {
     /**
      * @param file where to write it; empty for a dry run, which writes nothing
      */
-    RunRecord(Optional<Path> file, Clock clock, Consumer<RunStatus> listener, DiskReserve reserve) {
+    RunRecord(Optional<Path> file, String bootId, Clock clock, Consumer<RunStatus> listener, DiskReserve reserve) {
         this.file = file;
         this.clock = clock;
         this.listener = listener;
         this.reserve = reserve;
         this.doc = RunStatus.builder(RunState.RUNNING)
                 .runId(Long.toHexString(new SplittableRandom().nextLong() >>> 1))
-                .startedAt(clock.instant()).pid(OptionalLong.of(ProcessHandle.current().pid()));
+                .startedAt(clock.instant()).pid(OptionalLong.of(ProcessHandle.current().pid())).bootId(bootId);
     }
 
     /** From now on, send every change to this reporter (replacing any before). */

@@ -22,7 +22,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
 
-/** Run-once semantics across "boots", the lock, status, install and the config file. */
+/** Run-once semantics across "boots", the lock, status and the config file (install: InstallCommandTest). */
 class AgentLifecycleTest {
     @TempDir
     Path dir;
@@ -199,43 +199,6 @@ class AgentLifecycleTest {
         assertThat(cl.execute("--wait", "--state-dir", state.toString())).isZero();
         assertThat(polls).hasSize(3);
         assertThat(out.toString()).startsWith("status: done (exit 0)\nmessage: 1 task(s) succeeded");
-    }
-
-    @Test
-    void installSystemd_writesAUnitOrderedAfterTheNetwork_andEnablesIt() throws Exception {
-        Path target = dir.resolve("image");
-        assertThat(agent(Map.of(), "install", "--systemd", "--root", target.toString(), "--jar",
-                "/opt/whatami/whatami-agent.jar", "--java", "/usr/bin/java")).isZero();
-        String unit = Files.readString(target.resolve("etc/systemd/system/whatami.service"));
-        assertThat(unit).contains("Wants=network-online.target\nAfter=network-online.target\n")
-                .contains("Type=oneshot\nExecStart=/usr/bin/java " + InstallCommand.JVM_FLAGS
-                        + " -jar /opt/whatami/whatami-agent.jar run\n")
-                .contains("WantedBy=multi-user.target");
-        Path link = target.resolve("etc/systemd/system/multi-user.target.wants/whatami.service");
-        assertThat(Files.readSymbolicLink(link)).isEqualTo(Path.of("/etc/systemd/system/whatami.service"));
-    }
-
-    @Test
-    void installRcLocal_isIdempotent_andRunsBeforeExit0() throws Exception {
-        Path target = dir.resolve("image");
-        Files.createDirectories(target.resolve("etc"));
-        Files.writeString(target.resolve("etc/rc.local"), "#!/bin/sh -e\necho existing\nexit 0\n");
-        for (int i = 0; i < 2; i++) {
-            assertThat(agent(Map.of(), "install", "--rc-local", "--root", target.toString(), "--jar", "/a.jar",
-                    "--java", "/j")).isZero();
-        }
-        assertThat(Files.readString(target.resolve("etc/rc.local"))).isEqualTo("#!/bin/sh -e\necho existing\n"
-                + InstallCommand.BEGIN + "\nmkdir -p /var/log/whatami\n/j " + InstallCommand.JVM_FLAGS
-                + " -jar /a.jar run >>/var/log/whatami/agent.log 2>&1 &\n" + InstallCommand.END + "\nexit 0\n");
-        assertThat(Files.isExecutable(target.resolve("etc/rc.local"))).isTrue();
-    }
-
-    @Test
-    void installDryRun_changesNothing() {
-        Path target = dir.resolve("image");
-        assertThat(agent(Map.of(), "install", "--systemd", "--dry-run", "--root", target.toString())).isZero();
-        assertThat(out.toString()).contains("would write").contains("After=network-online.target");
-        assertThat(target).doesNotExist();
     }
 
     @Test

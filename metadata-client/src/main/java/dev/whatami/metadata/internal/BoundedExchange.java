@@ -119,7 +119,9 @@ final class BoundedExchange implements AutoCloseable {
             }
         } catch (TooLargeException e) {
             throw e;
-        } catch (IOException e) {
+        } catch (IOException | IllegalStateException e) {
+            // a cancel between two steps of HttpClient's exec chain surfaces as "Endpoint not acquired / already
+            // released" (IllegalStateException): when the deadline cancelled the request, it is a timeout like any
             if (expired.get()) {
                 SocketTimeoutException t = new SocketTimeoutException("no complete answer within " + budgetMillis
                         + " ms, the time left before the deadline");

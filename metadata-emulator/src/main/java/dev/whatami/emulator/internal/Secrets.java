@@ -26,6 +26,7 @@ public final class Secrets {
 
     public Secrets(Settings settings) {
         this.settings = settings;
+        random.nextBytes(new byte[1]); // seed now, not in the first token request: a client's timeout is counting
     }
 
     private Instant now() {

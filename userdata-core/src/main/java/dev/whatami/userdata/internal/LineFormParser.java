@@ -8,14 +8,15 @@ import dev.whatami.userdata.ScriptName;
 import dev.whatami.userdata.TaskPlan;
 import dev.whatami.userdata.TaskSource;
 import dev.whatami.userdata.TaskSpec;
-import dev.whatami.userdata.UserDataException;
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.regex.Matcher;
@@ -23,131 +24,134 @@ import java.util.regex.Pattern;
 
 /**
  * The line form: one task per line, {@code <script> <server> [key=value ...] [-- arg ...]} or
- * {@code <url> [key=value ...] [-- arg ...]}. Collects every problem before throwing.
+ * {@code <url> [key=value ...] [-- arg ...]}. Reports every problem of every line — a bad word does not hide the
+ * ones after it — and shows user-data only as {@link Shown} allows.
  */
 public final class LineFormParser {
     static final List<String> KEYS = List.of("sha256", "sha512", "mirror", "frequency", "retries", "timeout",
             "as", "env.NAME", "report");
     private static final Set<String> REPEATABLE = Set.of("mirror");
     private static final Pattern KEY = Pattern.compile("[A-Za-z][A-Za-z0-9_.-]*");
-    private static final Pattern ENV_NAME = Pattern.compile("[A-Za-z_][A-Za-z0-9_]*");
     private static final Pattern TIMEOUT = Pattern.compile("([0-9]{1,9})([smh])");
-    private static final Pattern INTERPRETER = Pattern.compile("[A-Za-z0-9._/+-]+");
-    private static final Pattern LABEL = Pattern.compile("[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?");
     private static final String DOUBLE_QUOTES = "\"\u201C\u201D\u201E";
     private static final String SINGLE_QUOTES = "\u2018\u2019\u201A";
-    private static final String TYPOGRAPHIC = "\u201C\u201D\u201E\u201F\u2018\u2019\u201A\u201B\u00AB\u00BB";
-    private static final int MAX_RETRIES = 1000;
-
-    private final int maxTasks;
-
-    public LineFormParser(int maxTasks) {
-        this.maxTasks = maxTasks;
-    }
-
-    /** What one pass over line-form text found; nothing thrown, nothing checked for emptiness. */
-    public record Result(List<TaskSpec> tasks, List<Problem> problems, List<Problem> warnings) {
-    }
 
     /** Parses line-form user-data; throws every problem at once, or when it holds no task. */
     public TaskPlan parse(String text) {
-        Result r = parseLines(text, 0);
-        if (!r.problems().isEmpty()) {
-            throw new UserDataException(r.problems());
-        }
-        if (r.tasks().isEmpty()) {
-            String what = text.isBlank() ? "user-data is empty" : "user-data holds no task, only comments";
-            throw new UserDataException(Problem.whole(what + "; write one task per line, e.g. "
-                    + "collector.pl 192.168.7.77 (or send no user-data at all to run nothing)."));
-        }
-        return new TaskPlan(r.tasks(), r.warnings());
+        PlanBuilder plan = new PlanBuilder(UserDataLimits.MAX_TASKS);
+        parseLines(text, PlanBuilder.Origin.WHOLE, plan);
+        String what = text.isBlank() ? "user-data is empty" : "user-data holds no task, only comments";
+        return plan.plan(Problem.whole(what + "; write one task per line, e.g. collector.pl 192.168.7.77 (or send no "
+                + "user-data at all to run nothing)."));
     }
 
-    /**
-     * Parses line-form text, collecting problems instead of throwing.
-     *
-     * @param tasksBefore tasks already planned (by earlier MIME parts), counted against the task limit
-     */
-    public Result parseLines(String text, int tasksBefore) {
-        List<Problem> problems = new ArrayList<>();
-        List<Problem> warnings = new ArrayList<>();
-        List<TaskSpec> tasks = new ArrayList<>();
+    /** Parses line-form text from {@code origin} into {@code plan}, collecting problems instead of throwing. */
+    public void parseLines(String text, PlanBuilder.Origin origin, PlanBuilder plan) {
         String[] lines = text.split("\r\n|\n|\r", -1);
-        boolean tooMany = false;
         for (int i = 0; i < lines.length; i++) {
-            int before = problems.size();
-            Optional<TaskSpec> task = new Line(i + 1, lines[i], problems, warnings).parse();
-            if (task.isPresent() && problems.size() == before) {
-                if (tasksBefore + tasks.size() >= maxTasks) {
-                    if (!tooMany) {
-                        problems.add(new Problem(i + 1, 0, "", "more than " + maxTasks + " tasks (the limit); "
-                                + "this is task " + (tasksBefore + tasks.size() + 1) + ". Run fewer tasks, or one "
-                                + "script that starts the others."));
-                        tooMany = true;
-                    }
-                } else {
-                    tasks.add(task.get());
-                }
-            }
+            new Line(i + 1, lines[i], origin, plan).parse();
         }
-        return new Result(tasks, problems, warnings);
     }
 
     /** One token of a line and the 1-based column where it starts. */
     private record Token(String text, int column) {
     }
 
+    /**
+     * What the first words of a line say: the script's name and URL, each null when a problem was reported; and
+     * where the options start.
+     */
+    private record Head(String name, URI url, int optionsFrom) {
+    }
+
     /** The state of parsing one line. */
     private final class Line {
         private final int number;
         private final String raw;
-        private final List<Problem> problems;
-        private final List<Problem> warnings;
+        private final PlanBuilder.Origin origin;
+        private final PlanBuilder plan;
+        private final int problemsBefore;
         private final Set<String> seenKeys = new HashSet<>();
         private String content;
         private int offset; // columns of raw before content starts
+        private String shownName = "<script>"; // how messages name the script
 
-        Line(int number, String raw, List<Problem> problems, List<Problem> warnings) {
+        // the options, as read
+        private Digest digest;
+        private final List<URI> mirrors = new ArrayList<>();
+        private Frequency frequency;
+        private Integer retries;
+        private Duration timeout;
+        private String interpreter;
+        private URI report;
+        private final Map<String, String> env = new LinkedHashMap<>();
+        private final List<String> args = new ArrayList<>();
+
+        Line(int number, String raw, PlanBuilder.Origin origin, PlanBuilder plan) {
             this.number = number;
             this.raw = raw;
-            this.problems = problems;
-            this.warnings = warnings;
+            this.origin = origin;
+            this.plan = plan;
+            this.problemsBefore = plan.problemCount();
         }
 
-        Optional<TaskSpec> parse() {
+        void parse() {
             String trimmed = raw.strip();
-            if (trimmed.isEmpty() || trimmed.startsWith("#")) {
-                return Optional.empty();
+            if (trimmed.isEmpty() || trimmed.startsWith("#") || !plainText(trimmed)) {
+                return;
             }
+            content = trimmed;
+            unwrapQuotes();
+            int typographic = indexOfTypographic(content);
+            if (typographic >= 0) {
+                error(offset + typographic + 1, String.valueOf(content.charAt(typographic)),
+                        "\"" + content.charAt(typographic) + "\" is a typographic quote; user-data pasted from a "
+                                + "web page? Use plain text: " + Shown.line(stripTypographic(content)));
+                return;
+            }
+            List<Token> tokens = tokenize();
+            if (tokens.isEmpty()) {
+                error(offset + 1, "", "the quotes hold no task; write e.g. collector.pl 192.168.7.77");
+                return;
+            }
+            Token first = tokens.get(0);
+            Head head;
+            if (Shown.isUrl(first.text())) {
+                head = urlHead(first);
+            } else if (first.text().contains("=")) {
+                error(first, "a task line starts with the script's name or URL, not a key; write e.g. "
+                        + "collector.pl 192.168.7.77 " + Shown.word(first.text()));
+                return;
+            } else {
+                head = namedHead(first, tokens);
+            }
+            options(tokens.subList(head.optionsFrom(), tokens.size()), head.url());
+            if (head.name() != null && head.url() != null && plan.problemCount() == problemsBefore) {
+                build(head, first).ifPresent(task -> plan.lineTask(task, origin, number, first.column()));
+            }
+        }
+
+        /** Refuses control characters, and Unicode spaces between words; false when it did. */
+        private boolean plainText(String trimmed) {
             for (int i = 0; i < raw.length(); i++) {
                 char c = raw.charAt(i);
                 if (Character.isISOControl(c) && c != '\t') {
                     error(i + 1, String.format("\\u%04x", (int) c), String.format("control character U+%04X; "
                             + "user-data must be plain text. Retype the line.", (int) c));
-                    return Optional.empty();
+                    return false;
                 }
             }
             offset = raw.indexOf(trimmed);
-            content = trimmed;
-            unwrapQuotes();
-            int typographic = indexOfTypographic(content);
-            if (typographic >= 0) {
-                String plain = stripTypographic(content);
-                error(offset + typographic + 1, String.valueOf(content.charAt(typographic)),
-                        "\"" + content.charAt(typographic) + "\" is a typographic quote; user-data pasted from a "
-                                + "web page? Use plain text: " + plain);
-                return Optional.empty();
+            for (int i = 0; i < trimmed.length(); i++) {
+                char c = trimmed.charAt(i);
+                if (c != ' ' && c != '\t' && (Character.isWhitespace(c) || Character.isSpaceChar(c))) {
+                    error(offset + i + 1, String.format("\\u%04x", (int) c), String.format("U+%04X is %s; "
+                            + "user-data separates words with plain spaces. Type a space instead (pasted from a "
+                            + "web page?).", (int) c, Rules.describe(c)));
+                    return false;
+                }
             }
-            List<Token> tokens = tokenize();
-            if (tokens.isEmpty()) {
-                error(offset + 1, content, "the quotes hold no task; write e.g. collector.pl 192.168.7.77");
-                return Optional.empty();
-            }
-            Token first = tokens.get(0);
-            if (first.text().contains("://") || first.text().toLowerCase(Locale.ROOT).startsWith("file:")) {
-                return urlTask(first, tokens.subList(1, tokens.size()));
-            }
-            return namedTask(first, tokens);
+            return true;
         }
 
         private void unwrapQuotes() {
@@ -162,9 +166,9 @@ public final class LineFormParser {
                 String inner = content.substring(1, content.length() - 1);
                 String innerTrimmed = inner.strip();
                 int lead = inner.indexOf(innerTrimmed);
-                warnings.add(new Problem(number, offset + 1, String.valueOf(open),
-                        "removed the quotes " + open + "…" + close + " around the line; user-data needs none. "
-                                + "Write: " + stripTypographic(innerTrimmed)));
+                plan.warning(new Problem(number, offset + 1, String.valueOf(open), origin.prefix()
+                        + "removed the quotes " + open + "…" + close + " around the line; user-data needs none. "
+                        + "Write: " + Shown.line(stripTypographic(innerTrimmed))));
                 offset += 1 + Math.max(lead, 0);
                 content = innerTrimmed;
             }
@@ -197,176 +201,81 @@ public final class LineFormParser {
             return tokens;
         }
 
-        private Optional<TaskSpec> namedTask(Token first, List<Token> tokens) {
+        /** {@code <script> <server>}: checks both, even when the first is wrong. */
+        private Head namedHead(Token first, List<Token> tokens) {
             String name = first.text();
-            if (name.contains("=")) {
-                error(first, "a task line starts with the script's name or URL, not a key; write e.g. "
-                        + "collector.pl 192.168.7.77 " + name);
-                return Optional.empty();
-            }
-            if (!validName(name, first.column())) {
-                return Optional.empty();
-            }
+            shownName = Shown.word(name);
+            boolean nameOk = validName(name, first.column());
             if (tokens.size() < 2 || tokens.get(1).text().contains("=") || tokens.get(1).text().equals("--")) {
                 int column = tokens.size() < 2 ? offset + content.length() + 1 : tokens.get(1).column();
-                error(column, "", "missing server after \"" + name + "\"; write " + name + " <server> "
-                        + "[key=value ...], e.g. " + name + " 192.168.7.77, or give the script's full URL.");
-                return Optional.empty();
+                error(column, "", "missing server after \"" + shownName + "\"; write " + shownName + " <server> "
+                        + "[key=value ...], e.g. " + shownName + " 192.168.7.77, or give the script's full URL.");
+                return new Head(null, null, 1);
             }
             Token serverToken = tokens.get(1);
             Optional<String> server = server(serverToken);
-            if (server.isEmpty()) {
-                return Optional.empty();
+            URI url = null;
+            if (nameOk && server.isPresent()) {
+                url = toUri(serverToken, "http://" + server.get() + "/scriptserver/" + name).orElse(null);
             }
-            Optional<URI> url = toUri(serverToken, "http://" + server.get() + "/scriptserver/" + name);
-            return url.isEmpty() ? Optional.empty() : options(name, url.get(), server.get(), tokens.subList(2, tokens.size()));
+            return new Head(nameOk ? name : null, url, 2);
         }
 
-        private Optional<TaskSpec> urlTask(Token first, List<Token> rest) {
-            Optional<URI> url = url(first, first.text(), Set.of("http", "https", "file"));
+        /** {@code <url>}: the URL, and the script name at the end of its path. */
+        private Head urlHead(Token first) {
+            Optional<URI> url = url(first, first.text(), 0, Rules.SCRIPT_SCHEMES);
             if (url.isEmpty()) {
-                return Optional.empty();
+                return new Head(null, null, 1);
             }
-            String path = url.get().getPath();
-            String name = path == null ? "" : path.substring(path.lastIndexOf('/') + 1);
-            if (name.isEmpty()) {
-                error(first, "the URL names no file (it ends in \"/\"); give the script's own URL, e.g. "
-                        + "https://files.example/roles/collector.pl");
-                return Optional.empty();
+            Rules.NameInUrl name = Rules.nameInUrl(url.get());
+            shownName = name.name().isEmpty() ? shownName : Shown.word(name.name());
+            if (name.problem().isPresent()) {
+                error(first.column(), name.name(), name.problem().get());
+                return new Head(null, url.get(), 1);
             }
-            if (!validName(name, first.column())) {
-                return Optional.empty();
-            }
-            return options(name, url.get(), url.get().getRawAuthority(), rest);
-        }
-
-        private Optional<URI> url(Token token, String text, Set<String> schemes) {
-            URI uri;
-            try {
-                uri = new URI(text);
-            } catch (URISyntaxException e) {
-                error(token, "\"" + text + "\" is not a valid URL (" + e.getReason() + " at index "
-                        + e.getIndex() + "); percent-encode spaces and special characters.");
-                return Optional.empty();
-            }
-            String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(Locale.ROOT);
-            if (!schemes.contains(scheme)) {
-                error(token, "unsupported URL scheme \"" + scheme + "\" in " + text + "; use one of "
-                        + String.join(", ", schemes.stream().sorted().toList()) + ".");
-                return Optional.empty();
-            }
-            if (!scheme.equals("file") && (uri.getHost() == null || uri.getHost().isEmpty())) {
-                error(token, "the URL " + text + " has no host; write e.g. https://files.example/roles/collector.pl");
-                return Optional.empty();
-            }
-            return Optional.of(uri);
+            return new Head(name.name(), url.get(), 1);
         }
 
         private boolean validName(String name, int column) {
             Optional<String> problem = ScriptName.problem(name);
-            problem.ifPresent(message -> error(column, name, message));
+            // the rule quotes the name; show it as any other word of user-data
+            problem.ifPresent(message -> error(column, name, message.replace(name, Shown.word(name))));
             return problem.isEmpty();
         }
 
         private Optional<String> server(Token token) {
-            String text = token.text();
-            if (text.contains("://")) {
-                error(token, "give the server as host[:port], not a URL (\"" + text + "\"); or write the "
-                        + "script's full URL as the first word instead of its name.");
+            Optional<String> problem = Rules.server(token.text());
+            problem.ifPresent(message -> error(token, message));
+            return problem.isPresent() ? Optional.empty() : Optional.of(token.text());
+        }
+
+        /**
+         * A URL word (or a key's value), checked by {@link Rules#url}.
+         *
+         * @param at where {@code text} starts within the token
+         */
+        private Optional<URI> url(Token token, String text, int at, List<String> schemes) {
+            URI uri;
+            try {
+                uri = new URI(text);
+            } catch (URISyntaxException e) {
+                String where = e.getIndex() >= 0 ? " at column " + (token.column() + at + e.getIndex()) : "";
+                error(token, "\"" + Shown.url(text) + "\" is not a valid URL (" + e.getReason() + where
+                        + "); percent-encode spaces and special characters, e.g. a space as %20.");
                 return Optional.empty();
             }
-            String host;
-            String port = null;
-            if (text.startsWith("[")) {
-                int close = text.indexOf(']');
-                if (close < 0) {
-                    error(token, "\"" + text + "\" opens \"[\" without closing it; write an IPv6 server as "
-                            + "[fd00::1] or [fd00::1]:8080.");
-                    return Optional.empty();
-                }
-                host = text.substring(1, close);
-                String after = text.substring(close + 1);
-                if (!after.isEmpty()) {
-                    if (!after.startsWith(":")) {
-                        error(token, "unexpected \"" + after + "\" after \"]\"; write [IPv6]:port, e.g. [fd00::1]:8080.");
-                        return Optional.empty();
-                    }
-                    port = after.substring(1);
-                }
-                if (!host.contains(":") || host.contains("%") || !com.google.common.net.InetAddresses.isInetAddress(host)) {
-                    error(token, "\"" + host + "\" in brackets is not an IPv6 address; write e.g. [fd00::1]:8080.");
-                    return Optional.empty();
-                }
-            } else {
-                int colons = (int) text.chars().filter(c -> c == ':').count();
-                if (colons > 1) {
-                    error(token, "\"" + text + "\" looks like an IPv6 address; put it in brackets: [" + text + "]"
-                            + " or [" + text + "]:8080.");
-                    return Optional.empty();
-                }
-                int colon = text.indexOf(':');
-                host = colon < 0 ? text : text.substring(0, colon);
-                port = colon < 0 ? null : text.substring(colon + 1);
-                if (!validHost(token, host)) {
-                    return Optional.empty();
-                }
-            }
-            if (port != null && !validPort(token, port)) {
-                return Optional.empty();
-            }
-            return Optional.of(text);
+            Optional<String> problem = Rules.url(uri, schemes);
+            problem.ifPresent(message -> error(token, message));
+            return problem.isPresent() ? Optional.empty() : Optional.of(uri);
         }
 
-        private boolean validHost(Token token, String host) {
-            if (host.isEmpty()) {
-                error(token, "the server \"" + token.text() + "\" has no host; write e.g. 192.168.7.77 or "
-                        + "files.example:8080.");
-                return false;
-            }
-            if (host.matches("[0-9.]+")) {
-                String[] parts = host.split("\\.", -1);
-                boolean ok = parts.length == 4;
-                for (String part : parts) {
-                    ok &= !part.isEmpty() && part.length() <= 3 && Integer.parseInt(part) <= 255;
-                }
-                if (!ok) {
-                    error(token, "\"" + host + "\" is not an IPv4 address: it needs four numbers 0-255 "
-                            + "separated by dots, e.g. 192.168.7.77.");
-                }
-                return ok;
-            }
-            boolean ok = host.length() <= 253;
-            for (String label : host.split("\\.", -1)) {
-                ok &= LABEL.matcher(label).matches();
-            }
-            if (!ok) {
-                error(token, "\"" + host + "\" is not a valid host name (letters, digits and '-' in labels "
-                        + "separated by dots); write e.g. files.example or 192.168.7.77.");
-            }
-            return ok;
-        }
-
-        private boolean validPort(Token token, String port) {
-            if (!port.matches("[0-9]{1,5}") || Integer.parseInt(port) < 1 || Integer.parseInt(port) > 65535) {
-                error(token, "port \"" + port + "\" in \"" + token.text() + "\" is out of range; use a number "
-                        + "1-65535, e.g. " + token.text().substring(0, token.text().lastIndexOf(':')) + ":8080.");
-                return false;
-            }
-            return true;
-        }
-
-        private Optional<TaskSpec> options(String name, URI url, String server, List<Token> tokens) {
-            List<URI> mirrors = new ArrayList<>();
-            TaskSpec.Builder spec = TaskSpec.builder(name, new TaskSource.Remote(url, List.of()));
-            if (server != null) { // file: URLs have no server
-                spec.server(server);
-            }
+        /** Reads every option, reporting each bad one; {@code primary} is null when the line's URL is unknown. */
+        private void options(List<Token> tokens, URI primary) {
             boolean literal = false;
-            boolean ok = true;
             for (Token token : tokens) {
                 String word = token.text();
                 if (literal) {
-                    spec.arg(word);
+                    args.add(word);
                     continue;
                 }
                 if (word.equals("--")) {
@@ -375,123 +284,100 @@ public final class LineFormParser {
                 }
                 int eq = word.indexOf('=');
                 if (eq > 0 && KEY.matcher(word.substring(0, eq)).matches()) {
-                    ok &= option(name, url, spec, mirrors, token, word.substring(0, eq), word.substring(eq + 1));
+                    option(token, word.substring(0, eq), word.substring(eq + 1), primary);
                 } else {
-                    spec.arg(word); // the seed's bare extra words
+                    args.add(word); // the seed's bare extra words
                 }
             }
-            if (!ok) {
-                return Optional.empty();
-            }
-            return Optional.of(spec.source(new TaskSource.Remote(url, mirrors)).build());
         }
 
-        private boolean option(String name, URI url, TaskSpec.Builder spec, List<URI> mirrors, Token token,
-                               String key, String value) {
+        private void option(Token token, String key, String value, URI primary) {
             String lower = key.toLowerCase(Locale.ROOT);
             boolean isEnv = lower.startsWith("env.");
-            String identity = isEnv ? key : lower;
+            String identity = isEnv ? "env." + key.substring(4) : lower;
             if (!isEnv && !KEYS.contains(lower)) {
                 String nearest = nearestKey(lower);
+                String shown = Shown.word(token.text());
                 error(token, "unknown key \"" + key + "\"" + (nearest == null ? "." : "; did you mean \""
-                        + nearest + "\"?") + " Known keys: " + String.join(", ", KEYS) + ". If \"" + token.text()
-                        + "\" is an argument for the script, put it after --: " + name + " <server> -- "
-                        + token.text());
-                return false;
+                        + nearest + "\"?") + " Known keys: " + String.join(", ", KEYS) + ". If \"" + shown
+                        + "\" is an argument for the script, put it after --: " + shownName + " <server> -- " + shown);
+                return;
             }
             if (!REPEATABLE.contains(identity) && !seenKeys.add(identity)) {
                 error(token.column(), key, "\"" + key + "\" is given twice; keep one.");
-                return false;
+                return;
             }
             if (value.isEmpty() && !isEnv) {
                 error(token, "\"" + key + "=\" has no value; write e.g. " + example(lower));
-                return false;
+                return;
             }
             switch (isEnv ? "env" : lower) {
-                case "sha256", "sha512" -> {
-                    DigestAlgorithm algorithm = lower.equals("sha256") ? DigestAlgorithm.SHA256 : DigestAlgorithm.SHA512;
-                    if (seenKeys.contains("sha256") && seenKeys.contains("sha512")) {
-                        error(token, "give one digest, sha256= or sha512=, not both.");
-                        return false;
-                    }
-                    if (value.length() != algorithm.hexLength() || !value.matches("[0-9A-Fa-f]+")) {
-                        error(token, key + " must be " + algorithm.hexLength() + " hex digits, got " + value.length()
-                                + " characters; compute it with: " + algorithm.key() + "sum " + name);
-                        return false;
-                    }
-                    spec.digest(new Digest(algorithm, value));
-                }
-                case "mirror" -> {
-                    Optional<URI> mirror = mirror(token, value, url);
-                    if (mirror.isEmpty()) {
-                        return false;
-                    }
-                    mirrors.add(mirror.get());
-                }
+                case "sha256", "sha512" -> digest(token, key, lower, value);
+                case "mirror" -> mirror(token, value, primary).ifPresent(mirrors::add);
                 case "frequency" -> {
-                    Optional<Frequency> frequency = Frequency.fromToken(value);
-                    if (frequency.isEmpty()) {
+                    Optional<Frequency> f = Frequency.fromToken(value);
+                    if (f.isEmpty()) {
                         error(token, "frequency \"" + value + "\" is not one of per-instance, per-boot, once, always.");
-                        return false;
                     }
-                    spec.frequency(frequency.get());
+                    frequency = f.orElse(null);
                 }
                 case "retries" -> {
-                    if (!value.matches("[0-9]{1,4}") || Integer.parseInt(value) > MAX_RETRIES) {
-                        error(token, "retries must be a whole number 0-" + MAX_RETRIES + ", got \"" + value
+                    if (!value.matches("[0-9]{1,4}") || Integer.parseInt(value) > Rules.MAX_RETRIES) {
+                        error(token, "retries must be a whole number 0-" + Rules.MAX_RETRIES + ", got \"" + value
                                 + "\"; e.g. retries=3.");
-                        return false;
+                    } else {
+                        retries = Integer.parseInt(value);
                     }
-                    spec.retries(Integer.parseInt(value));
                 }
-                case "timeout" -> {
-                    Matcher m = TIMEOUT.matcher(value);
-                    if (!m.matches() || Long.parseLong(m.group(1)) == 0) {
-                        error(token, "timeout \"" + value + "\" must be a positive number followed by s, m or h; "
-                                + "e.g. timeout=90s, timeout=10m, timeout=2h.");
-                        return false;
-                    }
-                    long n = Long.parseLong(m.group(1));
-                    spec.timeout(switch (m.group(2)) {
-                        case "s" -> Duration.ofSeconds(n);
-                        case "m" -> Duration.ofMinutes(n);
-                        default -> Duration.ofHours(n);
-                    });
-                }
+                case "timeout" -> timeout(token, value);
                 case "as" -> {
-                    if (!INTERPRETER.matcher(value).matches()) {
-                        error(token, "interpreter \"" + value + "\" must be a program name or absolute path, e.g. "
-                                + "as=perl or as=/usr/bin/python3.");
-                        return false;
-                    }
-                    spec.interpreter(value);
+                    Optional<String> problem = Rules.interpreter(value);
+                    problem.ifPresent(message -> error(token, message));
+                    interpreter = value;
                 }
-                case "report" -> {
-                    Optional<URI> report = url(token, value, Set.of("http", "https"));
-                    if (report.isEmpty()) {
-                        return false;
-                    }
-                    spec.report(report.get());
-                }
+                case "report" -> report = url(token, value, key.length() + 1, Rules.REPORT_SCHEMES).orElse(null);
                 default -> { // env.NAME
                     String envName = key.substring(4);
-                    if (!ENV_NAME.matcher(envName).matches()) {
-                        error(token.column(), key, "environment variable name \"" + envName + "\" must be letters, digits and "
-                                + "'_', not starting with a digit; e.g. env.ROLE=collector.");
-                        return false;
-                    }
-                    spec.env(envName, value);
+                    Optional<String> problem = Rules.envName(envName);
+                    problem.ifPresent(message -> error(token.column(), key, message));
+                    env.put(envName, value);
                 }
             }
-            return true;
+        }
+
+        private void digest(Token token, String key, String lower, String value) {
+            DigestAlgorithm algorithm = lower.equals("sha256") ? DigestAlgorithm.SHA256 : DigestAlgorithm.SHA512;
+            if (seenKeys.contains("sha256") && seenKeys.contains("sha512")) {
+                error(token, "give one digest, sha256= or sha512=, not both.");
+            } else if (value.length() != algorithm.hexLength() || !value.matches("[0-9A-Fa-f]+")) {
+                error(token, key + " must be " + algorithm.hexLength() + " hex digits, got " + value.length()
+                        + " characters; compute it with: " + algorithm.key() + "sum " + shownName);
+            } else {
+                digest = new Digest(algorithm, value);
+            }
+        }
+
+        private void timeout(Token token, String value) {
+            Matcher m = TIMEOUT.matcher(value);
+            if (!m.matches() || Long.parseLong(m.group(1)) == 0) {
+                error(token, "timeout \"" + value + "\" must be a positive number followed by s, m or h; "
+                        + "e.g. timeout=90s, timeout=10m, timeout=2h.");
+                return;
+            }
+            long n = Long.parseLong(m.group(1));
+            timeout = switch (m.group(2)) {
+                case "s" -> Duration.ofSeconds(n);
+                case "m" -> Duration.ofMinutes(n);
+                default -> Duration.ofHours(n);
+            };
         }
 
         private Optional<URI> mirror(Token token, String value, URI primary) {
-            if (value.contains("://") || value.toLowerCase(Locale.ROOT).startsWith("file:")) {
-                return url(token, value, Set.of("http", "https", "file"));
+            if (Shown.isUrl(value)) {
+                return url(token, value, "mirror=".length(), Rules.SCRIPT_SCHEMES);
             }
             Optional<String> server = server(new Token(value, token.column() + "mirror=".length()));
-            if (server.isEmpty()) {
+            if (server.isEmpty() || primary == null) {
                 return Optional.empty();
             }
             String scheme = primary.getScheme().equalsIgnoreCase("file") ? "http" : primary.getScheme();
@@ -503,8 +389,39 @@ public final class LineFormParser {
             try {
                 return Optional.of(new URI(url));
             } catch (URISyntaxException e) {
-                error(token, "\"" + token.text() + "\" does not make a valid URL (" + e.getReason()
+                error(token, "\"" + Shown.word(token.text()) + "\" does not make a valid URL (" + e.getReason()
                         + "); write the server as host[:port], e.g. 192.168.7.77:8080.");
+                return Optional.empty();
+            }
+        }
+
+        private Optional<TaskSpec> build(Head head, Token first) {
+            try {
+                TaskSpec.Builder b = TaskSpec.builder(head.name(), new TaskSource.Remote(head.url(), mirrors));
+                if (digest != null) {
+                    b.digest(digest);
+                }
+                if (frequency != null) {
+                    b.frequency(frequency);
+                }
+                if (retries != null) {
+                    b.retries(retries);
+                }
+                if (timeout != null) {
+                    b.timeout(timeout);
+                }
+                if (interpreter != null) {
+                    b.interpreter(interpreter);
+                }
+                if (report != null) {
+                    b.report(report);
+                }
+                env.forEach(b::env);
+                args.forEach(b::arg);
+                return Optional.of(b.build());
+            } catch (IllegalArgumentException e) {
+                // the rules above are the builder's, so this should not happen; if it does, it is still located
+                error(first, "this line makes no task the agent can run: " + e.getMessage());
                 return Optional.empty();
             }
         }
@@ -514,7 +431,7 @@ public final class LineFormParser {
         }
 
         private void error(int column, String text, String message) {
-            problems.add(new Problem(number, column, text, message));
+            plan.problem(new Problem(number, column, Shown.word(text), origin.prefix() + message));
         }
     }
 
@@ -537,7 +454,7 @@ public final class LineFormParser {
 
     private static int indexOfTypographic(String s) {
         for (int i = 0; i < s.length(); i++) {
-            if (TYPOGRAPHIC.indexOf(s.charAt(i)) >= 0) {
+            if (Rules.TYPOGRAPHIC.indexOf(s.charAt(i)) >= 0) {
                 return i;
             }
         }
@@ -546,12 +463,16 @@ public final class LineFormParser {
 
     private static String stripTypographic(String s) {
         StringBuilder b = new StringBuilder(s.length());
-        s.chars().filter(c -> TYPOGRAPHIC.indexOf(c) < 0 && c != '"').forEach(c -> b.append((char) c));
+        s.chars().filter(c -> Rules.TYPOGRAPHIC.indexOf(c) < 0 && c != '"').forEach(c -> b.append((char) c));
         return b.toString().strip();
     }
 
     /** The known key closest to {@code key} by edit distance, if it is close enough to be a typo. */
     static String nearestKey(String key) {
+        int dot = key.indexOf('.');
+        if (dot > 0 && editDistance(key.substring(0, dot), "env") <= 1 + dot / 3) {
+            return "env.NAME"; // evn.SECRET, enw.X
+        }
         if (key.length() >= 2) {
             for (String candidate : KEYS) {
                 if (candidate.startsWith(key)) {

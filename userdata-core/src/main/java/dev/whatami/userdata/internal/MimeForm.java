@@ -1,5 +1,6 @@
 package dev.whatami.userdata.internal;
 
+import dev.whatami.userdata.ForeignFormat;
 import dev.whatami.userdata.Frequency;
 import dev.whatami.userdata.Problem;
 import dev.whatami.userdata.ScriptName;
@@ -10,9 +11,7 @@ import dev.whatami.userdata.UserDataException;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
-import java.nio.charset.Charset;
 import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -20,32 +19,36 @@ import java.util.Optional;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.apache.james.mime4j.MimeException;
+import org.apache.james.mime4j.io.MaxHeaderLengthLimitException;
+import org.apache.james.mime4j.io.MaxHeaderLimitException;
 import org.apache.james.mime4j.stream.EntityState;
 import org.apache.james.mime4j.stream.Field;
 import org.apache.james.mime4j.stream.MimeConfig;
 import org.apache.james.mime4j.stream.MimeTokenStream;
+import org.apache.james.mime4j.stream.RecursionMode;
 
 /**
  * MIME multipart user-data, as cloud-init, EKS and AWS Batch write it. Parsed by Apache James mime4j
  * (transfer encodings decoded by it); each part is handled by its own type and every ignored part is
- * reported as a warning, never dropped silently.
+ * reported as a warning, never dropped silently. Multiparts nest at most {@value #MAX_DEPTH} deep.
  */
 public final class MimeForm {
+    /** How deep multiparts may nest (a multipart in a multipart is depth 2). */
+    public static final int MAX_DEPTH = 10;
     private static final Map<String, Frequency> SHELL_TYPES = Map.of(
             "text/x-shellscript", Frequency.PER_INSTANCE,
             "text/x-shellscript-per-instance", Frequency.PER_INSTANCE,
             "text/x-shellscript-per-boot", Frequency.PER_BOOT,
             "text/x-shellscript-per-once", Frequency.ONCE);
-    private static final List<String> LINE_TYPES = List.of("text/x-whatami", "text/plain");
+    private static final String WHATAMI_TYPE = "text/x-whatami";
+    private static final String PLAIN_TYPE = "text/plain";
     private static final Pattern FILENAME = Pattern.compile("(?i)filename\\s*=\\s*(\"([^\"]*)\"|([^;\\s]+))");
 
     private final LineFormParser lines;
-    private final int maxTasks;
     private final int maxTextBytes;
 
-    public MimeForm(LineFormParser lines, int maxTasks, int maxTextBytes) {
+    public MimeForm(LineFormParser lines, int maxTextBytes) {
         this.lines = lines;
-        this.maxTasks = maxTasks;
         this.maxTextBytes = maxTextBytes;
     }
 
@@ -61,11 +64,10 @@ public final class MimeForm {
     }
 
     public TaskPlan parse(byte[] bytes) {
-        List<TaskSpec> tasks = new ArrayList<>();
-        List<Problem> problems = new ArrayList<>();
-        List<Problem> warnings = new ArrayList<>();
+        PlanBuilder plan = new PlanBuilder(UserDataLimits.MAX_TASKS);
         MimeTokenStream stream = new MimeTokenStream(new MimeConfig.Builder()
                 .setMaxLineLen(-1).setMaxHeaderLen(64 * 1024).setMaxHeaderCount(1000).build());
+        stream.setRecursionMode(RecursionMode.M_NO_RECURSE); // an attached message is a part, not more nesting
         stream.parse(new ByteArrayInputStream(bytes));
         int part = 0;
         int depth = 0;
@@ -73,11 +75,18 @@ public final class MimeForm {
         String filename = null;
         String topContentType = null;
         try {
+            loop:
             for (EntityState state = stream.next(); state != EntityState.T_END_OF_STREAM; state = stream.next()) {
                 switch (state) {
                     case T_START_MULTIPART -> {
                         multipart = true;
-                        depth++;
+                        if (++depth > MAX_DEPTH) {
+                            plan.problem(Problem.whole("the MIME user-data nests multiparts more than " + MAX_DEPTH
+                                    + " deep (a multipart part inside a multipart, and so on); whatami reads at most "
+                                    + MAX_DEPTH + " levels. Put the parts side by side in one multipart/mixed (as "
+                                    + "cloud-init's make-mime writes it)."));
+                            break loop; // reading deeper would only nest the parser's streams deeper
+                        }
                     }
                     case T_END_MULTIPART -> depth--;
                     case T_START_HEADER -> filename = null;
@@ -97,18 +106,18 @@ public final class MimeForm {
                         String type = stream.getBodyDescriptor().getMimeType().toLowerCase(Locale.ROOT);
                         if (depth == 0 && topContentType != null
                                 && topContentType.strip().toLowerCase(Locale.ROOT).startsWith("multipart/")) {
-                            problems.add(new Problem(1, 1, "Content-Type", "the MIME message says \""
-                                    + topContentType.strip() + "\" but gives no boundary; add boundary=\"...\" to "
-                                    + "its Content-Type header, matching the --... lines between its parts."));
+                            plan.problem(new Problem(1, 1, "Content-Type", "the MIME message says \""
+                                    + Shown.word(topContentType.strip().split(";")[0].strip()) + "\" but gives no boundary; add boundary=\"...\" to its "
+                                    + "Content-Type header, matching the --... lines between its parts."));
                             continue;
                         }
                         part++;
-                        String label = "MIME part " + part + " (" + type + ")";
-                        byte[] body = readDecoded(stream, label, problems);
-                        if (body == null) {
-                            continue;
+                        PlanBuilder.Origin origin = new PlanBuilder.Origin("MIME part " + part + " ("
+                                + Shown.word(type) + ")", "MIME part " + part);
+                        byte[] body = readDecoded(stream, origin, plan);
+                        if (body != null) {
+                            handlePart(part, origin, type, filename, body, plan);
                         }
-                        handlePart(part, label, type, filename, body, charset(stream), tasks, problems, warnings);
                     }
                     default -> {
                         // preamble, epilogue, headers: nothing to do
@@ -116,39 +125,36 @@ public final class MimeForm {
                 }
             }
         } catch (MimeException | IOException e) {
-            problems.add(Problem.whole("the MIME user-data cannot be parsed: " + e.getMessage()
-                    + "; check its headers and boundaries (e.g. make it with cloud-init's make-mime)."));
+            plan.problem(Problem.whole("the MIME user-data cannot be parsed: " + reason(e) + "; check its headers and "
+                    + "boundaries (e.g. make it with cloud-init's make-mime)."));
         }
-        if (!multipart && problems.isEmpty() && tasks.isEmpty() && part == 0) {
-            problems.add(Problem.whole("the MIME user-data holds no body; give it parts of type text/x-shellscript, "
+        if (!multipart && part == 0 && plan.problemCount() == 0) {
+            plan.problem(Problem.whole("the MIME user-data holds no body; give it parts of type text/x-shellscript, "
                     + "text/x-whatami or text/plain."));
         }
-        if (!problems.isEmpty()) {
-            throw new UserDataException(problems);
-        }
-        if (tasks.isEmpty()) {
-            throw new UserDataException(Problem.whole("the MIME user-data holds no task: "
-                    + (warnings.isEmpty() ? "its parts are empty" : "every part was ignored ("
-                    + warnings.size() + ")") + ". Add a text/x-shellscript or text/x-whatami part."));
-        }
-        return new TaskPlan(tasks, warnings);
+        List<Problem> warnings = plan.warnings();
+        return plan.plan(Problem.whole("the MIME user-data holds no task: " + (warnings.isEmpty()
+                ? "its parts are empty" : "every part was ignored (" + warnings.size() + ")")
+                + ". Add a text/x-shellscript or text/x-whatami part."));
     }
 
-    private static Charset charset(MimeTokenStream stream) {
-        String name = stream.getBodyDescriptor().getCharset();
-        try {
-            Charset cs = name == null ? StandardCharsets.UTF_8 : Charset.forName(name);
-            return cs.equals(StandardCharsets.US_ASCII) ? StandardCharsets.UTF_8 : cs;
-        } catch (IllegalArgumentException e) {
-            return StandardCharsets.UTF_8;
+    /** Why mime4j gave up, in words that quote nothing from the user-data (its own messages may). */
+    private static String reason(Exception e) {
+        if (e instanceof MaxHeaderLimitException) {
+            return "a part has more than 1000 header fields";
         }
+        if (e instanceof MaxHeaderLengthLimitException) {
+            return "a header is longer than 64 KiB";
+        }
+        return e instanceof MimeException ? "a header or boundary is malformed" : "it ends in the middle of a part";
     }
 
-    private byte[] readDecoded(MimeTokenStream stream, String label, List<Problem> problems) throws IOException {
+    private static byte[] readDecoded(MimeTokenStream stream, PlanBuilder.Origin origin, PlanBuilder plan)
+            throws IOException {
         try (InputStream in = stream.getDecodedInputStream()) {
             byte[] body = in.readNBytes(UserDataLimits.MAX_INFLATED_BYTES + 1);
             if (body.length > UserDataLimits.MAX_INFLATED_BYTES) {
-                problems.add(Problem.whole(label + " is larger than " + UserDataLimits.MAX_INFLATED_BYTES
+                plan.problem(Problem.whole(origin.label() + " is larger than " + UserDataLimits.MAX_INFLATED_BYTES
                         + " bytes (16 MiB), the limit."));
                 return null;
             }
@@ -156,60 +162,80 @@ public final class MimeForm {
         }
     }
 
-    private void handlePart(int part, String label, String type, String filename, byte[] body, Charset charset,
-                            List<TaskSpec> tasks, List<Problem> problems, List<Problem> warnings) {
+    private void handlePart(int part, PlanBuilder.Origin origin, String type, String filename, byte[] body,
+                            PlanBuilder plan) {
         Frequency frequency = SHELL_TYPES.get(type);
         if (frequency != null) {
-            if (body.length < 2 || body[0] != '#' || body[1] != '!') {
-                problems.add(Problem.whole(label + " does not start with #!; make its first line the interpreter, "
-                        + "e.g. #!/bin/sh"));
-                return;
-            }
-            if (tasks.size() >= maxTasks) {
-                problems.add(Problem.whole(label + " is task " + (tasks.size() + 1) + "; the limit is " + maxTasks
-                        + " tasks."));
-                return;
-            }
-            String name = String.format("part-%03d", part);
-            if (filename != null) {
-                Optional<String> problem = ScriptName.problem(filename);
-                if (problem.isEmpty()) {
-                    name = filename;
-                } else {
-                    warnings.add(Problem.whole(label + ": the task is called " + name + " because its filename is "
-                            + "not a script name: " + problem.get()));
-                }
-            }
-            tasks.add(TaskSpec.builder(name, new TaskSource.Inline(body)).frequency(frequency).build());
+            scriptPart(part, origin, frequency, filename, body, plan);
             return;
         }
-        if (LINE_TYPES.contains(type)) {
-            if (body.length > maxTextBytes) {
-                problems.add(Problem.whole(label + " is " + body.length + " bytes of text; the limit is "
-                        + maxTextBytes + " bytes (1 MiB)."));
-                return;
-            }
-            String text;
-            try {
-                text = Decoder.utf8(body);
-            } catch (UserDataException e) {
-                e.problems().forEach(p -> problems.add(Problem.whole(label + ": " + p.message())));
-                return;
-            }
-            if (text.startsWith("\uFEFF")) {
-                text = text.substring(1);
-            }
-            LineFormParser.Result r = lines.parseLines(text, tasks.size());
-            r.problems().forEach(p -> problems.add(inPart(label, p)));
-            r.warnings().forEach(p -> warnings.add(inPart(label, p)));
-            tasks.addAll(r.tasks());
+        Optional<ForeignFormat> foreign = Sniff.ofMimeType(type);
+        if (foreign.isPresent()) {
+            plan.warning(Problem.whole(origin.label() + " is " + foreign.get().description() + ", which "
+                    + foreign.get().whoRunsIt() + " and whatami does not: ignored."));
             return;
         }
-        warnings.add(Problem.whole(label + " is ignored: whatami runs text/x-shellscript, text/x-whatami and "
-                + "text/plain parts" + (type.equals("text/cloud-config") ? " (cloud-config is cloud-init's)" : "")));
+        if (type.equals(WHATAMI_TYPE) || type.equals(PLAIN_TYPE)) {
+            linePart(origin, type, body, plan);
+            return;
+        }
+        plan.warning(Problem.whole(origin.label() + " is ignored: whatami runs text/x-shellscript, text/x-whatami and "
+                + "text/plain parts."));
     }
 
-    private static Problem inPart(String label, Problem p) {
-        return new Problem(p.line(), p.column(), p.text(), label + ": " + p.message());
+    private static void scriptPart(int part, PlanBuilder.Origin origin, Frequency frequency, String filename,
+                                   byte[] body, PlanBuilder plan) {
+        if (body.length < 2 || body[0] != '#' || body[1] != '!') {
+            String what = Sniff.of(body).map(m -> " It is " + m.sentence() + "; give it Content-Type: "
+                    + m.format().mimeType() + ", or make it a script.").orElse("");
+            plan.problem(Problem.whole(origin.label() + " does not start with #!; make its first line the "
+                    + "interpreter, e.g. #!/bin/sh." + what));
+            return;
+        }
+        String name = String.format("part-%03d", part);
+        if (filename != null) {
+            Optional<String> problem = ScriptName.problem(filename);
+            if (problem.isEmpty()) {
+                name = filename;
+            } else {
+                plan.warning(Problem.whole(origin.label() + ": the task is called " + name + " because its filename "
+                        + "is not a script name: " + problem.get().replace(filename, Shown.word(filename))));
+            }
+        }
+        plan.partTask(TaskSpec.builder(name, new TaskSource.Inline(body)).frequency(frequency).build(), origin);
+    }
+
+    private void linePart(PlanBuilder.Origin origin, String type, byte[] body, PlanBuilder plan) {
+        if (body.length > maxTextBytes) {
+            plan.problem(Problem.whole(origin.label() + " is " + body.length + " bytes of text; the limit is "
+                    + maxTextBytes + " bytes (1 MiB)."));
+            return;
+        }
+        Optional<Sniff.Match> foreign = Sniff.of(body);
+        boolean script = body.length >= 2 && body[0] == '#' && body[1] == '!';
+        if (type.equals(PLAIN_TYPE) && (foreign.isPresent() || script)) {
+            // cloud-init reads a text/plain part by how it starts: such a part is cloud-init's, not ours
+            plan.warning(Problem.whole(origin.label() + " is " + foreign.map(Sniff.Match::sentence)
+                    .orElse("a script (it starts with #!), which cloud-init runs from a text/plain part and whatami "
+                            + "runs only from a text/x-shellscript part") + ": ignored."));
+            return;
+        }
+        if (foreign.isPresent() || script) {
+            plan.problem(Problem.whole(origin.label() + " is " + foreign.map(m -> m.sentence() + "; give it "
+                    + "Content-Type: " + m.format().mimeType()).orElse("a script (it starts with #!); give it "
+                    + "Content-Type: text/x-shellscript") + ", or write task lines in it."));
+            return;
+        }
+        String text;
+        try {
+            text = Decoder.utf8(body);
+        } catch (UserDataException e) {
+            e.problems().forEach(p -> plan.problem(Problem.whole(origin.prefix() + p.message())));
+            return;
+        }
+        if (text.startsWith("\uFEFF")) {
+            text = text.substring(1);
+        }
+        lines.parseLines(text, origin, plan);
     }
 }

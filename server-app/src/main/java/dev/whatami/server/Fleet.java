@@ -1,0 +1,80 @@
+package dev.whatami.server;
+
+import dev.whatami.status.RunState;
+import dev.whatami.status.RunStatus;
+import dev.whatami.status.TaskStatus;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.stream.Collectors;
+
+/** The fleet view's rules, one place for every store: what an instance's role is, what counts as failed, the order. */
+final class Fleet {
+    /** The role of an instance whose run has no task (invalid user-data, no user-data, metadata unreachable). */
+    static final String NO_ROLE = "(none)";
+
+    private Fleet() {
+    }
+
+    /** What the instance became: its tasks' names in order, joined with {@code +}, e.g. {@code collector.pl}. */
+    static String role(RunStatus status) {
+        List<TaskStatus> tasks = status.tasks();
+        if (tasks.isEmpty()) {
+            return NO_ROLE;
+        }
+        String role = tasks.stream().map(TaskStatus::name).collect(Collectors.joining("+"));
+        return role.length() <= 255 ? role : role.substring(0, 254) + "\u2026";
+    }
+
+    /** Whether a run in this state needs a person's attention. */
+    static boolean isFailure(RunState state) {
+        return rank(state) == 0;
+    }
+
+    /** Failures first (0), then runs still going (1), then done (2). */
+    static int rank(RunState state) {
+        return switch (state) {
+            case DONE -> 2;
+            case RUNNING -> 1;
+            default -> 0;
+        };
+    }
+
+    /** One instance as the fleet view orders and counts it. */
+    interface Row {
+        String instanceId();
+
+        String role();
+
+        RunState state();
+
+        String provider();
+
+        java.time.Instant receivedAt();
+    }
+
+    /** Failures first, then newest first, then by instance id. */
+    static final Comparator<Row> ORDER = Comparator.<Row>comparingInt(r -> rank(r.state()))
+            .thenComparing(Row::receivedAt, Comparator.reverseOrder()).thenComparing(Row::instanceId);
+
+    /** The fleet counted. */
+    static ReportPage.Counts count(Iterable<? extends Row> rows) {
+        long n = 0;
+        Map<String, Long> byState = new LinkedHashMap<>();
+        Map<String, Long> byRole = new TreeMap<>();
+        Map<String, Long> byProvider = new TreeMap<>();
+        Map<String, Long> failedByRole = new TreeMap<>();
+        for (Row r : rows) {
+            n++;
+            byState.merge(r.state().token(), 1L, Long::sum);
+            byRole.merge(r.role(), 1L, Long::sum);
+            byProvider.merge(r.provider(), 1L, Long::sum);
+            if (isFailure(r.state())) {
+                failedByRole.merge(r.role(), 1L, Long::sum);
+            }
+        }
+        return new ReportPage.Counts(n, byState, byRole, byProvider, failedByRole);
+    }
+}

@@ -46,6 +46,8 @@ public final class LineForm {
             b.append(" env.").append(e.getKey()).append('=').append(e.getValue());
         }
         task.report().ifPresent(r -> b.append(" report=").append(r));
+        task.signature().ifPresent(sig -> b.append(" sig=").append(sig instanceof Signature.Inline in ? in.base64()
+                : ((Signature.Remote) sig).url()));
         if (!task.args().isEmpty()) {
             b.append(" --");
             task.args().forEach(arg -> b.append(' ').append(arg));

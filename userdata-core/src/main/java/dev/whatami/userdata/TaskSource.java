@@ -11,7 +11,7 @@ public sealed interface TaskSource {
     /**
      * A script to download.
      *
-     * @param url     the primary URL ({@code http}, {@code https} or {@code file})
+     * @param url     the primary URL ({@code http}, {@code https}, {@code file}, {@code s3} or {@code gs})
      * @param mirrors further URLs of the same script, tried in order after {@code url}
      */
     record Remote(URI url, List<URI> mirrors) implements TaskSource {

@@ -36,11 +36,17 @@ import java.util.Optional;
  * @param interpreter the interpreter from {@code as=}, overriding shebang and extension
  * @param report      where to send the phone-home report for this task, if anywhere
  * @param server      the {@code host[:port]} of the script's URL (its raw authority), for {@code WHATAMI_SERVER};
- *                    empty for {@code file:} URLs and inline scripts. Always derived from {@code source}.
+ *                    empty for {@code file:} URLs and inline scripts; for {@code s3://} and {@code gs://}, the
+ *                    bucket. Always derived from {@code source}.
+ * @param signature   the script's Ed25519 signature as the user-data gives it ({@code sig=}, a MIME part's
+ *                    {@code X-Whatami-Signature}, an inline script's {@code #whatami-signature:} line); the fetcher
+ *                    verifies it. Not part of {@link #identity()}: a new signature for the same script is the same
+ *                    task.
  */
 public record TaskSpec(String name, TaskSource source, Optional<Digest> digest, List<String> args,
                        Map<String, String> env, Frequency frequency, int retries, Optional<Duration> timeout,
-                       Optional<String> interpreter, Optional<URI> report, Optional<String> server) {
+                       Optional<String> interpreter, Optional<URI> report, Optional<String> server,
+                       Optional<Signature> signature) {
 
     /** Checks every value as described above. */
     public TaskSpec {
@@ -54,6 +60,7 @@ public record TaskSpec(String name, TaskSource source, Optional<Digest> digest, 
         Objects.requireNonNull(interpreter, "interpreter");
         Objects.requireNonNull(report, "report");
         Objects.requireNonNull(server, "server");
+        Objects.requireNonNull(signature, "signature");
         check("builder(name, source)", ScriptName.problem(name));
         checkSource(name, source);
         for (int i = 0; i < args.size(); i++) {
@@ -64,6 +71,7 @@ public record TaskSpec(String name, TaskSource source, Optional<Digest> digest, 
         timeout.ifPresent(TaskSpec::checkTimeout);
         interpreter.ifPresent(TaskSpec::checkInterpreter);
         report.ifPresent(TaskSpec::checkReport);
+        signature.ifPresent(TaskSpec::checkSignature);
         Optional<String> expected = serverOf(source);
         if (!server.equals(expected)) {
             throw new IllegalArgumentException("server: " + server.orElse("(none)") + " is not the script URL's "
@@ -73,8 +81,8 @@ public record TaskSpec(String name, TaskSource source, Optional<Digest> digest, 
 
     /**
      * A stable identity for run-once bookkeeping: SHA-256 (hex) over the name, the source (URLs, or the inline
-     * bytes) and the pinned digest. Changing any of them makes a new task; arguments, environment and
-     * frequency do not change it.
+     * bytes) and the pinned digest. Changing any of them makes a new task; arguments, environment, frequency and
+     * the signature do not change it.
      */
     public String identity() {
         java.security.MessageDigest md;
@@ -119,6 +127,7 @@ public record TaskSpec(String name, TaskSource source, Optional<Digest> digest, 
         b.timeout = timeout;
         b.interpreter = interpreter;
         b.report = report;
+        b.signature = signature;
         return b;
     }
 
@@ -183,6 +192,12 @@ public record TaskSpec(String name, TaskSource source, Optional<Digest> digest, 
         check("report(...)", Rules.url(report, Rules.REPORT_SCHEMES));
     }
 
+    private static void checkSignature(Signature signature) {
+        if (signature instanceof Signature.Remote remote) {
+            check("signature(...)", Rules.url(remote.url(), Rules.SCRIPT_SCHEMES));
+        }
+    }
+
     /**
      * Builds {@link TaskSpec}s. Each setter refuses a value the grammar cannot carry at once, with an
      * {@link IllegalArgumentException} naming the setter; {@link #build()} checks what depends on several values
@@ -199,6 +214,7 @@ public record TaskSpec(String name, TaskSource source, Optional<Digest> digest, 
         private Optional<Duration> timeout = Optional.empty();
         private Optional<String> interpreter = Optional.empty();
         private Optional<URI> report = Optional.empty();
+        private Optional<Signature> signature = Optional.empty();
 
         private Builder(String name, TaskSource source) {
             this.name = Objects.requireNonNull(name, "name");
@@ -275,13 +291,24 @@ public record TaskSpec(String name, TaskSource source, Optional<Digest> digest, 
         }
 
         /**
+         * The script's signature: its 64 bytes, or a URL ({@code http}, {@code https}, {@code s3}, {@code gs},
+         * {@code file}; a query is allowed, it may be presigned). Default: none (the fetcher derives
+         * {@code <url>.sig} where it builds the request itself).
+         */
+        public Builder signature(Signature signature) {
+            checkSignature(Objects.requireNonNull(signature, "signature"));
+            this.signature = Optional.of(signature);
+            return this;
+        }
+
+        /**
          * The task.
          *
          * @throws IllegalArgumentException when the name or the source cannot be written as user-data, saying why
          */
         public TaskSpec build() {
             return new TaskSpec(name, source, digest, args, env, frequency, retries, timeout, interpreter,
-                    report, serverOf(source));
+                    report, serverOf(source), signature);
         }
     }
 }

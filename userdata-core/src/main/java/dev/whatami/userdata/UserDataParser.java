@@ -3,6 +3,7 @@ package dev.whatami.userdata;
 import dev.whatami.userdata.internal.Decoder;
 import dev.whatami.userdata.internal.LineFormParser;
 import dev.whatami.userdata.internal.MimeForm;
+import dev.whatami.userdata.internal.SignatureLine;
 import dev.whatami.userdata.internal.Sniff;
 import dev.whatami.userdata.internal.UserDataLimits;
 import java.util.Arrays;
@@ -12,7 +13,8 @@ import java.util.Optional;
 /**
  * Turns user-data bytes into a {@link TaskPlan}, following the grammar in {@code docs/user-data.md}: gzip is
  * inflated (bounded), a UTF-8 BOM removed, then the script form ({@code #!}), MIME multipart or the line form
- * (UTF-8, CRLF accepted) is parsed. User-data written for another tool (cloud-config, a boothook, …) is refused with
+ * (UTF-8, CRLF accepted) is parsed. An inline script may carry its signature: the script form's second line
+ * {@code #whatami-signature: <base64>}, a MIME script part's {@code X-Whatami-Signature} header. User-data written for another tool (cloud-config, a boothook, …) is refused with
  * a {@link ForeignFormatException} that names it. Problems and warnings never quote a secret: see
  * {@code docs/user-data.md}, "What messages show". Thread-safe and stateless: one instance can serve any number of
  * threads.
@@ -58,8 +60,13 @@ public final class UserDataParser {
         }
         if (bytes.length >= 2 && bytes[0] == '#' && bytes[1] == '!') {
             Decoder.requireNoNul(bytes);
-            TaskSpec script = TaskSpec.builder(SCRIPT_FORM_NAME, new TaskSource.Inline(bytes)).build();
-            return new TaskPlan(List.of(script), List.of());
+            SignatureLine.Split split = SignatureLine.split(bytes);
+            if (split.problem().isPresent()) {
+                throw new UserDataException(new Problem(2, split.column(), "", split.problem().get()));
+            }
+            TaskSpec.Builder script = TaskSpec.builder(SCRIPT_FORM_NAME, new TaskSource.Inline(split.content()));
+            split.signature().ifPresent(script::signature);
+            return new TaskPlan(List.of(script.build()), List.of());
         }
         LineFormParser lines = new LineFormParser();
         if (MimeForm.looksLikeMime(bytes)) {

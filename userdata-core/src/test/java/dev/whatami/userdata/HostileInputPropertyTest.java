@@ -46,12 +46,13 @@ class HostileInputPropertyTest {
         Arbitrary<String> head = Arbitraries.frequencyOf(Tuple.of(3, url()), Tuple.of(1, Combinators.combine(name(),
                 server()).as((n, s) -> n + " " + s)));
         Arbitrary<String> good = Arbitraries.of("timeout=90s", "frequency=per-boot", "retries=3", "as=perl",
-                "env.A=b", "-- x=y", "# comment", "x");
+                "env.A=b", "-- x=y", "# comment", "x", "sig=" + "A".repeat(86) + "==", "mirror=my-roles-eu");
         Arbitrary<String> bad = Arbitraries.of("timeout=5x", "frequency=sometimes", "retries=5000", "as=perl\\ -w",
-                "env.1=x", "evn.S=hunter2", "sha256=abc", "--", "\"", "\u201C", "\u00A0", "\u0001", "=", "a=");
+                "env.1=x", "evn.S=hunter2", "sha256=abc", "--", "\"", "\u201C", "\u00A0", "\u0001", "=", "a=",
+                "sig=abc", "sig=", "sig=" + "A".repeat(90));
         Arbitrary<String> option = Arbitraries.frequencyOf(Tuple.of(8, good), Tuple.of(1, bad),
                 Tuple.of(3, url().map(u -> "mirror=" + u)), Tuple.of(1, server().map(s -> "mirror=" + s)),
-                Tuple.of(2, url().map(u -> "report=" + u)));
+                Tuple.of(2, url().map(u -> "report=" + u)), Tuple.of(1, url().map(u -> "sig=" + u)));
         return Combinators.combine(head, option.list().ofMaxSize(2))
                 .as((h, o) -> h + (o.isEmpty() ? "" : " " + String.join(" ", o)));
     }
@@ -73,7 +74,9 @@ class HostileInputPropertyTest {
                         Arbitraries.of("", ":8080", ":65535", ":1"), Arbitraries.of("/c.sh", "/roles/d.sh", "/a%20b/e.sh"),
                         Arbitraries.of("", "?versionId=3", "?a=b&c"))
                 .as((s, h, p, pa, q) -> s + "://" + h + p + pa + q);
-        Arbitrary<String> file = Arbitraries.of("file:///opt/c.sh", "file:/opt/d.sh", "file:///a%20b/e.sh");
+        Arbitrary<String> file = Arbitraries.of("file:///opt/c.sh", "file:/opt/d.sh", "file:///a%20b/e.sh",
+                "s3://my-roles/roles/f.sh", "s3://my-roles/g.sh?versionId=v1", "gs://my_roles/h.sh",
+                "s3://My_Roles/i.sh", "gs://goog/j.sh", "s3://b/k.sh");
         return Arbitraries.frequencyOf(Tuple.of(4, good), Tuple.of(1, file), Tuple.of(2, hostileUrl()));
     }
 

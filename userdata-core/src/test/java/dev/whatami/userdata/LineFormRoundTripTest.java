@@ -37,7 +37,8 @@ class LineFormRoundTripTest {
 
     /** What a caller might hand the builder: anything, good or bad. */
     record Inputs(String name, String url, List<String> mirrors, List<String> args, Map<String, String> env,
-                  int retries, long timeoutMillis, String interpreter, String report, Frequency frequency) {
+                  int retries, long timeoutMillis, String interpreter, String report, Frequency frequency,
+                  Object signature) {
     }
 
     @Property(tries = 3000, edgeCases = EdgeCasesMode.MIXIN)
@@ -49,7 +50,7 @@ class LineFormRoundTripTest {
             Statistics.label("builder").collect("refused");
             assertThat(e.getMessage()).matches("(?s)(builder\\(name, source\\)|builder\\(name, source\\) or source\\(source\\)"
                     + "|arg\\(\\.\\.\\.\\)|env\\(.*\\)|retries\\(\\.\\.\\.\\)|timeout\\(\\.\\.\\.\\)|interpreter\\(\\.\\.\\.\\)"
-                    + "|report\\(\\.\\.\\.\\)): .+");
+                    + "|report\\(\\.\\.\\.\\)|signature\\(\\.\\.\\.\\)): .+");
             assertThat(e.getMessage()).doesNotContain("S3CRET"); // env values are never shown
             return;
         }
@@ -76,6 +77,11 @@ class LineFormRoundTripTest {
         }
         Optional.ofNullable(in.interpreter()).ifPresent(b::interpreter);
         Optional.ofNullable(in.report()).map(LineFormRoundTripTest::uri).ifPresent(b::report);
+        if (in.signature() instanceof byte[] bytes) {
+            b.signature(new Signature.Inline(bytes));
+        } else if (in.signature() instanceof String sigUrl) {
+            b.signature(new Signature.Remote(uri(sigUrl)));
+        }
         return b.build();
     }
 
@@ -114,8 +120,10 @@ class LineFormRoundTripTest {
                 "#x", "\u201Cq\u201D", "x\u00A0y", "tab\t"))).list().ofMaxSize(2);
         Arbitrary<Integer> retries = mostly(Arbitraries.integers().between(0, 1000),
                 Arbitraries.integers().between(-10, 5000));
-        return Combinators.combine(Combinators.combine(name, url, mostly(goodUrls(), urls()).list().ofMaxSize(2))
-                                .as(List::of),
+        Arbitrary<Object> signature = Arbitraries.oneOf(Arbitraries.bytes().array(byte[].class).ofSize(64)
+                        .map(x -> (Object) x), mostly(goodUrls(), urls()).map(x -> (Object) x)).injectNull(0.5);
+        return Combinators.combine(Combinators.combine(name, url, mostly(goodUrls(), urls()).list().ofMaxSize(2),
+                                signature).as((n, u, m, sg) -> java.util.Arrays.asList(n, u, m, sg)),
                         args, env, retries, timeout, interpreter, report, Arbitraries.of(Frequency.values()))
                 .as((first, a, e, r, t, i, rep, f) -> {
                     String n = (String) first.get(0);
@@ -126,7 +134,7 @@ class LineFormRoundTripTest {
                     if (Math.floorMod(n.hashCode(), 8) != 0) {
                         n = lastSegment(u);
                     }
-                    return new Inputs(n, u, m, a, e, r, t, i, rep, f);
+                    return new Inputs(n, u, m, a, e, r, t, i, rep, f, first.get(3));
                 });
     }
 
@@ -134,9 +142,14 @@ class LineFormRoundTripTest {
         Arbitrary<String> host = Arbitraries.oneOf(servers(), Arbitraries.of("h.", "Files.Example", "[fd00::1]:1"));
         Arbitrary<String> dir = Arbitraries.of("", "/roles", "/a/b", "/%20x", "/scriptserver");
         Arbitrary<String> query = Arbitraries.of("", "", "?versionId=3", "?a=b&c=d");
-        return Combinators.combine(Arbitraries.of("http", "https", "file", "HTTPS"), host, dir, names(), query)
-                .as((s, h, d, n, q) -> s.equals("file") ? "file://" + d + "/" + n
-                        : s + "://" + h + d + "/" + n + q);
+        Arbitrary<String> bucket = Arbitraries.of("my-roles", "roles.example.com", "a1b", "my_roles");
+        Arbitrary<String> network = Combinators.combine(Arbitraries.of("http", "https", "HTTPS"), host, dir, names(),
+                query).as((s, h, d, n, q) -> s + "://" + h + d + "/" + n + q);
+        Arbitrary<String> file = Combinators.combine(dir, names()).as((d, n) -> "file://" + d + "/" + n);
+        Arbitrary<String> buckets = Combinators.combine(Arbitraries.of("s3", "gs"), bucket, dir, names(),
+                Arbitraries.of("", "", "?versionId=v1")).as((s, b, d, n, q) -> s + "://" + b + d + "/" + n + q);
+        return Arbitraries.frequencyOf(net.jqwik.api.Tuple.of(4, network), net.jqwik.api.Tuple.of(1, file),
+                net.jqwik.api.Tuple.of(2, buckets));
     }
 
     private static String lastSegment(String url) {

@@ -73,6 +73,8 @@ final class ParseOutcome {
             }
         }
         task.report().ifPresent(ParseOutcome::fetchable);
+        task.signature().filter(sig -> sig instanceof Signature.Remote)
+                .ifPresent(sig -> fetchable(((Signature.Remote) sig).url()));
     }
 
     private static void fetchable(URI u) {
@@ -85,6 +87,12 @@ final class ParseOutcome {
                 throw new AssertionError("a file: URL with a host or a query: " + u);
             }
             Path.of(u); // throws IllegalArgumentException as run would
+            return;
+        }
+        if (scheme.equals("s3") || scheme.equals("gs")) {
+            if (u.getRawAuthority() == null || u.getPort() != -1 || u.getRawPath().length() <= 1) {
+                throw new AssertionError("a bucket URL without a bucket or an object, or with a port: " + u);
+            }
             return;
         }
         if (!scheme.equals("http") && !scheme.equals("https")) {

@@ -115,7 +115,7 @@ class SecretsNeverShownTest {
         assertThatThrownBy(() -> parser.parse("c.sh 10.0.0.1 evn.SECRET=hunter2".getBytes(UTF_8)))
                 .hasMessage("invalid user-data: line 1, column 15: unknown key \"evn.SECRET\"; did you mean "
                         + "\"env.NAME\"? Known keys: sha256, sha512, mirror, frequency, retries, timeout, as, env.NAME, "
-                        + "report. If \"evn.SECRET=***\" is an argument for the script, put it after --: c.sh <server> "
+                        + "report, sig. If \"evn.SECRET=***\" is an argument for the script, put it after --: c.sh <server> "
                         + "-- evn.SECRET=***");
     }
 

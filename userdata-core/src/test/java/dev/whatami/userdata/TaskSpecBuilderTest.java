@@ -104,7 +104,7 @@ class TaskSpecBuilderTest {
     void urlsTheAgentCouldNotUse_areRefused() {
         assertThatThrownBy(() -> TaskSpec.builder("c.pl", new TaskSource.Remote(URI.create("ftp://h/c.pl"),
                 List.of())).build()).hasMessage("builder(name, source) or source(source): the script's URL: unsupported "
-                + "URL scheme \"ftp\" in ftp://h/c.pl; use one of file, http, https.");
+                + "URL scheme \"ftp\" in ftp://h/c.pl; use one of file, gs, http, https, s3.");
         assertThatThrownBy(() -> TaskSpec.builder("collector.pl", new TaskSource.Remote(SEED,
                 List.of(URI.create("http://my_host/c.pl")))).build())
                 .hasMessageStartingWith("builder(name, source) or source(source): a mirror: the URL http://my_host/c.pl "
@@ -126,7 +126,7 @@ class TaskSpecBuilderTest {
         assertThatThrownBy(() -> new TaskSpec("collector.pl", new TaskSource.Remote(SEED, List.of()),
                 java.util.Optional.empty(), List.of(), java.util.Map.of(), Frequency.ALWAYS, 0,
                 java.util.Optional.empty(), java.util.Optional.empty(), java.util.Optional.empty(),
-                java.util.Optional.of("10.0.0.9")))
+                java.util.Optional.of("10.0.0.9"), java.util.Optional.empty()))
                 .hasMessage("server: 10.0.0.9 is not the script URL's host[:port] 192.168.7.77; the builder takes it "
                         + "from the source, give none");
     }

@@ -5,6 +5,7 @@ import dev.whatami.userdata.DigestAlgorithm;
 import dev.whatami.userdata.Frequency;
 import dev.whatami.userdata.Problem;
 import dev.whatami.userdata.ScriptName;
+import dev.whatami.userdata.Signature;
 import dev.whatami.userdata.TaskPlan;
 import dev.whatami.userdata.TaskSource;
 import dev.whatami.userdata.TaskSpec;
@@ -29,7 +30,7 @@ import java.util.regex.Pattern;
  */
 public final class LineFormParser {
     static final List<String> KEYS = List.of("sha256", "sha512", "mirror", "frequency", "retries", "timeout",
-            "as", "env.NAME", "report");
+            "as", "env.NAME", "report", "sig");
     private static final Set<String> REPEATABLE = Set.of("mirror");
     private static final Pattern KEY = Pattern.compile("[A-Za-z][A-Za-z0-9_.-]*");
     private static final Pattern TIMEOUT = Pattern.compile("([0-9]{1,9})([smh])");
@@ -84,6 +85,7 @@ public final class LineFormParser {
         private Duration timeout;
         private String interpreter;
         private URI report;
+        private Signature signature;
         private final Map<String, String> env = new LinkedHashMap<>();
         private final List<String> args = new ArrayList<>();
 
@@ -336,6 +338,11 @@ public final class LineFormParser {
                     interpreter = value;
                 }
                 case "report" -> report = url(token, value, key.length() + 1, Rules.REPORT_SCHEMES).orElse(null);
+                case "sig" -> {
+                    Rules.SignatureWord sig = Rules.signature(value);
+                    sig.problem().ifPresent(message -> error(token, message));
+                    signature = sig.signature().orElse(null);
+                }
                 default -> { // env.NAME
                     String envName = key.substring(4);
                     Optional<String> problem = Rules.envName(envName);
@@ -372,16 +379,33 @@ public final class LineFormParser {
             };
         }
 
+        /**
+         * {@code mirror=}: a URL, or the same path on another server ({@code host[:port]}) — for an {@code s3://} or
+         * {@code gs://} script, the same key in another bucket.
+         */
         private Optional<URI> mirror(Token token, String value, URI primary) {
+            int at = "mirror=".length();
             if (Shown.isUrl(value)) {
-                return url(token, value, "mirror=".length(), Rules.SCRIPT_SCHEMES);
+                return url(token, value, at, Rules.SCRIPT_SCHEMES);
             }
-            Optional<String> server = server(new Token(value, token.column() + "mirror=".length()));
-            if (server.isEmpty() || primary == null) {
+            String scheme = primary == null ? null : primary.getScheme().toLowerCase(Locale.ROOT);
+            boolean bucket = "s3".equals(scheme) || "gs".equals(scheme);
+            if (!bucket && server(new Token(value, token.column() + at)).isEmpty()) {
                 return Optional.empty();
             }
-            String scheme = primary.getScheme().equalsIgnoreCase("file") ? "http" : primary.getScheme();
-            return toUri(token, scheme + "://" + server.get() + primary.getRawPath());
+            if (primary == null) {
+                return Optional.empty();
+            }
+            // a version id names a version in one bucket only: the mirror's key is unversioned
+            String built = (scheme.equals("file") ? "http" : primary.getScheme()) + "://" + value
+                    + primary.getRawPath();
+            Optional<URI> uri = toUri(token, built);
+            if (uri.isEmpty()) {
+                return uri;
+            }
+            Optional<String> problem = Rules.url(uri.get(), Rules.SCRIPT_SCHEMES);
+            problem.ifPresent(message -> error(token.column() + at, value, message));
+            return problem.isPresent() ? Optional.empty() : uri;
         }
 
         /** The URL built from validated parts; a last check, since java.net.URI is stricter than some of them. */
@@ -416,6 +440,9 @@ public final class LineFormParser {
                 if (report != null) {
                     b.report(report);
                 }
+                if (signature != null) {
+                    b.signature(signature);
+                }
                 env.forEach(b::env);
                 args.forEach(b::arg);
                 return Optional.of(b.build());
@@ -444,6 +471,7 @@ public final class LineFormParser {
             case "retries" -> "retries=3";
             case "timeout" -> "timeout=10m";
             case "as" -> "as=perl";
+            case "sig" -> "sig=<base64 from whatami-server sign>";
             default -> "report=http://192.168.7.77:8080/reports";
         };
     }

@@ -4,6 +4,7 @@ import dev.whatami.userdata.ForeignFormat;
 import dev.whatami.userdata.Frequency;
 import dev.whatami.userdata.Problem;
 import dev.whatami.userdata.ScriptName;
+import dev.whatami.userdata.Signature;
 import dev.whatami.userdata.TaskPlan;
 import dev.whatami.userdata.TaskSource;
 import dev.whatami.userdata.TaskSpec;
@@ -42,6 +43,8 @@ public final class MimeForm {
             "text/x-shellscript-per-once", Frequency.ONCE);
     private static final String WHATAMI_TYPE = "text/x-whatami";
     private static final String PLAIN_TYPE = "text/plain";
+    /** The header of a MIME script part that carries its signature (over the part's decoded body). */
+    public static final String SIGNATURE_HEADER = "X-Whatami-Signature";
     private static final Pattern FILENAME = Pattern.compile("(?i)filename\\s*=\\s*(\"([^\"]*)\"|([^;\\s]+))");
 
     private final LineFormParser lines;
@@ -73,6 +76,7 @@ public final class MimeForm {
         int depth = 0;
         boolean multipart = false;
         String filename = null;
+        String signatureHeader = null;
         String topContentType = null;
         try {
             loop:
@@ -89,7 +93,10 @@ public final class MimeForm {
                         }
                     }
                     case T_END_MULTIPART -> depth--;
-                    case T_START_HEADER -> filename = null;
+                    case T_START_HEADER -> {
+                        filename = null;
+                        signatureHeader = null;
+                    }
                     case T_FIELD -> {
                         Field f = stream.getField();
                         if (f.getName().equalsIgnoreCase("Content-Disposition")) {
@@ -97,6 +104,8 @@ public final class MimeForm {
                             if (m.find()) {
                                 filename = m.group(2) != null ? m.group(2) : m.group(3);
                             }
+                        } else if (f.getName().equalsIgnoreCase(SIGNATURE_HEADER)) {
+                            signatureHeader = f.getBody().strip();
                         } else if (f.getName().equalsIgnoreCase("Content-Type") && depth == 0 && part == 0
                                 && topContentType == null) {
                             topContentType = f.getBody();
@@ -116,7 +125,7 @@ public final class MimeForm {
                                 + Shown.word(type) + ")", "MIME part " + part);
                         byte[] body = readDecoded(stream, origin, plan);
                         if (body != null) {
-                            handlePart(part, origin, type, filename, body, plan);
+                            handlePart(new Part(part, origin, type, filename, signatureHeader), body, plan);
                         }
                     }
                     default -> {
@@ -162,29 +171,38 @@ public final class MimeForm {
         }
     }
 
-    private void handlePart(int part, PlanBuilder.Origin origin, String type, String filename, byte[] body,
-                            PlanBuilder plan) {
-        Frequency frequency = SHELL_TYPES.get(type);
+    /** A part's number, how messages name it, its type, and the headers whatami reads. */
+    private record Part(int number, PlanBuilder.Origin origin, String type, String filename, String signature) {
+    }
+
+    private void handlePart(Part p, byte[] body, PlanBuilder plan) {
+        Frequency frequency = SHELL_TYPES.get(p.type());
         if (frequency != null) {
-            scriptPart(part, origin, frequency, filename, body, plan);
+            scriptPart(p, frequency, body, plan);
             return;
         }
-        Optional<ForeignFormat> foreign = Sniff.ofMimeType(type);
+        Optional<ForeignFormat> foreign = Sniff.ofMimeType(p.type());
         if (foreign.isPresent()) {
-            plan.warning(Problem.whole(origin.label() + " is " + foreign.get().description() + ", which "
+            plan.warning(Problem.whole(p.origin().label() + " is " + foreign.get().description() + ", which "
                     + foreign.get().whoRunsIt() + " and whatami does not: ignored."));
             return;
         }
-        if (type.equals(WHATAMI_TYPE) || type.equals(PLAIN_TYPE)) {
-            linePart(origin, type, body, plan);
+        if (p.type().equals(WHATAMI_TYPE) || p.type().equals(PLAIN_TYPE)) {
+            if (p.signature() != null) {
+                plan.problem(Problem.whole(p.origin().label() + " has an " + SIGNATURE_HEADER + " header, but only "
+                        + "script parts (text/x-shellscript) are signed; task lines are not: sign the scripts they "
+                        + "name (sig= on each line) and drop the header."));
+                return;
+            }
+            linePart(p.origin(), p.type(), body, plan);
             return;
         }
-        plan.warning(Problem.whole(origin.label() + " is ignored: whatami runs text/x-shellscript, text/x-whatami and "
-                + "text/plain parts."));
+        plan.warning(Problem.whole(p.origin().label() + " is ignored: whatami runs text/x-shellscript, text/x-whatami "
+                + "and text/plain parts."));
     }
 
-    private static void scriptPart(int part, PlanBuilder.Origin origin, Frequency frequency, String filename,
-                                   byte[] body, PlanBuilder plan) {
+    private static void scriptPart(Part p, Frequency frequency, byte[] body, PlanBuilder plan) {
+        PlanBuilder.Origin origin = p.origin();
         if (body.length < 2 || body[0] != '#' || body[1] != '!') {
             String what = Sniff.of(body).map(m -> " It is " + m.sentence() + "; give it Content-Type: "
                     + m.format().mimeType() + ", or make it a script.").orElse("");
@@ -192,17 +210,39 @@ public final class MimeForm {
                     + "interpreter, e.g. #!/bin/sh." + what));
             return;
         }
-        String name = String.format("part-%03d", part);
-        if (filename != null) {
-            Optional<String> problem = ScriptName.problem(filename);
+        String name = String.format("part-%03d", p.number());
+        if (p.filename() != null) {
+            Optional<String> problem = ScriptName.problem(p.filename());
             if (problem.isEmpty()) {
-                name = filename;
+                name = p.filename();
             } else {
                 plan.warning(Problem.whole(origin.label() + ": the task is called " + name + " because its filename "
-                        + "is not a script name: " + problem.get().replace(filename, Shown.word(filename))));
+                        + "is not a script name: " + problem.get().replace(p.filename(), Shown.word(p.filename()))));
             }
         }
-        plan.partTask(TaskSpec.builder(name, new TaskSource.Inline(body)).frequency(frequency).build(), origin);
+        SignatureLine.Split split = SignatureLine.split(body);
+        if (split.problem().isPresent()) {
+            plan.problem(new Problem(2, split.column(), "", origin.prefix() + split.problem().get()));
+            return;
+        }
+        Optional<Signature> signature = split.signature();
+        if (p.signature() != null) {
+            if (signature.isPresent()) {
+                plan.problem(Problem.whole(origin.label() + " carries two signatures, an " + SIGNATURE_HEADER
+                        + " header and a #whatami-signature: line; keep one."));
+                return;
+            }
+            Rules.SignatureWord header = Rules.signature(p.signature());
+            if (header.problem().isPresent()) {
+                plan.problem(Problem.whole(origin.label() + ": its " + SIGNATURE_HEADER + " header: "
+                        + header.problem().get()));
+                return;
+            }
+            signature = header.signature();
+        }
+        TaskSpec.Builder task = TaskSpec.builder(name, new TaskSource.Inline(split.content())).frequency(frequency);
+        signature.ifPresent(task::signature);
+        plan.partTask(task.build(), origin);
     }
 
     private void linePart(PlanBuilder.Origin origin, String type, byte[] body, PlanBuilder plan) {

@@ -3,9 +3,12 @@ package dev.whatami.userdata.internal;
 import com.google.common.net.InetAddresses;
 import dev.whatami.userdata.Redact;
 import dev.whatami.userdata.ScriptName;
+import dev.whatami.userdata.Signature;
 import java.net.URI;
+import java.net.URISyntaxException;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Base64;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
@@ -21,8 +24,8 @@ public final class Rules {
     public static final int MAX_RETRIES = 1000;
     /** Largest number in {@code timeout=<n>s|m|h}. */
     public static final long MAX_TIMEOUT_NUMBER = 999_999_999L;
-    /** URL schemes a script and its mirrors may have. */
-    public static final List<String> SCRIPT_SCHEMES = List.of("file", "http", "https");
+    /** URL schemes a script, its mirrors and a {@code sig=} URL may have. */
+    public static final List<String> SCRIPT_SCHEMES = List.of("file", "gs", "http", "https", "s3");
     /** URL schemes {@code report=} may have. */
     public static final List<String> REPORT_SCHEMES = List.of("http", "https");
 
@@ -184,7 +187,11 @@ public final class Rules {
             return no("the URL " + shown + " ends in a #fragment, which is never sent to a server and names no file; "
                     + "drop it.");
         }
-        Optional<String> where = scheme.equals("file") ? fileUrl(uri, shown) : networkUrl(uri, shown);
+        Optional<String> where = switch (scheme) {
+            case "file" -> fileUrl(uri, shown);
+            case "s3", "gs" -> bucketUrl(uri, scheme, shown);
+            default -> networkUrl(uri, shown);
+        };
         if (where.isPresent()) {
             return where;
         }
@@ -207,6 +214,131 @@ public final class Rules {
                     + "file:///opt/roles/collector.pl");
         }
         return ok();
+    }
+
+    /**
+     * {@code s3://bucket/key[?versionId=…]} or {@code gs://bucket/object}: a bucket name by the store's own rules, an
+     * object key, and for S3 only a version id as query.
+     */
+    private static Optional<String> bucketUrl(URI uri, String scheme, String shown) {
+        String bucket = uri.getRawAuthority() == null ? "" : uri.getRawAuthority();
+        Optional<String> problem = scheme.equals("s3") ? s3Bucket(bucket) : gcsBucket(bucket);
+        if (problem.isPresent()) {
+            String example = scheme.equals("s3") ? "s3://my-roles/collector.pl" : "gs://my-roles/collector.pl";
+            return no("the bucket name \"" + Shown.word(bucket) + "\" in " + shown + " " + problem.get() + "; e.g. "
+                    + example);
+        }
+        String path = uri.getRawPath() == null ? "" : uri.getRawPath();
+        if (path.length() <= 1) {
+            return no("the URL " + shown + " names a bucket but no object; write e.g. " + scheme + "://" + bucket
+                    + "/roles/collector.pl");
+        }
+        String query = uri.getRawQuery();
+        if (query != null) {
+            if (scheme.equals("gs")) {
+                return no("the URL " + shown + " has a query (?...), which a gs:// URL does not take; for a signed URL "
+                        + "use its https:// form (with sig= for the script's signature).");
+            }
+            if (!query.matches("versionId=[^&=]+")) {
+                return no("the URL " + shown + " has a query other than ?versionId=<id>, which is all an s3:// URL "
+                        + "takes; for a presigned URL use its https:// form (with sig= for the script's signature).");
+            }
+        }
+        return ok();
+    }
+
+    /** Amazon S3's bucket naming rules (general purpose buckets). */
+    private static Optional<String> s3Bucket(String b) {
+        Optional<String> common = bucketCommon(b, "a-z 0-9 . -", "[a-z0-9.-]", 63);
+        if (common.isPresent()) {
+            return common;
+        }
+        if (b.contains("..")) {
+            return no("has two dots in a row, which S3 does not allow");
+        }
+        for (String prefix : List.of("xn--", "sthree-", "amzn-s3-demo-")) {
+            if (b.startsWith(prefix)) {
+                return no("starts with \"" + prefix + "\", a prefix S3 reserves");
+            }
+        }
+        for (String suffix : List.of("-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3")) {
+            if (b.endsWith(suffix)) {
+                return no("ends with \"" + suffix + "\", a suffix S3 reserves");
+            }
+        }
+        return ok();
+    }
+
+    /** Google Cloud Storage's bucket naming rules. */
+    private static Optional<String> gcsBucket(String b) {
+        Optional<String> common = bucketCommon(b, "a-z 0-9 . - _", "[a-z0-9._-]", b.contains(".") ? 222 : 63);
+        if (common.isPresent()) {
+            return common;
+        }
+        for (String part : b.split("\\.")) {
+            if (part.isEmpty() || part.length() > 63) {
+                return no("has a dot-separated part that is empty or longer than 63 characters");
+            }
+        }
+        if (b.startsWith("goog") || b.matches(".*g[o0][o0]g(l|1)e.*")) {
+            return no("starts with \"goog\" or holds \"google\", which Cloud Storage does not allow");
+        }
+        return ok();
+    }
+
+    private static Optional<String> bucketCommon(String b, String allowed, String charClass, int max) {
+        if (b.length() < 3 || b.length() > max) {
+            return no("is " + b.length() + " characters long; a bucket name has 3-" + max);
+        }
+        if (!b.matches(charClass + "+")) {
+            return no("may hold only " + allowed + " (lower case)");
+        }
+        if (!Character.isLetterOrDigit(b.charAt(0)) || !Character.isLetterOrDigit(b.charAt(b.length() - 1))) {
+            return no("must start and end with a letter or digit");
+        }
+        if (b.matches("[0-9]+\\.[0-9]+\\.[0-9]+\\.[0-9]+")) {
+            return no("looks like an IP address, which a bucket name may not");
+        }
+        return ok();
+    }
+
+    /** What {@code sig=} (or a signature header or line) says: the signature, or what is wrong with it. */
+    public record SignatureWord(Optional<Signature> signature, Optional<String> problem) {
+    }
+
+    /**
+     * A signature word: a URL (any of {@link #SCRIPT_SCHEMES}, query allowed: it may be presigned), or the base64
+     * (standard or URL-safe alphabet, padding optional) of the 64 bytes of an Ed25519 signature.
+     */
+    public static SignatureWord signature(String value) {
+        if (Shown.isUrl(value)) {
+            try {
+                URI uri = new URI(value);
+                Optional<String> problem = url(uri, SCRIPT_SCHEMES);
+                return new SignatureWord(problem.isEmpty() ? Optional.of(new Signature.Remote(uri)) : Optional.empty(),
+                        problem);
+            } catch (URISyntaxException e) {
+                return new SignatureWord(Optional.empty(), Optional.of("\"" + Shown.url(value) + "\" is not a valid "
+                        + "URL (" + e.getReason() + "); percent-encode spaces and special characters."));
+            }
+        }
+        String how = " write the base64 of the signature's 64 bytes (88 characters, as whatami-server sign prints "
+                + "it), or the signature's URL, e.g. sig=https://files.example/roles/collector.pl.sig";
+        byte[] bytes;
+        try {
+            bytes = value.matches("[A-Za-z0-9+/]+={0,2}") ? Base64.getDecoder().decode(value)
+                    : value.matches("[A-Za-z0-9_-]+={0,2}") ? Base64.getUrlDecoder().decode(value) : null;
+        } catch (IllegalArgumentException e) {
+            bytes = null;
+        }
+        if (bytes == null) {
+            return new SignatureWord(Optional.empty(), no("the signature is neither base64 nor a URL;" + how));
+        }
+        if (bytes.length != Signature.LENGTH) {
+            return new SignatureWord(Optional.empty(), no("the signature is " + bytes.length + " bytes, but an "
+                    + "Ed25519 signature is " + Signature.LENGTH + ";" + how));
+        }
+        return new SignatureWord(Optional.of(new Signature.Inline(bytes)), ok());
     }
 
     /** An {@code http(s)} URL: a host java.net.URI can read, a port 1-65535, no IPv6 zone id. */

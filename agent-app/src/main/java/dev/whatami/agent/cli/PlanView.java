@@ -1,6 +1,8 @@
 package dev.whatami.agent.cli;
 
 import dev.whatami.userdata.Problem;
+import dev.whatami.userdata.Redact;
+import dev.whatami.userdata.Signature;
 import dev.whatami.userdata.TaskPlan;
 import dev.whatami.userdata.TaskSource;
 import dev.whatami.userdata.TaskSpec;
@@ -22,14 +24,17 @@ final class PlanView {
         for (TaskSpec t : plan.tasks()) {
             b.append("  ").append(i++).append(". ").append(t.name()).append('\n');
             if (t.source() instanceof TaskSource.Remote r) {
-                b.append("     from       ").append(r.url()).append('\n');
-                r.mirrors().forEach(m -> b.append("     mirror     ").append(m).append('\n'));
+                b.append("     from       ").append(Redact.url(r.url())).append('\n');
+                r.mirrors().forEach(m -> b.append("     mirror     ").append(Redact.url(m)).append('\n'));
             } else if (t.source() instanceof TaskSource.Inline in) {
                 b.append("     from       the user-data itself (").append(in.size()).append(" bytes)\n");
             }
             b.append("     integrity  ").append(t.digest().map(Object::toString)
                     .orElse(t.source() instanceof TaskSource.Inline ? "carried in the user-data"
                             : "none pinned (add sha256=... to be sure it is the script you meant)")).append('\n');
+            t.signature().ifPresent(sig -> b.append("     signature  ").append(sig instanceof Signature.Inline
+                    ? "carried in the user-data (sig=)" : "at " + Redact.url(((Signature.Remote) sig).url()))
+                    .append('\n'));
             b.append("     frequency  ").append(t.frequency().token())
                     .append(t.retries() > 0 ? ", retried on up to " + t.retries() + " later boots" : "").append('\n');
             if (!t.args().isEmpty()) {
@@ -42,7 +47,7 @@ final class PlanView {
             t.timeout().ifPresent(d -> b.append("     timeout    ").append(d.toString().substring(2).toLowerCase())
                     .append('\n'));
             t.interpreter().ifPresent(x -> b.append("     run with   ").append(x).append('\n'));
-            t.report().ifPresent(x -> b.append("     report to  ").append(x).append('\n'));
+            t.report().ifPresent(x -> b.append("     report to  ").append(Redact.url(x)).append('\n'));
         }
         for (Problem w : plan.warnings()) {
             b.append("warning: ").append(w).append('\n');
@@ -61,8 +66,8 @@ final class PlanView {
             Map<String, Object> m = new LinkedHashMap<>();
             m.put("name", t.name());
             if (t.source() instanceof TaskSource.Remote r) {
-                m.put("url", r.url().toString());
-                m.put("mirrors", r.mirrors().stream().map(URI::toString).toList());
+                m.put("url", Redact.url(r.url()));
+                m.put("mirrors", r.mirrors().stream().map(Redact::url).toList());
             } else {
                 m.put("inlineBytes", ((TaskSource.Inline) t.source()).size());
             }
@@ -73,7 +78,9 @@ final class PlanView {
             m.put("env", List.copyOf(t.env().keySet())); // names only: values can be secrets
             t.timeout().ifPresent(d -> m.put("timeoutSeconds", d.getSeconds()));
             t.interpreter().ifPresent(x -> m.put("as", x));
-            t.report().ifPresent(x -> m.put("report", x.toString()));
+            t.report().ifPresent(x -> m.put("report", Redact.url(x)));
+            t.signature().ifPresent(sig -> m.put("signature", sig instanceof Signature.Inline ? "inline"
+                    : Redact.url(((Signature.Remote) sig).url())));
             tasks.add(m);
         }
         Map<String, Object> out = new LinkedHashMap<>();

@@ -10,6 +10,7 @@ import dev.whatami.status.RunState;
 import dev.whatami.status.RunStatus;
 import dev.whatami.status.TaskState;
 import dev.whatami.status.TaskStatus;
+import dev.whatami.userdata.ForeignFormatException;
 import dev.whatami.userdata.Redact;
 import dev.whatami.userdata.TaskPlan;
 import dev.whatami.userdata.TaskSpec;
@@ -141,6 +142,10 @@ public final class BootRun {
         TaskPlan plan;
         try {
             plan = UserDataParser.create().parse(found.userData().get());
+        } catch (ForeignFormatException e) {
+            // meant for another boot tool (cloud-init, say) on the same image: not whatami's, and not a failure
+            LOG.warn("user-data: {}", e.problems().get(0).message());
+            return record.finish(RunState.DONE, "nothing for whatami to do: " + e.problems().get(0).message());
         } catch (UserDataException e) {
             record.problems(e.problems());
             return record.finish(RunState.INVALID, e.getMessage());

@@ -1,6 +1,7 @@
 package dev.whatami.agent.internal;
 
 import dev.whatami.fetch.FetchException;
+import dev.whatami.fetch.FetchFailure;
 import dev.whatami.fetch.FetchListener;
 import dev.whatami.fetch.FetchRequest;
 import dev.whatami.fetch.FetchResult;
@@ -71,6 +72,14 @@ final class Obtain {
             }
             return new Placed(fetcher.placeInline(((TaskSource.Inline) task.source()).content(),
                     URI.create(userDataSource), taskDir, task.name()));
+        } catch (IllegalArgumentException e) {
+            // a URL the grammar accepts but this fetcher cannot fetch (a scheme it does not speak)
+            String scheme = task.source() instanceof TaskSource.Remote r ? r.url().getScheme() : "inline";
+            String why = "cannot fetch " + task.name() + ": this agent does not fetch " + scheme + " URLs (the "
+                    + "fetcher refused the request); use an http(s) URL or upgrade the agent";
+            LOG.warn("task {}: {}", task.name(), why);
+            return new Missing(TaskState.NOT_FETCHED, new FetchException(FetchFailure.CONFIGURATION, why,
+                    task.source() instanceof TaskSource.Remote r ? r.url() : null, 0, e));
         } catch (FetchRefusedException e) {
             LOG.warn("task {}: {}", task.name(), e.getMessage());
             return new Missing(TaskState.REFUSED, e);

@@ -15,7 +15,8 @@ import java.util.Optional;
 /**
  * What to fetch and where to put it. Immutable; build with {@link #builder(URI, Path, String)}.
  *
- * @param url       primary URL ({@code http}, {@code https} or {@code file})
+ * @param url       primary URL: {@code http}, {@code https}, {@code file}, {@code s3://bucket/key[?versionId=]},
+ *                  {@code gs://bucket/object}, or an Azure blob URL
  * @param mirrors   further URLs of the same file, tried in order after the primary in every round
  * @param digest    expected digest; a mismatch is refused
  * @param targetDir directory that receives the file (and its staging file, so the rename is atomic)
@@ -23,9 +24,11 @@ import java.util.Optional;
  * @param maxBytes  largest file accepted
  * @param deadline  when the fetch gives up: no attempt starts after it and one in progress is aborted at it; empty:
  *                  the fetcher's {@code retryPolicy} deadline, counted from the start of the fetch
+ * @param signature where the signature is ({@code sig=}); empty: {@code .sig} beside each URL, which is derived only
+ *                  for URLs without a query string (and {@code s3://} URLs with a {@code versionId})
  */
 public record FetchRequest(URI url, List<URI> mirrors, Optional<Digest> digest, Path targetDir, String fileName,
-                           long maxBytes, Optional<Instant> deadline) {
+                           long maxBytes, Optional<Instant> deadline, Optional<SignatureSource> signature) {
     /** Default size cap: 64 MiB. */
     public static final long DEFAULT_MAX_BYTES = 64L << 20;
 
@@ -36,6 +39,7 @@ public record FetchRequest(URI url, List<URI> mirrors, Optional<Digest> digest, 
         Objects.requireNonNull(targetDir, "targetDir");
         Objects.requireNonNull(fileName, "fileName");
         Objects.requireNonNull(deadline, "deadline");
+        Objects.requireNonNull(signature, "signature");
         ScriptName.problem(fileName).ifPresent(problem -> {
             throw new IllegalArgumentException("fileName: " + problem);
         });
@@ -44,8 +48,8 @@ public record FetchRequest(URI url, List<URI> mirrors, Optional<Digest> digest, 
         }
         for (URI u : allUrls(url, mirrors)) {
             String scheme = u.getScheme() == null ? "" : u.getScheme().toLowerCase(Locale.ROOT);
-            if (!List.of("http", "https", "file").contains(scheme)) {
-                throw new IllegalArgumentException("only http, https and file URLs can be fetched, got "
+            if (!List.of("http", "https", "file", "s3", "gs").contains(scheme)) {
+                throw new IllegalArgumentException("only http, https, file, s3 and gs URLs can be fetched, got "
                         + Redact.url(u));
             }
         }
@@ -81,6 +85,7 @@ public record FetchRequest(URI url, List<URI> mirrors, Optional<Digest> digest, 
         private Optional<Digest> digest = Optional.empty();
         private long maxBytes = DEFAULT_MAX_BYTES;
         private Optional<Instant> deadline = Optional.empty();
+        private Optional<SignatureSource> signature = Optional.empty();
 
         private Builder(URI url, Path targetDir, String fileName) {
             this.url = url;
@@ -117,9 +122,19 @@ public record FetchRequest(URI url, List<URI> mirrors, Optional<Digest> digest, 
             return this;
         }
 
+        /**
+         * Where the signature is, from the user-data's {@code sig=} ({@link SignatureSource#parse(String)}): used for
+         * the URL and every mirror when trusted keys are configured, ignored otherwise. Default: none, so
+         * {@code <url>.sig} is fetched beside each URL that has no query string, and a URL with one is refused.
+         */
+        public Builder signature(SignatureSource signature) {
+            this.signature = Optional.of(Objects.requireNonNull(signature, "signature"));
+            return this;
+        }
+
         /** The request. @throws IllegalArgumentException for a bad file name, size or URL scheme */
         public FetchRequest build() {
-            return new FetchRequest(url, mirrors, digest, targetDir, fileName, maxBytes, deadline);
+            return new FetchRequest(url, mirrors, digest, targetDir, fileName, maxBytes, deadline, signature);
         }
     }
 }

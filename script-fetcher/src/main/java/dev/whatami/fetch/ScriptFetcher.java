@@ -10,6 +10,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.function.Supplier;
 import org.apache.hc.client5.http.impl.classic.CloseableHttpClient;
 
 /**
@@ -53,9 +54,22 @@ public interface ScriptFetcher extends AutoCloseable {
      * as a download: staging file, {@code fsync}, atomic rename, mode 0700.
      *
      * @return the placed file, with trust {@link TrustLevel#USER_DATA} and source {@code source}
+     * @throws SignatureRefusedException when trusted keys are configured: an inline script without a signature is
+     *                                   refused ({@link RefusalReason#SIGNATURE_MISSING})
      * @throws FetchException with {@link FetchFailure#LOCAL_IO} when the file cannot be written
      */
     FetchResult placeInline(byte[] content, URI source, Path targetDir, String fileName);
+
+    /**
+     * {@link #placeInline(byte[], URI, Path, String)} for a script that carries its signature in the user-data: with
+     * trusted keys configured, the signature (base64 of the 64 bytes, or the raw 64 bytes) must verify over
+     * {@code content}, or the script is refused ({@link SignatureRefusedException}); then its trust is
+     * {@link TrustLevel#SIGNATURE}. Without trusted keys it is {@link TrustLevel#USER_DATA}, signature or not.
+     *
+     * @throws SignatureRefusedException when keys are configured and the signature is missing or does not verify
+     * @throws FetchException            with {@link FetchFailure#LOCAL_IO} when the file cannot be written
+     */
+    FetchResult placeInline(byte[] content, URI source, Path targetDir, String fileName, Optional<byte[]> signature);
 
     /** Closes what the fetcher owns: its HTTP client if it built it, and its deadline thread. Idempotent. */
     @Override
@@ -81,6 +95,9 @@ public interface ScriptFetcher extends AutoCloseable {
         private Path caBundle;
         private Path cacheDir;
         private FetchListener listener = FetchListener.NONE;
+        private Supplier<S3Access> s3;
+        private Supplier<GcsAccess> gcs;
+        private Supplier<AzureBlobAccess> azure;
 
         private Builder() {
         }
@@ -201,6 +218,36 @@ public interface ScriptFetcher extends AutoCloseable {
         }
 
         /**
+         * How {@code s3://} URLs are fetched, asked for once, on the first {@code s3://} URL (so a boot with only http
+         * URLs never builds it, nor loads the signer). Default: anonymous requests to AWS in {@code us-east-1} (a
+         * bucket elsewhere is found from S3's answer); give {@link S3Access#fromEnvironment} for what AWS's tools
+         * read and the instance role's credentials.
+         */
+        public Builder s3(Supplier<S3Access> access) {
+            this.s3 = Objects.requireNonNull(access, "s3");
+            return this;
+        }
+
+        /**
+         * How {@code gs://} URLs are fetched, asked for once, on the first {@code gs://} URL. Default: anonymous
+         * requests to Google ({@link GcsAccess#of} with the GCE service account's token is what an instance wants).
+         */
+        public Builder gcs(Supplier<GcsAccess> access) {
+            this.gcs = Objects.requireNonNull(access, "gcs");
+            return this;
+        }
+
+        /**
+         * How Azure blob URLs ({@code https://<account>.blob.core.windows.net/...}) are fetched, asked for once, on the
+         * first such URL. Default: anonymous ({@link AzureBlobAccess#of} with the managed identity's token is what a VM
+         * wants). A blob URL with a SAS query string is always sent without a token.
+         */
+        public Builder azureBlob(Supplier<AzureBlobAccess> access) {
+            this.azure = Objects.requireNonNull(access, "azureBlob");
+            return this;
+        }
+
+        /**
          * The fetcher.
          *
          * @throws IllegalArgumentException for {@code requireSignature(true)} without {@link #trustedKeys}, or
@@ -209,7 +256,10 @@ public interface ScriptFetcher extends AutoCloseable {
         public ScriptFetcher build() {
             return new DefaultScriptFetcher(new DefaultScriptFetcher.Settings(connectTimeout, readTimeout,
                     attemptTimeout, retryPolicy, clock, sleeper, httpClient, trustedKeys, requireSignature,
-                    requireHttps, Optional.ofNullable(caBundle), Optional.ofNullable(cacheDir), listener));
+                    requireHttps, Optional.ofNullable(caBundle), Optional.ofNullable(cacheDir), listener,
+                    Optional.ofNullable(s3).map(DefaultScriptFetcher::once),
+                    Optional.ofNullable(gcs).map(DefaultScriptFetcher::once),
+                    Optional.ofNullable(azure).map(DefaultScriptFetcher::once)));
         }
 
         private static Duration positive(Duration d, String name) {

@@ -44,6 +44,11 @@ final class AttemptFailed extends Exception {
         return new AttemptFailed(failure, prefix + getMessage(), getCause(), retryAfter, refusal);
     }
 
+    /** The same failure, its message suffixed. */
+    AttemptFailed suffixed(String suffix) {
+        return new AttemptFailed(failure, getMessage() + suffix, getCause(), retryAfter, refusal);
+    }
+
     /** Worth another attempt on the same URL after a backoff. */
     boolean retried() {
         return RETRIED.contains(failure);

@@ -8,6 +8,7 @@ import dev.whatami.fetch.FetchRequest;
 import dev.whatami.fetch.FetchResult;
 import dev.whatami.fetch.IntegrityException;
 import dev.whatami.fetch.RefusalReason;
+import dev.whatami.fetch.S3Access;
 import dev.whatami.fetch.ScriptFetcher;
 import dev.whatami.fetch.SignatureRefusedException;
 import dev.whatami.fetch.TrustLevel;
@@ -28,10 +29,12 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.function.Supplier;
 import org.apache.hc.client5.http.impl.classic.CloseableHttpClient;
 import org.apache.hc.core5.io.CloseMode;
 import org.slf4j.Logger;
@@ -45,7 +48,9 @@ public final class DefaultScriptFetcher implements ScriptFetcher {
     public record Settings(Duration connectTimeout, Duration readTimeout, Duration attemptTimeout,
                            RetryPolicy retryPolicy, Clock clock, Sleeper sleeper, CloseableHttpClient httpClient,
                            TrustedKeys trustedKeys, boolean requireSignature, boolean requireHttps,
-                           Optional<Path> caBundle, Optional<Path> cacheDir, FetchListener listener) {
+                           Optional<Path> caBundle, Optional<Path> cacheDir, FetchListener listener,
+                           Optional<Supplier<S3Access>> s3, Optional<Supplier<dev.whatami.fetch.GcsAccess>> gcs,
+                           Optional<Supplier<dev.whatami.fetch.AzureBlobAccess>> azure) {
     }
 
     private final Settings s;
@@ -77,7 +82,58 @@ public final class DefaultScriptFetcher implements ScriptFetcher {
         CloseableHttpClient http = owned != null ? owned : s.httpClient();
         this.watchdog = new Watchdog(s.clock());
         this.context = new Download.Context(new Exchange(http, s.readTimeout()),
-                s.cacheDir().map(dir -> new HttpCache(dir, live)), s.trustedKeys(), s.listener(), live, s.clock());
+                s.cacheDir().map(dir -> new HttpCache(dir, live)), s.trustedKeys(), s.listener(), live, s.clock(),
+                this::origin);
+    }
+
+    private volatile Origin s3Origin;
+    private volatile Origin gcsOrigin;
+    private volatile Origin azureOrigin;
+
+    /**
+     * The origin of a URL. Cloud origins are made on first use (from their settings' suppliers), so a fetcher that only
+     * ever sees http(s) loads none of their classes: the tests here look at the scheme and host name only.
+     */
+    private Origin origin(URI url) {
+        String scheme = url.getScheme() == null ? "" : url.getScheme().toLowerCase(Locale.ROOT);
+        String host = url.getHost() == null ? "" : url.getHost().toLowerCase(Locale.ROOT);
+        if (scheme.equals("s3")) {
+            return cached(0);
+        }
+        if (scheme.equals("gs")) {
+            return cached(1);
+        }
+        if (scheme.equals("https") && host.endsWith(".blob.core.windows.net")) {
+            return cached(2);
+        }
+        return Origin.PLAIN;
+    }
+
+    private synchronized Origin cached(int which) {
+        switch (which) {
+            case 0 -> {
+                if (s3Origin == null) {
+                    s3Origin = CloudOrigins.s3(s.s3().map(Supplier::get).orElseGet(() -> S3Access.builder().build()),
+                            s.clock());
+                }
+                return s3Origin;
+            }
+            case 1 -> {
+                if (gcsOrigin == null) {
+                    gcsOrigin = CloudOrigins.gcs(s.gcs().map(Supplier::get).orElseGet(() -> dev.whatami.fetch.GcsAccess
+                            .of(dev.whatami.fetch.CloudCredentials.anonymous())));
+                }
+                return gcsOrigin;
+            }
+            default -> {
+                if (azureOrigin == null) {
+                    azureOrigin = CloudOrigins.azure(s.azure().map(Supplier::get).orElseGet(() ->
+                            dev.whatami.fetch.AzureBlobAccess.of(dev.whatami.fetch.CloudCredentials.anonymous())),
+                            s.clock());
+                }
+                return azureOrigin;
+            }
+        }
     }
 
     /** One URL of the request, across rounds. */
@@ -103,7 +159,7 @@ public final class DefaultScriptFetcher implements ScriptFetcher {
         Staging.removeStale(request.targetDir(), live);
         List<Source> sources = new ArrayList<>();
         for (URI u : request.allUrls()) {
-            sources.add(new Source(new Download(u, request, context)));
+            sources.add(new Source(new Download(u, request, context, origin(u))));
         }
         int attempts = 0;
         boolean deadlineStopped = false;
@@ -195,12 +251,40 @@ public final class DefaultScriptFetcher implements ScriptFetcher {
                         + "credentials in it (user:password@) is not used, as they would be sent in the clear and "
                         + "shown wherever the URL is; serve the script without them, or give a presigned URL", u, 0);
             }
-            if (s.requireHttps() && !u.getScheme().equalsIgnoreCase("https")) {
+            if (s.requireHttps() && !u.getScheme().equalsIgnoreCase("https") && !(u.getScheme()
+                    .equalsIgnoreCase("s3") && s3IsHttps()) && !(u.getScheme().equalsIgnoreCase("gs")
+                    && s.gcs().map(g -> g.get().endpoint().getScheme().equalsIgnoreCase("https")).orElse(true))) {
                 throw new FetchRefusedException(RefusalReason.POLICY, "refused " + Redact.url(u) + ": https is "
                         + "required (requireHttps(true)) and this URL is " + u.getScheme().toLowerCase(Locale.ROOT)
                         + "; serve the script over https, or do not require https", u, 0);
             }
         }
+    }
+
+    /** {@code supplier}, asked once, on first use. */
+    public static <T> Supplier<T> once(Supplier<T> supplier) {
+        return new Supplier<>() {
+            private volatile T value;
+
+            @Override
+            public T get() {
+                T v = value;
+                if (v == null) {
+                    synchronized (this) {
+                        if (value == null) {
+                            value = Objects.requireNonNull(supplier.get(), "the settings supplier returned null");
+                        }
+                        v = value;
+                    }
+                }
+                return v;
+            }
+        };
+    }
+
+    private boolean s3IsHttps() {
+        S3Access a = s.s3().map(Supplier::get).orElseGet(() -> S3Access.builder().build());
+        return a.endpoint().map(e -> e.getScheme().equalsIgnoreCase("https")).orElse(true);
     }
 
     private static Map<URI, FetchFailure> failures(List<Source> sources) {
@@ -279,14 +363,36 @@ public final class DefaultScriptFetcher implements ScriptFetcher {
 
     @Override
     public FetchResult placeInline(byte[] content, URI source, Path targetDir, String fileName) {
+        return placeInline(content, source, targetDir, fileName, Optional.empty());
+    }
+
+    @Override
+    public FetchResult placeInline(byte[] content, URI source, Path targetDir, String fileName,
+                                   Optional<byte[]> signature) {
         Staging.removeStale(targetDir, live);
         try (Staging staging = new Staging(targetDir, fileName, Optional.empty(), Math.max(1, content.length),
-                TrustedKeys.none(), live)) {
+                s.trustedKeys(), live)) {
             staging.copyFrom(new ByteArrayInputStream(content), fileName, n -> { });
+            TrustLevel trust = TrustLevel.USER_DATA;
+            if (!s.trustedKeys().isEmpty()) {
+                String what = "the script " + fileName + " carried in the user-data";
+                Optional<byte[]> decoded = signature.flatMap(TrustedKeys::decodeSignature);
+                if (signature.isEmpty()) {
+                    throw new SignatureRefusedException(RefusalReason.SIGNATURE_MISSING, "refused " + what + ": trusted "
+                            + "keys are configured and it carries no signature; sign it (whatami-server sign) and "
+                            + "give the signature with it in the user-data", source, 0);
+                }
+                if (decoded.isEmpty() || staging.verifiers().stream().noneMatch(v -> v.verify(decoded.get()))) {
+                    throw new SignatureRefusedException(RefusalReason.SIGNATURE_INVALID, "refused " + what + ": its "
+                            + "signature does not verify with any trusted key (" + String.join(", ",
+                            s.trustedKeys().names()) + "); sign it again with the owner's key", source, 0);
+                }
+                trust = TrustLevel.SIGNATURE;
+            }
             String sha256 = staging.sha256Hex();
             Path target = targetDir.resolve(fileName);
             staging.commit(target, Staging.EXECUTABLE);
-            return new FetchResult(target, source, sha256, content.length, TrustLevel.USER_DATA, 0);
+            return new FetchResult(target, source, sha256, content.length, trust, 0);
         } catch (IOException e) {
             throw new FetchException(FetchFailure.LOCAL_IO, "could not store " + fileName + " in " + targetDir + ": "
                     + e.getMessage() + "; check that the directory is writable and has space", source, 0, e);

@@ -7,6 +7,7 @@ import dev.whatami.fetch.FetchResult;
 import dev.whatami.fetch.IntegrityException;
 import dev.whatami.fetch.RefusalReason;
 import dev.whatami.fetch.SignatureRefusedException;
+import dev.whatami.fetch.SignatureSource;
 import dev.whatami.fetch.TrustLevel;
 import dev.whatami.fetch.TrustedKeys;
 import dev.whatami.userdata.Digest;
@@ -42,12 +43,15 @@ final class Download implements AutoCloseable {
 
     /** What every download of one fetcher shares. */
     record Context(Exchange exchange, Optional<HttpCache> cache, TrustedKeys keys, FetchListener listener,
-                   Set<Path> live, Clock clock) {
+                   Set<Path> live, Clock clock, java.util.function.Function<URI, Origin> origins) {
     }
 
     private final URI url;
     private final FetchRequest request;
     private final Context cx;
+    private final Origin origin;
+    /** S3 told us the bucket's region once in this download: it is asked again there, once. */
+    private boolean askedAgain;
     private Staging staging;
     /** The strong validator of the staged bytes (for If-Range), or null: then nothing is resumed. */
     private String validator;
@@ -60,10 +64,11 @@ final class Download implements AutoCloseable {
     private Optional<String> lastModified = Optional.empty();
     private byte[] signature;
 
-    Download(URI url, FetchRequest request, Context cx) {
+    Download(URI url, FetchRequest request, Context cx, Origin origin) {
         this.url = url;
         this.request = request;
         this.cx = cx;
+        this.origin = origin;
     }
 
     URI url() {
@@ -72,7 +77,7 @@ final class Download implements AutoCloseable {
 
     /** One attempt: the bytes (unless staged whole already), the signature, verification, placement. */
     FetchResult attempt(Watchdog.Scope scope) throws AttemptFailed {
-        if (!cx.keys().isEmpty() && url.getRawQuery() != null) {
+        if (!cx.keys().isEmpty() && request.signature().isEmpty() && !origin.derivesSignature(url)) {
             throw refusedSignature(RefusalReason.SIGNATURE_MISSING, "refused " + Redact.url(url) + ": trusted keys "
                     + "are configured and its URL has a query string, so no signature URL can be derived from it (a "
                     + "presigned URL does not cover a .sig beside it); give the signature in the user-data with "
@@ -142,7 +147,7 @@ final class Download implements AutoCloseable {
                 cached.flatMap(HttpCache.Entry::etag).ifPresent(e -> headers.put("If-None-Match", e));
                 cached.flatMap(HttpCache.Entry::lastModified).ifPresent(l -> headers.put("If-Modified-Since", l));
             }
-            try (Exchange.Response r = cx.exchange().open(url, headers, scope)) {
+            try (Exchange.Response r = cx.exchange().open(origin.requestUrl(url), headers, origin, scope)) {
                 int code = r.code();
                 if (code == 304 && cached.isPresent()) {
                     r.close();
@@ -193,11 +198,24 @@ final class Download implements AutoCloseable {
                     throw new AttemptFailed(FetchFailure.BAD_RESPONSE, "HTTP 206 (a part) to a request for the whole "
                             + "file", null);
                 }
-                throw Failures.status(r.message, cx.clock().instant());
+                if (!askedAgain && origin.retryOnce(r)) {
+                    askedAgain = true;
+                    r.abort();
+                    readHttp(scope, mayUseCache);
+                    return;
+                }
+                throw failure(r);
             }
         } catch (Staging.LocalIOException e) {
             throw new AttemptFailed(FetchFailure.LOCAL_IO, e.getMessage(), e);
         }
+    }
+
+    /** What an error answer means, with the origin's own explanation (S3's error code) when it has one. */
+    private AttemptFailed failure(Exchange.Response r) {
+        AttemptFailed f = Failures.status(r.message, cx.clock().instant());
+        Optional<String> why = origin.explain(r);
+        return why.isEmpty() ? f : f.suffixed(" (" + why.get() + ")");
     }
 
     /** Drops the staged bytes and what was known about them. */
@@ -298,21 +316,27 @@ final class Download implements AutoCloseable {
         staging.copyFrom(in, Redact.url(url), bytes -> cx.listener().progress(url, bytes, size));
     }
 
-    /** The signature's URL: beside the script (for a URL without a query string). */
+    /** The signature's URL: the one given with sig=, else beside the script. */
     URI signatureUrl() {
-        return URI.create(url + ".sig");
+        return request.signature().filter(SignatureSource.At.class::isInstance).map(a -> ((SignatureSource.At) a).url())
+                .orElseGet(() -> origin.derivedSignature(url));
     }
 
-    /** The decoded signature, fetched once per fetch. */
+    /** The decoded signature: given inline, or fetched once per fetch. */
     private byte[] signature(Watchdog.Scope scope) throws AttemptFailed {
         if (signature != null) {
             return signature;
         }
+        if (request.signature().orElse(null) instanceof SignatureSource.Inline inline) {
+            signature = inline.signature();
+            return signature;
+        }
         String sign = " Sign it: whatami-server sign --key KEY " + request.fileName()
-                + " (or openssl pkeyutl -sign -rawin), and put the signature beside it.";
+                + " (or openssl pkeyutl -sign -rawin), and put the signature beside it or give it with sig=.";
         URI sigUrl = signatureUrl();
+        Origin sigOrigin = sigUrl.equals(origin.derivedSignature(url)) ? origin : cx.origins().apply(sigUrl);
         byte[] raw;
-        if (isFile()) {
+        if (sigUrl.getScheme().equalsIgnoreCase("file")) {
             Path p = Path.of(sigUrl);
             if (!Files.isRegularFile(p)) {
                 throw refusedSignature(RefusalReason.SIGNATURE_MISSING, "refused " + Redact.url(url) + ": trusted "
@@ -325,7 +349,7 @@ final class Download implements AutoCloseable {
                 throw new AttemptFailed(FetchFailure.LOCAL_IO, "cannot read " + p + ": " + e.getMessage(), e);
             }
         } else {
-            try (Exchange.Response r = cx.exchange().open(sigUrl, Map.of(), scope)) {
+            try (Exchange.Response r = cx.exchange().open(sigOrigin.requestUrl(sigUrl), Map.of(), sigOrigin, scope)) {
                 int code = r.code();
                 if (code == 404 || code == 410) {
                     throw refusedSignature(RefusalReason.SIGNATURE_MISSING, "refused " + Redact.url(url) + ": trusted "
@@ -333,7 +357,9 @@ final class Download implements AutoCloseable {
                             + code + "); unsigned scripts never run here." + sign, "no signature (HTTP " + code + ")");
                 }
                 if (code != 200) {
-                    throw Failures.status(r.message, cx.clock().instant());
+                    AttemptFailed f = Failures.status(r.message, cx.clock().instant());
+                    Optional<String> why = sigOrigin.explain(r);
+                    throw why.isEmpty() ? f : f.suffixed(" (" + why.get() + ")");
                 }
                 identityOnly(r);
                 if (r.length() > MAX_SIGNATURE_BYTES) {
@@ -374,7 +400,8 @@ final class Download implements AutoCloseable {
 
     /** Verifies digest and signature, then places the file. */
     private FetchResult finish(byte[] sig) throws AttemptFailed {
-        TrustLevel trust = url.getScheme().equalsIgnoreCase("https") ? TrustLevel.TRANSPORT : TrustLevel.NONE;
+        TrustLevel trust = !isFile() && origin.requestUrl(url).getScheme().equalsIgnoreCase("https")
+                ? TrustLevel.TRANSPORT : TrustLevel.NONE;
         if (request.digest().isPresent()) {
             Digest expected = request.digest().get();
             Digest actual = staging.actual(expected.algorithm());

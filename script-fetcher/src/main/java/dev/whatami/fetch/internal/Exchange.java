@@ -53,11 +53,23 @@ final class Exchange {
      * body unread. The caller closes it.
      */
     Response open(URI url, Map<String, String> headers, Watchdog.Scope scope) throws AttemptFailed {
+        return open(url, headers, Origin.PLAIN, scope);
+    }
+
+    /**
+     * The same, each request authorized by {@code origin}: the first, and redirects to the same host and port (a
+     * redirect elsewhere goes without the origin's credentials).
+     */
+    Response open(URI url, Map<String, String> headers, Origin origin, Watchdog.Scope scope) throws AttemptFailed {
         URI current = url;
+        String authority = url.getRawAuthority();
         for (int hop = 0; ; hop++) {
             HttpGet get = new HttpGet(current);
             get.setConfig(config);
             headers.forEach(get::setHeader);
+            if (origin != Origin.PLAIN && java.util.Objects.equals(authority, current.getRawAuthority())) {
+                origin.authorize(current).forEach(get::setHeader);
+            }
             get.setHeader("Accept-Encoding", "identity");
             scope.track(get);
             ClassicHttpResponse message;
@@ -69,8 +81,9 @@ final class Exchange {
             Response r = new Response(current, get, message);
             scope.track(r);
             int code = message.getCode();
-            if (code != 301 && code != 302 && code != 303 && code != 307 && code != 308) {
-                return r;
+            if ((code != 301 && code != 302 && code != 303 && code != 307 && code != 308)
+                    || message.getFirstHeader("Location") == null && origin != Origin.PLAIN) {
+                return r; // a cloud origin's redirect without a Location (S3's wrong region) is for the origin
             }
             r.abort(); // a redirect's body is of no use, and could be endless
             URI next = location(current, message);

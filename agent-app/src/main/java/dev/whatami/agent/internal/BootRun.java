@@ -1,7 +1,13 @@
 package dev.whatami.agent.internal;
 
 import dev.whatami.agent.Boot;
+import dev.whatami.fetch.AzureBlobAccess;
+import dev.whatami.fetch.FetchException;
+import dev.whatami.fetch.FetchFailure;
+import dev.whatami.fetch.GcsAccess;
+import dev.whatami.fetch.S3Access;
 import dev.whatami.fetch.ScriptFetcher;
+import dev.whatami.metadata.InstanceCredentials;
 import dev.whatami.metadata.MetadataException;
 import dev.whatami.metadata.UserDataTooLargeException;
 import dev.whatami.run.Ledger;
@@ -24,6 +30,7 @@ import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
 import org.slf4j.Logger;
@@ -36,6 +43,8 @@ import org.slf4j.LoggerFactory;
  */
 public final class BootRun {
     private static final Logger LOG = LoggerFactory.getLogger(BootRun.class);
+    /** The resource an Azure managed identity's token must be for to read blobs. */
+    private static final String AZURE_STORAGE = "https://storage.azure.com/";
     private static final Path BOOT_ID = Path.of("/proc/sys/kernel/random/boot_id");
 
     private final Boot.Settings s;
@@ -154,10 +163,9 @@ public final class BootRun {
         secrets.addPlan(plan);
         reportFromUserData(plan, record);
         if (s.requireSignature() && s.trustedKeys().isEmpty()) {
-            return record.finish(RunState.REFUSED, "refused to run anything: a signature is required "
-                    + "(requireSignature) but no trusted key is configured; give the owner's Ed25519 public key "
-                    + "(trustedKeys)" + s.hints().hint(new IllegalStateException("requireSignature")).map(h -> " " + h)
-                    .orElse(""));
+            return record.finish(RunState.REFUSED, TaskPipeline.sentences("refused to run anything: a signature is "
+                    + "required (requireSignature) but no trusted key is configured; give the owner's Ed25519 public "
+                    + "key (trustedKeys)", s.hints().hint(new IllegalStateException("requireSignature")).orElse("")));
         }
         String id = found.identity().instanceId();
         layout.ensureInstanceDirs();
@@ -204,7 +212,37 @@ public final class BootRun {
                 .requireSignature(s.requireSignature()).trustedKeys(s.trustedKeys()).retryPolicy(s.fetchRetry())
                 .readTimeout(s.fetchReadTimeout()).clock(s.clock()).sleeper(s.sleeper()).listener(new Obtain.ProgressLog(s.clock()));
         s.caBundle().ifPresent(b::caBundle);
+        cloudOrigins(b);
         return b.build();
+    }
+
+    /**
+     * {@code s3://}, {@code gs://} and Azure blob URLs are fetched with the instance's own identity, asked of the
+     * metadata service only when such a URL is fetched: the EC2 role (region from the identity document), the GCE
+     * service account, the Azure managed identity. {@code AWS_*} settings (endpoint, keys, region) come from the
+     * environment the boot was given ({@link Boot.Builder#environment}); none from this process's otherwise.
+     */
+    private void cloudOrigins(ScriptFetcher.Builder b) {
+        Map<String, String> env = s.environment().orElse(Map.of());
+        InstanceCredentials ids = s.metadata().instanceCredentials();
+        b.s3(() -> {
+            Optional<String> region;
+            try {
+                region = ids.awsRegion();
+            } catch (MetadataException e) {
+                // S3 names the bucket's region in its answer; the fetcher asks again there
+                LOG.debug("no region from the identity document ({}); S3 will say the bucket's", e.getMessage());
+                region = Optional.empty();
+            }
+            try {
+                return S3Access.fromEnvironment(env, ids::awsCredentials, region);
+            } catch (IllegalArgumentException e) {
+                throw new FetchException(FetchFailure.CONFIGURATION, "the S3 settings in the agent's environment: "
+                        + e.getMessage(), null, 0, e);
+            }
+        });
+        b.gcs(() -> GcsAccess.of(ids::gceAccessToken));
+        b.azureBlob(() -> AzureBlobAccess.of(() -> ids.azureAccessToken(AZURE_STORAGE)));
     }
 
     /**
@@ -245,8 +283,8 @@ public final class BootRun {
     }
 
     private RunStatus unreached(RunRecord record, MetadataException e) {
-        String hint = s.hints().hint(e).map(h -> " " + h).orElse("");
-        return record.finish(RunState.UNREACHABLE, e.getMessage() + hint);
+        String hint = s.hints().hint(e).orElse("");
+        return record.finish(RunState.UNREACHABLE, TaskPipeline.sentences(e.getMessage(), hint));
     }
 
     /** A run that could not even write its status: logged, and returned to the caller only. */

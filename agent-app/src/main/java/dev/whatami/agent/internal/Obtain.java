@@ -8,7 +8,9 @@ import dev.whatami.fetch.FetchResult;
 import dev.whatami.fetch.FetchRefusedException;
 import dev.whatami.fetch.ScriptFetcher;
 import dev.whatami.status.TaskState;
+import dev.whatami.fetch.SignatureSource;
 import dev.whatami.userdata.Redact;
+import dev.whatami.userdata.Signature;
 import dev.whatami.userdata.TaskSource;
 import dev.whatami.userdata.TaskSpec;
 import java.net.URI;
@@ -16,6 +18,7 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
@@ -66,12 +69,15 @@ final class Obtain {
                 LOG.info("task {}: fetching {}", task.name(), Redact.url(remote.url()));
                 FetchRequest.Builder request = FetchRequest.builder(remote.url(), taskDir, task.name())
                         .mirrors(remote.mirrors()).digest(task.digest()).maxBytes(maxBytes);
+                task.signature().map(Obtain::source).ifPresent(request::signature);
                 Instant until = deadline.get();
                 LOG.debug("task {}: fetching until {}", task.name(), until);
                 return new Placed(fetcher.fetch(request.deadline(until).build()));
             }
+            Optional<byte[]> signature = task.signature().filter(sig -> sig instanceof Signature.Inline)
+                    .map(sig -> ((Signature.Inline) sig).bytes());
             return new Placed(fetcher.placeInline(((TaskSource.Inline) task.source()).content(),
-                    URI.create(userDataSource), taskDir, task.name()));
+                    URI.create(userDataSource), taskDir, task.name(), signature));
         } catch (IllegalArgumentException e) {
             // a URL the grammar accepts but this fetcher cannot fetch (a scheme it does not speak)
             String scheme = task.source() instanceof TaskSource.Remote r ? r.url().getScheme() : "inline";
@@ -87,6 +93,14 @@ final class Obtain {
             LOG.warn("task {}: {}", task.name(), e.getMessage());
             return new Missing(TaskState.NOT_FETCHED, e);
         }
+    }
+
+    /** The user-data's {@code sig=} in the fetcher's terms. */
+    private static SignatureSource source(Signature signature) {
+        if (signature instanceof Signature.Inline inline) {
+            return new SignatureSource.Inline(inline.bytes());
+        }
+        return new SignatureSource.At(((Signature.Remote) signature).url());
     }
 
     /** Logs a line every few seconds while a download is slow: size, rate, time left. */

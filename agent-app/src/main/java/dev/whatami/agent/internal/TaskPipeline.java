@@ -78,8 +78,8 @@ final class TaskPipeline {
         Path taskDir = layout.taskDir(instanceId, task.name());
         Obtain.Obtained obtained = obtain.obtain(task, taskDir);
         if (obtained instanceof Obtain.Missing missing) {
-            String hint = hints.hint(missing.error()).map(h -> " " + h).orElse("");
-            return notRun(entry, status, missing.state(), missing.error().getMessage() + hint);
+            String hint = hints.hint(missing.error()).orElse("");
+            return notRun(entry, status, missing.state(), sentences(missing.error().getMessage(), hint));
         }
         FetchResult fetched = ((Obtain.Placed) obtained).result();
         status.source(task.source() instanceof TaskSource.Inline ? fetched.source().toString()
@@ -128,7 +128,16 @@ final class TaskPipeline {
         int attempt = status.build().attempt();
         TaskEvent event = new TaskEvent(clock.instant(), state, attempt, OptionalInt.empty(), Optional.of(message));
         reserve.write(() -> ledger.notRun(entry, event));
-        return recorded(withHistory(status.state(state).message(message + next), entry));
+        return recorded(withHistory(status.state(state).message(sentences(message, next.strip())), entry));
+    }
+
+    /** {@code first}, then {@code then} as the next sentence (a full stop between them when {@code first} has none). */
+    static String sentences(String first, String then) {
+        if (then.isEmpty()) {
+            return first;
+        }
+        String f = first.stripTrailing();
+        return f + (f.isEmpty() || ".!?".indexOf(f.charAt(f.length() - 1)) >= 0 ? " " : ". ") + then;
     }
 
     private TaskStatus withHistory(TaskStatus.Builder status, Ledger.Task entry) {

@@ -46,10 +46,11 @@ final class Verify {
         if (!keysTrusted) {
             return Optional.empty();
         }
-        if (task.source() instanceof TaskSource.Inline) {
+        if (task.source() instanceof TaskSource.Inline && task.signature().isEmpty()) {
             return Optional.of("refused the script carried in the user-data (" + task.name() + "): trusted keys are "
-                    + "configured and an inline script carries no signature; put it on the file server, sign it "
-                    + "(whatami-server sign) and name it in the user-data");
+                    + "configured and it carries no signature; sign it (whatami-server sign) and put the signature "
+                    + "on its second line (#whatami-signature: <base64>) or in its MIME part's X-Whatami-Signature "
+                    + "header, or put it on the file server and name it in the user-data");
         }
         if (task.interpreter().isPresent()) {
             return Optional.of("refused " + task.name() + ": as=" + task.interpreter().get() + " would choose how the "

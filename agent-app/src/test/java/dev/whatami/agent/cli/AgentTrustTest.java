@@ -96,10 +96,62 @@ class AgentTrustTest {
     }
 
     @Test
-    void inlineScript_isRefusedOnceKeysAreTrusted() throws Exception {
+    void inlineScript_withoutSignature_isRefusedOnceKeysAreTrusted() throws Exception {
         assertThat(boot("#!/bin/sh\ntouch \"$MARKER\"\n", "--trusted-keys", keys.toString())).isEqualTo(4);
         assertThat(dir.resolve("ran")).doesNotExist();
-        assertThat(status().get("message").toString()).contains("an inline script carries no signature");
+        assertThat(status().get("message").toString()).contains("trusted keys are configured and it carries no "
+                + "signature; sign it (whatami-server sign) and put the signature on its second line");
+    }
+
+    /** Signs {@code content} with the operator's key as {@code whatami-server sign} does; the base64 it writes. */
+    private String signature(String content) throws Exception {
+        Path f = Files.createDirectories(dir.resolve("signing")).resolve("s" + System.nanoTime());
+        Files.writeString(f, content);
+        CommandLine srv = dev.whatami.server.WhatamiServer.commandLine();
+        srv.setOut(new PrintWriter(new StringWriter(), true));
+        assertThat(srv.execute("sign", "--key", dir.resolve("operator/whatami-signing.key").toString(),
+                f.toString())).isZero();
+        return Files.readString(f.resolveSibling(f.getFileName() + ".sig")).strip();
+    }
+
+    @Test
+    void inlineScript_signedOnItsSecondLine_runs_withTrustSignature() throws Exception {
+        String script = "#!/bin/sh\ntouch \"$MARKER\"\n";
+        String userData = "#!/bin/sh\n#whatami-signature: " + signature(script) + "\ntouch \"$MARKER\"\n";
+        assertThat(boot(userData, "--trusted-keys", keys.toString())).isZero();
+        assertThat(dir.resolve("ran")).exists();
+        assertThat(status().get("tasks").toString()).contains("trust=signature");
+    }
+
+    @Test
+    void inlineScript_changedAfterSigning_isRefused() throws Exception {
+        String sig = signature("#!/bin/sh\ntouch \"$MARKER\"\n");
+        assertThat(boot("#!/bin/sh\n#whatami-signature: " + sig + "\ntouch \"$MARKER\"; echo evil\n",
+                "--trusted-keys", keys.toString())).isEqualTo(4);
+        assertThat(dir.resolve("ran")).doesNotExist();
+        assertThat(status()).containsEntry("state", "refused");
+        assertThat(status().get("message").toString()).doesNotContain("evil");
+    }
+
+    @Test
+    void sigInTheUserDataLine_vouchesForAScriptWithNoSigFile() throws Exception {
+        String sig = signature(Files.readString(root.resolve("unsigned.sh")));
+        assertThat(boot("unsigned.sh SRV sig=" + sig, "--trusted-keys", keys.toString())).isZero();
+        assertThat(dir.resolve("ran")).exists();
+        assertThat(status().get("tasks").toString()).contains("trust=signature");
+    }
+
+    @Test
+    void sigAtAUrlOfItsOwn_isFetchedAndChecked() throws Exception {
+        Files.writeString(root.resolve("elsewhere.sig"), signature("something else\n") + "\n");
+        assertThat(boot("unsigned.sh SRV sig=http://SRV/scriptserver/elsewhere.sig", "--trusted-keys", keys.toString()))
+                .isEqualTo(4);
+        assertThat(dir.resolve("ran")).doesNotExist();
+        assertThat(status().get("message").toString()).contains("does not verify with any trusted key (owner.pub)");
+        Files.writeString(root.resolve("elsewhere.sig"), signature(Files.readString(root.resolve("unsigned.sh"))));
+        server.close();
+        assertThat(boot("unsigned.sh SRV sig=http://SRV/scriptserver/elsewhere.sig", "--trusted-keys", keys.toString())).isZero();
+        assertThat(dir.resolve("ran")).exists();
     }
 
     @Test

@@ -48,6 +48,7 @@ final class FaultyFiles implements AutoCloseable {
     private final Map<String, Rule> rules = new ConcurrentHashMap<>();
     private final Map<String, AtomicInteger> hits = new ConcurrentHashMap<>();
     private final List<byte[]> posted = new CopyOnWriteArrayList<>();
+    private final List<String> requests = new CopyOnWriteArrayList<>();
     private final CountDownLatch stopping = new CountDownLatch(1);
     private volatile HttpServer server;
     private ExecutorService pool;
@@ -103,6 +104,11 @@ final class FaultyFiles implements AutoCloseable {
         return hits.getOrDefault(path, new AtomicInteger()).get();
     }
 
+    /** Each request so far, oldest first: method, path and its Authorization header if any. */
+    List<String> requests() {
+        return List.copyOf(requests);
+    }
+
     /** The bodies POSTed so far, oldest first. */
     List<byte[]> posted() {
         return List.copyOf(posted);
@@ -111,6 +117,8 @@ final class FaultyFiles implements AutoCloseable {
     private void handle(HttpExchange ex) throws IOException {
         String path = ex.getRequestURI().getPath();
         hits.computeIfAbsent(path, p -> new AtomicInteger()).incrementAndGet();
+        String auth = ex.getRequestHeaders().getFirst("Authorization");
+        requests.add(ex.getRequestMethod() + " " + path + (auth == null ? "" : " Authorization: " + auth));
         byte[] request = ex.getRequestBody().readAllBytes();
         Rule rule = rules.get(path);
         Fault fault = rule != null && rule.left().getAndUpdate(n -> n > 0 ? n - 1 : 0) > 0 ? rule.fault() : null;

@@ -23,9 +23,9 @@ final class FlagHints implements Boot.Hints {
         }
         if (error instanceof MetadataException me) {
             return switch (me.reason()) {
-                case UNREACHABLE, NOT_DETECTED -> Optional.of("Check that the metadata service is reachable from "
-                        + "this machine, or name the provider and endpoint with --provider / --metadata-endpoint "
-                        + "(off-cloud: --user-data-file); --deadline sets how long to keep trying.");
+                case UNREACHABLE, NOT_DETECTED -> Optional.of("On the command line, --provider and "
+                        + "--metadata-endpoint name them (off-cloud: --user-data-file); --deadline sets how long to "
+                        + "keep trying.");
                 case EC2_DISABLED -> Optional.of("AWS_EC2_METADATA_DISABLED is set: unset it, or give the user-data "
                         + "with --user-data-file.");
                 case IMDS_V2_UNAVAILABLE, TOKEN_REJECTED -> Optional.of("--imds-v2-required (or "

@@ -224,7 +224,36 @@ public final class BootRun {
      */
     private void cloudOrigins(ScriptFetcher.Builder b) {
         Map<String, String> env = s.environment().orElse(Map.of());
-        InstanceCredentials ids = s.metadata().instanceCredentials();
+        // asked only when a cloud URL is fetched; a client for no cloud (nocloud, a user-data file) has no identity
+        InstanceCredentials ids = new InstanceCredentials() {
+            private Optional<InstanceCredentials> of() {
+                try {
+                    return Optional.of(s.metadata().instanceCredentials());
+                } catch (IllegalStateException e) {
+                    return Optional.empty();
+                }
+            }
+
+            @Override
+            public Optional<dev.whatami.metadata.AwsCredentials> awsCredentials() {
+                return of().flatMap(InstanceCredentials::awsCredentials);
+            }
+
+            @Override
+            public Optional<String> awsRegion() {
+                return of().flatMap(InstanceCredentials::awsRegion);
+            }
+
+            @Override
+            public Optional<dev.whatami.metadata.AccessToken> gceAccessToken() {
+                return of().flatMap(InstanceCredentials::gceAccessToken);
+            }
+
+            @Override
+            public Optional<dev.whatami.metadata.AccessToken> azureAccessToken(String resource) {
+                return of().flatMap(i -> i.azureAccessToken(resource));
+            }
+        };
         b.s3(() -> {
             Optional<String> region;
             try {

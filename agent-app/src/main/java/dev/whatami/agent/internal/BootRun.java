@@ -224,36 +224,7 @@ public final class BootRun {
      */
     private void cloudOrigins(ScriptFetcher.Builder b) {
         Map<String, String> env = s.environment().orElse(Map.of());
-        // asked only when a cloud URL is fetched; a client for no cloud (nocloud, a user-data file) has no identity
-        InstanceCredentials ids = new InstanceCredentials() {
-            private Optional<InstanceCredentials> of() {
-                try {
-                    return Optional.of(s.metadata().instanceCredentials());
-                } catch (IllegalStateException e) {
-                    return Optional.empty();
-                }
-            }
-
-            @Override
-            public Optional<dev.whatami.metadata.AwsCredentials> awsCredentials() {
-                return of().flatMap(InstanceCredentials::awsCredentials);
-            }
-
-            @Override
-            public Optional<String> awsRegion() {
-                return of().flatMap(InstanceCredentials::awsRegion);
-            }
-
-            @Override
-            public Optional<dev.whatami.metadata.AccessToken> gceAccessToken() {
-                return of().flatMap(InstanceCredentials::gceAccessToken);
-            }
-
-            @Override
-            public Optional<dev.whatami.metadata.AccessToken> azureAccessToken(String resource) {
-                return of().flatMap(i -> i.azureAccessToken(resource));
-            }
-        };
+        InstanceCredentials ids = new LazyIdentity(s.metadata());
         b.s3(() -> {
             Optional<String> region;
             try {
@@ -321,5 +292,45 @@ public final class BootRun {
         LOG.error("{}", message);
         return RunStatus.builder(state).state(state).message(message).startedAt(s.clock().instant())
                 .finishedAt(s.clock().instant()).tasks(new ArrayList<>()).build();
+    }
+
+    /**
+     * The instance's identity, asked of the metadata client only when a cloud URL is fetched; a client for no cloud
+     * (nocloud, a user-data file) has none: every request then goes out anonymous.
+     */
+    private static final class LazyIdentity implements InstanceCredentials {
+        private final dev.whatami.metadata.MetadataClient metadata;
+
+        LazyIdentity(dev.whatami.metadata.MetadataClient metadata) {
+            this.metadata = metadata;
+        }
+
+        private Optional<InstanceCredentials> of() {
+            try {
+                return Optional.of(metadata.instanceCredentials());
+            } catch (IllegalStateException e) {
+                return Optional.empty();
+            }
+        }
+
+        @Override
+        public Optional<dev.whatami.metadata.AwsCredentials> awsCredentials() {
+            return of().flatMap(InstanceCredentials::awsCredentials);
+        }
+
+        @Override
+        public Optional<String> awsRegion() {
+            return of().flatMap(InstanceCredentials::awsRegion);
+        }
+
+        @Override
+        public Optional<dev.whatami.metadata.AccessToken> gceAccessToken() {
+            return of().flatMap(InstanceCredentials::gceAccessToken);
+        }
+
+        @Override
+        public Optional<dev.whatami.metadata.AccessToken> azureAccessToken(String resource) {
+            return of().flatMap(i -> i.azureAccessToken(resource));
+        }
     }
 }

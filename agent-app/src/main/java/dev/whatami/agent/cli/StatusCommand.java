@@ -32,6 +32,7 @@ final class StatusCommand implements Callable<Integer> {
 
     private final Map<String, String> env;
     private final Pause pause;
+    private final java.util.function.Supplier<Optional<java.time.Instant>> kernelBooted;
 
     @Option(names = "--state-dir", paramLabel = "DIR", description = "Where status.json is. Default: "
             + "$WHATAMI_STATE_DIR, else state-dir= in the config file, else /var/lib/whatami")
@@ -59,8 +60,29 @@ final class StatusCommand implements Callable<Integer> {
     }
 
     StatusCommand(Map<String, String> env, Pause pause) {
+        this(env, pause, StatusCommand::kernelBootTime);
+    }
+
+    /** @param kernelBooted when this system's kernel booted ({@code btime} of {@code /proc/stat}), if known */
+    StatusCommand(Map<String, String> env, Pause pause, java.util.function.Supplier<Optional<java.time.Instant>>
+            kernelBooted) {
         this.env = env;
         this.pause = pause;
+        this.kernelBooted = kernelBooted;
+    }
+
+    /** {@code btime} of {@code /proc/stat}: when the kernel booted; empty when it cannot be read. */
+    static Optional<java.time.Instant> kernelBootTime() {
+        try {
+            for (String line : java.nio.file.Files.readAllLines(Path.of("/proc/stat"))) {
+                if (line.startsWith("btime ")) {
+                    return Optional.of(java.time.Instant.ofEpochSecond(Long.parseLong(line.substring(6).strip())));
+                }
+            }
+        } catch (java.io.IOException | RuntimeException e) {
+            // not Linux, or no /proc: no waiting for a run of another boot
+        }
+        return Optional.empty();
     }
 
     @Override
@@ -89,8 +111,12 @@ final class StatusCommand implements Callable<Integer> {
                 return ExitCode.STATUS_UNREADABLE.code();
             }
             RunState state = status.map(StateFiles::effectiveState).orElse(null);
-            // after a reboot the file still holds the previous boot's run until this boot's agent starts
-            boolean earlierBoot = status.flatMap(RunStatus::bootId).map(b -> !b.equals(boot)).orElse(false);
+            // after a reboot the file still holds the previous boot's run until this boot's agent starts. A boot id
+            // that differs is not enough (a container shares the host's kernel id, and docker exec does not see
+            // WHATAMI_BOOT_ID): the run must also have finished before this kernel booted
+            boolean earlierBoot = status.filter(st -> st.bootId().map(b -> !b.equals(boot)).orElse(false))
+                    .flatMap(st -> st.finishedAt().or(st::startedAt))
+                    .map(end -> kernelBooted.get().map(end::isBefore).orElse(false)).orElse(false);
             boolean finished = state != null && state.finished() && !(waitForIt && earlierBoot);
             if (finished || !waitForIt) {
                 print(out, file, status, state);
@@ -101,8 +127,9 @@ final class StatusCommand implements Callable<Integer> {
                 return state == null || state == RunState.RUNNING ? 0 : state.exitCode().orElse(1);
             }
             if (!limit.isZero() && waited >= limit.toMillis()) {
-                err.println("whatami-agent status: still " + (state == null ? "not run" : state.token()) + " after "
-                        + Durations.text(limit) + " (" + file + ")");
+                err.println("whatami-agent status: " + (earlierBoot ? "this boot's agent has not started" : "still "
+                        + (state == null ? "not run" : state.token())) + " after " + Durations.text(limit) + " ("
+                        + file + ")");
                 return ExitCode.TASK_FAILED.code();
             }
             pause.pause(Duration.ofMillis(pollMillis));

@@ -16,6 +16,7 @@ import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -199,6 +200,43 @@ class AgentLifecycleTest {
         assertThat(cl.execute("--wait", "--state-dir", state.toString())).isZero();
         assertThat(polls).hasSize(3);
         assertThat(out.toString()).startsWith("status: done (exit 0)\nmessage: 1 task(s) succeeded");
+    }
+
+    /** status.json of a finished run of boot "old", at 10:00. */
+    private Path finishedRunOfBootOld() throws Exception {
+        Path state = Files.createDirectories(dir.resolve("state"));
+        Files.writeString(state.resolve("status.json"), "{\"version\":2,\"state\":\"done\",\"exitCode\":0,"
+                + "\"bootId\":\"old\",\"startedAt\":\"2026-12-02T09:59:00Z\","
+                + "\"finishedAt\":\"2026-12-02T10:00:00Z\",\"tasks\":[]}");
+        return state;
+    }
+
+    @Test
+    void statusWait_afterAReboot_waitsForThisBootsRun() throws Exception {
+        Path state = finishedRunOfBootOld();
+        List<Integer> polls = new ArrayList<>();
+        StatusCommand command = new StatusCommand(Map.of("WHATAMI_BOOT_ID", "new"), d -> polls.add(polls.size()),
+                () -> Optional.of(java.time.Instant.parse("2026-12-02T11:00:00Z")));
+        StringWriter errs = new StringWriter();
+        CommandLine cl = new CommandLine(command);
+        cl.setOut(new PrintWriter(new StringWriter(), true));
+        cl.setErr(new PrintWriter(errs, true));
+        assertThat(cl.execute("--wait", "--timeout", "1s", "--state-dir", state.toString())).isEqualTo(1);
+        assertThat(polls).hasSize(4);
+        assertThat(errs.toString()).startsWith("whatami-agent status: this boot's agent has not started after 1s");
+    }
+
+    @Test
+    void statusWait_inAContainerThatSharesTheHostsBootId_doesNotWaitForever() throws Exception {
+        Path state = finishedRunOfBootOld(); // the run's WHATAMI_BOOT_ID is not in docker exec's environment
+        StatusCommand command = new StatusCommand(Map.of(), d -> {
+            throw new AssertionError("waited");
+        }, () -> Optional.of(java.time.Instant.parse("2026-11-30T08:00:00Z"))); // the host booted days before
+        out = new StringWriter();
+        CommandLine cl = new CommandLine(command);
+        cl.setOut(new PrintWriter(out, true));
+        assertThat(cl.execute("--wait", "--state-dir", state.toString())).isZero();
+        assertThat(out.toString()).startsWith("status: done (exit 0)");
     }
 
     @Test

@@ -1,14 +1,22 @@
 #!/usr/bin/env bash
 # Benchmark (issue 7): whatami-server, nginx and Apache httpd (Debian defaults) serving the same files on
 # loopback, driven by wrk in one run: a 4 KiB script and a 1 MiB file, at 64 and 1000 connections, 10 s each
-# after a warm-up. Reports requests/s, p50/p99 latency and errors, and whatami's ratios.
+# after a warm-up. Reports requests/s, p50/p99 latency and errors, the 1-minute load before each cell, whatami's
+# ratios, and the server's JVM flags (the packaged launcher's, server-app/src/deb/bin/whatami-server, plus any in
+# WHATAMI_SERVER_JAVA_OPTS) and its resident memory at the end.
 # Needs: apt-get install nginx apache2 wrk. Usage: bench/server-throughput.sh [seconds]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 secs=${1:-10}
 for tool in nginx apache2 wrk; do command -v "$tool" >/dev/null || { echo "needs $tool (apt-get install nginx apache2 wrk)"; exit 2; }; done
 ulimit -n 65536 2>/dev/null || true   # wrk needs a descriptor per connection
-[ -f server-app/target/whatami-server.jar ] || ./mvnw -B -q -DskipTests package -pl server-app -am
+jar=server-app/target/whatami-server.jar
+if [ ! -f "$jar" ] || [ -n "$(find server-app/src/main -newer "$jar" -print -quit)" ]; then
+    ./mvnw -B -q -DskipTests package -pl server-app -am
+fi
+# the JVM flags users get: the launcher's exec line
+jvm_flags="$(sed -n 's/^exec "$java" \(.*\) ${WHATAMI_SERVER_JAVA_OPTS-}.*/\1/p' server-app/src/deb/bin/whatami-server) ${WHATAMI_SERVER_JAVA_OPTS-}"
+[ -n "${jvm_flags// /}" ] || { echo "could not read the JVM flags from server-app/src/deb/bin/whatami-server"; exit 2; }
 work=$(mktemp -d /tmp/whatami-srv.XXXXXX)
 pids=()
 trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; sleep 1; rm -rf "$work"' EXIT
@@ -20,9 +28,11 @@ chmod 755 "$work" "$work/www" "$work/www/scriptserver"; chmod 644 "$work"/www/sc
 free_port() { local p=$1; while (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; do p=$((p + 1)); done; echo "$p"; }
 
 wp=$(free_port 18200)
-java -jar server-app/target/whatami-server.jar --root "$work/www/scriptserver" --port "$wp" --bind 127.0.0.1 \
+# shellcheck disable=SC2086
+java $jvm_flags -jar "$jar" --root "$work/www/scriptserver" --port "$wp" --bind 127.0.0.1 \
     >"$work/logs/whatami.log" 2>&1 &
 pids+=($!)
+wpid=$!
 
 np=$(free_port $((wp + 1)))
 cat > "$work/nginx.conf" <<NGINX
@@ -73,8 +83,13 @@ for p in "$wp" "$np" "$ap"; do
     for _ in $(seq 1 100); do curl -sf -o /dev/null "http://127.0.0.1:$p/scriptserver/script.sh" && break; sleep 0.1; done
 done
 
-echo "date: $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, wrk -t2 -d${secs}s, loopback"
-printf '%-8s %-9s %-6s %12s %10s %10s %8s\n' server file conns req/s p50 p99 errors
+# warm-up for everyone (the JVM compiles its hot paths in the first seconds): both files, before any cell
+for p in "$wp" "$np" "$ap"; do
+    for file in script.sh file.bin; do wrk -t2 -c64 -d5s "http://127.0.0.1:$p/scriptserver/$file" >/dev/null 2>&1 || true; done
+done
+
+echo "date: $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, wrk -t2 -d${secs}s, loopback; whatami JVM flags: $jvm_flags"
+printf '%-8s %-9s %-6s %12s %10s %10s %8s %6s\n' server file conns req/s p50 p99 errors load1
 declare -A rps
 for file in script.sh file.bin; do
     for conns in 64 1000; do
@@ -82,13 +97,14 @@ for file in script.sh file.bin; do
             name=${srv%%:*}; port=${srv##*:}
             url="http://127.0.0.1:$port/scriptserver/$file"
             wrk -t2 -c"$conns" -d2s "$url" >/dev/null 2>&1 || true   # warm-up
+            load=$(cut -d' ' -f1 /proc/loadavg)
             out=$(wrk -t2 -c"$conns" -d"${secs}s" --latency "$url" 2>&1 || true)
             r=$(echo "$out" | awk '/Requests\/sec/ {print $2}')
             p50=$(echo "$out" | awk '$1=="50%" {print $2}')
             p99=$(echo "$out" | awk '$1=="99%" {print $2}')
             errs=$(echo "$out" | awk '/Socket errors/ {gsub(",",""); print $4+$6+$8+$10} /Non-2xx/ {print "non2xx:"$5}' | paste -sd' ')
             rps[$name,$file,$conns]=$r
-            printf '%-8s %-9s %-6s %12s %10s %10s %8s\n' "$name" "$file" "$conns" "$r" "$p50" "$p99" "${errs:-0}"
+            printf '%-8s %-9s %-6s %12s %10s %10s %8s %6s\n' "$name" "$file" "$conns" "$r" "$p50" "$p99" "${errs:-0}" "$load"
         done
     done
 done
@@ -99,3 +115,4 @@ for file in script.sh file.bin; do
         echo "$file @ $conns: whatami/nginx = $(awk -v w="$w" -v n="$n" 'BEGIN {printf "%.2f", w / n}'), whatami/apache = $(awk -v w="$w" -v a="$a" 'BEGIN {printf "%.2f", w / a}')"
     done
 done
+echo "whatami resident memory at the end: $(awk '/VmRSS/ {printf "%d MiB", $2 / 1024}' "/proc/$wpid/status"), peak $(awk '/VmHWM/ {printf "%d MiB", $2 / 1024}' "/proc/$wpid/status")"

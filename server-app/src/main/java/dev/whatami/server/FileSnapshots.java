@@ -26,6 +26,7 @@ import org.eclipse.jetty.http.PreEncodedHttpField;
 import org.eclipse.jetty.http.content.HttpContent;
 import org.eclipse.jetty.io.ByteBufferPool;
 import org.eclipse.jetty.io.Content;
+import org.eclipse.jetty.server.Response;
 import org.eclipse.jetty.util.Callback;
 import org.eclipse.jetty.util.resource.Resource;
 
@@ -53,8 +54,15 @@ final class FileSnapshots implements HttpContent.Factory {
     private final long maxTotalBytes;
     private final ConcurrentHashMap<String, Snapshot> cache = new ConcurrentHashMap<>();
     private final AtomicLong cachedBytes = new AtomicLong();
+    private final Path copies;
 
-    FileSnapshots(HttpContent.Factory authority, ByteBufferPool.Sized pool, long maxFileBytes, long maxTotalBytes) {
+    /**
+     * @param copies where the private copies of larger snapshots are made (then unlinked at once: they live in the
+     *     page cache); null keeps every snapshot in direct memory
+     */
+    FileSnapshots(HttpContent.Factory authority, ByteBufferPool.Sized pool, long maxFileBytes, long maxTotalBytes,
+            Path copies) {
+        this.copies = copies;
         this.authority = authority;
         this.pool = pool;
         this.maxFileBytes = maxFileBytes;
@@ -102,7 +110,8 @@ final class FileSnapshots implements HttpContent.Factory {
             if (before.size > maxFileBytes || cachedBytes.get() + before.size > maxTotalBytes) {
                 return new Streamed(content, file, before, pool);
             }
-            ByteBuffer bytes = ByteBuffer.allocateDirect((int) before.size);
+            Memory memory = Memory.allocate((int) before.size, copies);
+            ByteBuffer bytes = memory.bytes();
             try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
                 while (bytes.hasRemaining() && ch.read(bytes) >= 0) {
                     // fill
@@ -111,7 +120,11 @@ final class FileSnapshots implements HttpContent.Factory {
                     bytes.clear().limit(0); // grew while read: not this identity
                 }
             } catch (NoSuchFileException e) {
+                memory.release();
                 return null;
+            } catch (IOException | RuntimeException e) {
+                memory.release();
+                throw e;
             }
             bytes.flip();
             Identity after = Identity.of(file);
@@ -119,11 +132,64 @@ final class FileSnapshots implements HttpContent.Factory {
             if (whole || attempt >= 4) {
                 // after five tries of a file rewritten faster than it can be read, send the last bytes read (their
                 // own length and ETag, so still a consistent response) without keeping them
-                Snapshot s = new Snapshot(content, file, after == null ? before : after, bytes.asReadOnlyBuffer());
+                Snapshot s = new Snapshot(content, file, after == null ? before : after, bytes.asReadOnlyBuffer(),
+                        memory.copy());
                 if (whole && cache.putIfAbsent(path, s) == null) {
                     cachedBytes.addAndGet(s.length);
                 }
                 return s;
+            }
+            memory.release();
+        }
+    }
+
+    /**
+     * A snapshot's bytes. Small ones in direct memory; from {@link ZeroCopyEndPoint#MIN_BYTES} on, in a private file
+     * of the server's own (created in {@code copies}, unlinked at once, mapped into memory): the same bytes, which
+     * nobody else can change, so they can also be sent with {@code sendfile}. Where no such file can be made, direct
+     * memory.
+     */
+    record Memory(ByteBuffer bytes, FileChannel copy) {
+        static Memory allocate(int size, Path copies) {
+            if (size >= ZeroCopyEndPoint.MIN_BYTES && copies != null) {
+                FileChannel ch = null;
+                try {
+                    Path f = Files.createTempFile(copies, ".whatami-snapshot-", "");
+                    try {
+                        ch = FileChannel.open(f, StandardOpenOption.READ, StandardOpenOption.WRITE);
+                    } finally {
+                        Files.delete(f);
+                    }
+                    // written out in full before it is mapped: a file system without room says so here, as an
+                    // IOException, rather than later as a fault on a store into the mapping
+                    ByteBuffer zeros = ByteBuffer.allocateDirect(Math.min(size, 64 * 1024));
+                    for (long at = 0; at < size; ) {
+                        zeros.clear().limit((int) Math.min(zeros.capacity(), size - at));
+                        at += ch.write(zeros, at);
+                    }
+                    return new Memory(ch.map(FileChannel.MapMode.READ_WRITE, 0, size), ch);
+                } catch (IOException | UnsupportedOperationException e) {
+                    if (ch != null) {
+                        try {
+                            ch.close();
+                        } catch (IOException ignored) {
+                            // nothing was written to it
+                        }
+                    }
+                    // no room or no temporary directory: the bytes stay in memory, and are copied when sent
+                }
+            }
+            return new Memory(ByteBuffer.allocateDirect(size), null);
+        }
+
+        /** For bytes not kept: closes the private file (its mapping goes with the buffer). */
+        void release() {
+            if (copy != null) {
+                try {
+                    copy.close();
+                } catch (IOException ignored) {
+                    // read-only use from here on: nothing to lose
+                }
             }
         }
     }
@@ -158,8 +224,11 @@ final class FileSnapshots implements HttpContent.Factory {
         final HttpField lastModified;
         final HttpField etag;
 
+        final Resource resource;
+
         Version(HttpContent named, Path file, Identity identity, long length, String etag) {
             this.named = named;
+            this.resource = new RegularFile(named.getResource());
             this.file = file;
             this.identity = identity;
             this.length = length;
@@ -216,7 +285,7 @@ final class FileSnapshots implements HttpContent.Factory {
 
         @Override
         public Resource getResource() {
-            return named.getResource(); // for the alias (symlink) check: which file the path names
+            return resource; // for the alias (symlink) check: which file the path names
         }
 
         @Override
@@ -225,13 +294,135 @@ final class FileSnapshots implements HttpContent.Factory {
         }
     }
 
+    /**
+     * The named resource, known to be a regular file: this version's identity was read from a regular file, and
+     * the version is used only while the path still has that identity. Saves the two {@code stat} calls a request
+     * would otherwise make to ask whether it names a directory (the resource handler asks, and so does
+     * {@link ScriptFiles}); everything else, the alias (symlink) check included, is the named resource's.
+     */
+    static final class RegularFile extends Resource {
+        private final Resource named;
+
+        RegularFile(Resource named) {
+            this.named = named;
+        }
+
+        @Override
+        public boolean isDirectory() {
+            return false;
+        }
+
+        @Override
+        public Path getPath() {
+            return named.getPath();
+        }
+
+        @Override
+        public boolean isContainedIn(Resource container) {
+            return named.isContainedIn(container);
+        }
+
+        @Override
+        public boolean contains(Resource other) {
+            return named.contains(other);
+        }
+
+        @Override
+        public Path getPathTo(Resource other) {
+            return named.getPathTo(other);
+        }
+
+        @Override
+        public boolean exists() {
+            return named.exists();
+        }
+
+        @Override
+        public boolean isReadable() {
+            return named.isReadable();
+        }
+
+        @Override
+        public Instant lastModified() {
+            return named.lastModified();
+        }
+
+        @Override
+        public long length() {
+            return named.length();
+        }
+
+        @Override
+        public java.net.URI getURI() {
+            return named.getURI();
+        }
+
+        @Override
+        public String getName() {
+            return named.getName();
+        }
+
+        @Override
+        public String getFileName() {
+            return named.getFileName();
+        }
+
+        @Override
+        public java.io.InputStream newInputStream() throws IOException {
+            return named.newInputStream();
+        }
+
+        @Override
+        public java.nio.channels.ReadableByteChannel newReadableByteChannel() throws IOException {
+            return named.newReadableByteChannel();
+        }
+
+        @Override
+        public java.util.List<Resource> list() {
+            return java.util.List.of();
+        }
+
+        @Override
+        public Resource resolve(String subUriPath) {
+            return named.resolve(subUriPath);
+        }
+
+        @Override
+        public boolean isAlias() {
+            return named.isAlias();
+        }
+
+        @Override
+        public java.net.URI getRealURI() {
+            return named.getRealURI();
+        }
+
+        @Override
+        public void copyTo(Path destination) throws IOException {
+            named.copyTo(destination);
+        }
+
+        @Override
+        public boolean isSameFile(Path path) {
+            return named.isSameFile(path);
+        }
+
+        @Override
+        public String toString() {
+            return named.toString();
+        }
+    }
+
     /** A small file's bytes, read whole while its identity held. */
     static final class Snapshot extends Version {
         private final ByteBuffer bytes;
+        /** The same bytes in a file nobody else can change, or null. */
+        private final FileChannel copy;
 
-        Snapshot(HttpContent named, Path file, Identity identity, ByteBuffer bytes) {
+        Snapshot(HttpContent named, Path file, Identity identity, ByteBuffer bytes, FileChannel copy) {
             super(named, file, identity, bytes.remaining(), "\"" + sha256(bytes) + "\"");
             this.bytes = bytes;
+            this.copy = copy;
         }
 
         @Override
@@ -241,7 +432,13 @@ final class FileSnapshots implements HttpContent.Factory {
                 callback.failed(new IllegalArgumentException("range " + offset + "+" + len + " outside " + this.length));
                 return;
             }
-            sink.write(true, bytes.slice((int) offset, (int) len), callback);
+            ByteBuffer body = bytes.slice((int) offset, (int) len);
+            if (copy != null && len >= ZeroCopyEndPoint.MIN_BYTES && sink instanceof Response response
+                    && response.getRequest().getConnectionMetaData().getConnection().getEndPoint()
+                            instanceof ZeroCopyEndPoint endPoint) {
+                endPoint.offer(body, copy, offset);
+            }
+            sink.write(true, body, callback);
         }
 
         private static String sha256(ByteBuffer bytes) {

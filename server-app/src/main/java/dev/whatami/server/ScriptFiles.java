@@ -55,7 +55,7 @@ final class ScriptFiles extends ResourceHandler {
     @Override
     protected HttpContent.Factory newHttpContentFactory(ByteBufferPool.Sized pool) {
         return new FileSnapshots(new ResourceHttpContentFactory(getBaseResource(), getMimeTypes(), pool), pool,
-                MAX_SNAPSHOT_FILE, MAX_SNAPSHOT_TOTAL);
+                MAX_SNAPSHOT_FILE, MAX_SNAPSHOT_TOTAL, Path.of(System.getProperty("java.io.tmpdir")));
     }
 
     @Override

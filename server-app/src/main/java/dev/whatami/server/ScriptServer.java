@@ -3,6 +3,8 @@ package dev.whatami.server;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.nio.ByteBuffer;
+import java.nio.channels.SelectionKey;
+import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -11,7 +13,10 @@ import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import org.eclipse.jetty.http.HttpHeader;
+import org.eclipse.jetty.http.HttpMethod;
 import org.eclipse.jetty.http.MimeTypes;
+import org.eclipse.jetty.io.ManagedSelector;
+import org.eclipse.jetty.io.SocketChannelEndPoint;
 import org.eclipse.jetty.server.Handler;
 import org.eclipse.jetty.server.HttpConfiguration;
 import org.eclipse.jetty.server.HttpConnectionFactory;
@@ -40,6 +45,13 @@ public final class ScriptServer implements AutoCloseable {
     private final ServerMetrics metrics;
     private final java.time.Clock clock;
 
+    /**
+     * Selector threads: one per core, as nginx has a worker per core. Reads of scripts are served on the selector
+     * thread that read the request ({@link Dispatch}), so the selectors are the threads that do the work; Jetty's
+     * default (half the cores) would leave the other half to the thread pool's hand-offs.
+     */
+    static final int SELECTORS = Math.max(1, Math.min(Runtime.getRuntime().availableProcessors(), 32));
+
     /** Request bodies (uploads, reports) must arrive at least this fast, in bytes per second. */
     static final long MIN_REQUEST_DATA_RATE = 1024;
 
@@ -62,13 +74,22 @@ public final class ScriptServer implements AutoCloseable {
             org.eclipse.jetty.alpn.server.ALPNServerConnectionFactory alpn =
                     new org.eclipse.jetty.alpn.server.ALPNServerConnectionFactory();
             alpn.setDefaultProtocol(h1.getProtocol());
-            this.connector = new ServerConnector(server, new org.eclipse.jetty.server.SslConnectionFactory(tls,
+            this.connector = new ServerConnector(server, -1, SELECTORS, new org.eclipse.jetty.server.SslConnectionFactory(tls,
                     alpn.getProtocol()), alpn, h2, h1);
             this.scheme = "https";
         } else {
             // HTTP/1.1, and HTTP/2 without TLS (h2c) for clients that ask
-            this.connector = new ServerConnector(server, new HttpConnectionFactory(http),
-                    new org.eclipse.jetty.http2.server.HTTP2CServerConnectionFactory(http));
+            this.connector = new ServerConnector(server, -1, SELECTORS, new HttpConnectionFactory(http),
+                    new org.eclipse.jetty.http2.server.HTTP2CServerConnectionFactory(http)) {
+                @Override
+                protected SocketChannelEndPoint newEndPoint(SocketChannel channel, ManagedSelector selector,
+                        SelectionKey key) {
+                    // larger scripts go out with sendfile (ZeroCopyEndPoint), as nginx sends them
+                    ZeroCopyEndPoint endPoint = new ZeroCopyEndPoint(channel, selector, key, getScheduler());
+                    endPoint.setIdleTimeout(getIdleTimeout());
+                    return endPoint;
+                }
+            };
             this.scheme = "http";
         }
         connector.setHost(b.bind);
@@ -116,8 +137,8 @@ public final class ScriptServer implements AutoCloseable {
         b.reports.ifPresent(store -> handlers.add(new ReportHandlers(store, b.reportToken, metrics::report)));
         handlers.add(new Health());
         // graceful shutdown: in-flight requests (downloads) get up to 10 s to finish, new ones are refused
-        server.setHandler(guard.handler(metrics.handler(
-                new org.eclipse.jetty.server.handler.GracefulHandler(new Handler.Sequence(handlers)))));
+        server.setHandler(new Dispatch(guard.handler(metrics.handler(
+                new org.eclipse.jetty.server.handler.GracefulHandler(new Handler.Sequence(handlers))))));
         server.setStopTimeout(10_000);
     }
 
@@ -160,6 +181,51 @@ public final class ScriptServer implements AutoCloseable {
     @Override
     public void close() throws Exception {
         server.stop();
+    }
+
+    /**
+     * Where each request runs. {@code GET} and {@code HEAD} of the scripts never wait on anything but the file system
+     * (a {@code stat}, and a read of a small file the first time it is asked for — as Jetty's own file copying and
+     * nginx's event loop do), so they run on the selector thread that read the request: no hand-off to another
+     * thread, no wake-up, no context switch. Everything else (uploads, reports, the status page, the metadata
+     * emulator's held requests) may block, and runs on the thread pool.
+     *
+     * <p>Declaring the handler tree {@code NON_BLOCKING} is what lets Jetty call it from the selector; the promise
+     * holds because only {@link #inline} requests are handled on the calling thread.
+     */
+    static final class Dispatch extends Handler.Wrapper {
+        Dispatch(Handler next) {
+            super(next);
+        }
+
+        @Override
+        public InvocationType getInvocationType() {
+            return InvocationType.NON_BLOCKING;
+        }
+
+        /** Served where they were read: reads of scripts. */
+        static boolean inline(Request request) {
+            String method = request.getMethod();
+            return (HttpMethod.GET.is(method) || HttpMethod.HEAD.is(method))
+                    && request.getHttpURI().getPath().startsWith("/scriptserver/");
+        }
+
+        @Override
+        public boolean handle(Request request, Response response, Callback callback) throws Exception {
+            if (inline(request)) {
+                return super.handle(request, response, callback);
+            }
+            request.getContext().execute(() -> {
+                try {
+                    if (!super.handle(request, response, callback)) {
+                        Response.writeError(request, response, callback, 404);
+                    }
+                } catch (Throwable x) {
+                    callback.failed(x); // as Jetty does for a handler that throws: a 500, or the connection closed
+                }
+            });
+            return true;
+        }
     }
 
     /** {@code GET /healthz}: 200 "ok" while the server runs. */

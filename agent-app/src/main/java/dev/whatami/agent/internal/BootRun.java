@@ -241,7 +241,7 @@ public final class BootRun {
                         + e.getMessage(), null, 0, e);
             }
         });
-        b.gcs(() -> GcsAccess.of(ids::gceAccessToken));
+        b.gcs(() -> gcs(env, ids));
         b.azureBlob(() -> AzureBlobAccess.of(() -> ids.azureAccessToken(AZURE_STORAGE)));
     }
 
@@ -292,6 +292,24 @@ public final class BootRun {
         LOG.error("{}", message);
         return RunStatus.builder(state).state(state).message(message).startedAt(s.clock().instant())
                 .finishedAt(s.clock().instant()).tasks(new ArrayList<>()).build();
+    }
+
+    /**
+     * Cloud Storage with the service account's token; {@code STORAGE_EMULATOR_HOST} (the variable Google's own
+     * client libraries read: {@code host:port} or a URL) points it at an emulator or a private endpoint.
+     */
+    private static GcsAccess gcs(Map<String, String> env, InstanceCredentials ids) {
+        GcsAccess gcs = GcsAccess.of(ids::gceAccessToken);
+        String host = env.getOrDefault("STORAGE_EMULATOR_HOST", "").strip();
+        if (host.isEmpty()) {
+            return gcs;
+        }
+        try {
+            return gcs.withEndpoint(URI.create(host.contains("://") ? host : "http://" + host));
+        } catch (IllegalArgumentException e) {
+            throw new FetchException(FetchFailure.CONFIGURATION, "STORAGE_EMULATOR_HOST in the agent's environment "
+                    + "is not host:port or an http(s) URL: " + e.getMessage(), null, 0, e);
+        }
     }
 
     /**

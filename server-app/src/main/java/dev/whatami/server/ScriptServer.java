@@ -52,6 +52,13 @@ public final class ScriptServer implements AutoCloseable {
      */
     static final int SELECTORS = Math.max(1, Math.min(Runtime.getRuntime().availableProcessors(), 32));
 
+    /**
+     * Connections the kernel completes before the server accepts them (the listen backlog; the kernel caps it at
+     * {@code net.core.somaxconn}). The JDK's default is 50: 1,000 clients connecting at once overflowed it, and the
+     * ones dropped retried their SYN a second later, or timed out. nginx asks for 511.
+     */
+    static final int ACCEPT_QUEUE = 1024;
+
     /** Request bodies (uploads, reports) must arrive at least this fast, in bytes per second. */
     static final long MIN_REQUEST_DATA_RATE = 1024;
 
@@ -95,6 +102,7 @@ public final class ScriptServer implements AutoCloseable {
         connector.setHost(b.bind);
         connector.setPort(b.port);
         connector.setIdleTimeout(b.idleTimeout.toMillis()); // slow clients (slowloris) are cut off
+        connector.setAcceptQueueSize(ACCEPT_QUEUE);
         server.addConnector(connector);
         org.eclipse.jetty.server.NetworkConnectionLimit limit =
                 new org.eclipse.jetty.server.NetworkConnectionLimit(b.maxConnections, server);

@@ -42,7 +42,7 @@ import picocli.CommandLine.Option;
                 + "/usr/bin/whatami-agent, /etc/whatami/trusted-keys) into a root, and make the launcher run at every "
                 + "boot: the package's systemd units, or the seed's lines in /etc/rc.local. Prefer the package (dpkg -i) "
                 + "where you can. Safe to run again: it replaces what it wrote before."})
-final class InstallCommand implements Callable<Integer> {
+public final class InstallCommand implements Callable<Integer> {
     static final String BEGIN = "# >>> whatami >>>";
     static final String END = "# <<< whatami <<<";
     /** JVM flags for a short-lived process: no C2, the small serial collector, a small heap. The launcher's own. */
@@ -177,7 +177,7 @@ final class InstallCommand implements Callable<Integer> {
         if (failed != null) {
             spec.commandLine().getErr().println("whatami-agent cds: no AppCDS archive (" + failed + "); the agent "
                     + "starts without one, only slower");
-            return ExitCode.TASK_FAILED.code();
+            return dev.whatami.agent.cli.ExitCode.TASK_FAILED.code();
         }
         Files.setPosixFilePermissions(cdsArchive, PosixFilePermissions.fromString("rw-r--r--"));
         out.println("built the AppCDS archive " + cdsArchive);

@@ -2,6 +2,7 @@ package dev.whatami.agent;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.whatami.agent.cli.WhatamiAgent;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.io.PrintWriter;

@@ -82,7 +82,7 @@ class BootPathClassesIT {
             assertThat(r.stdout()).contains("[hello.sh] hello");
             List<String> lines = Files.readAllLines(log).stream().filter(l -> l.contains("[class,load]")).toList();
             List<String> shared = lines.stream().filter(l -> l.contains("source: shared objects file")).toList();
-            for (String c : List.of("picocli.CommandLine ", "dev.whatami.agent.Agent ",
+            for (String c : List.of("picocli.CommandLine ", "dev.whatami.agent.internal.BootRun ",
                     "org.apache.hc.client5.http.impl.classic.HttpClientBuilder ", "org.slf4j.LoggerFactory ")) {
                 assertThat(shared).as(c + "from the archive").anyMatch(l -> l.contains(" " + c));
             }

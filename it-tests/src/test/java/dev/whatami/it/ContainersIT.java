@@ -26,7 +26,6 @@ class ContainersIT {
     @BeforeAll
     static void images() throws Exception {
         assumeTrue(Instances.dockerAvailable(), "no Docker engine");
-        Instances.removeLeftovers();
         Instances.ensureBase();
         Files.writeString(www.resolve("collector.pl"), """
                 #!/usr/bin/perl

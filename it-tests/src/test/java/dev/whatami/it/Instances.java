@@ -20,6 +20,8 @@ import org.testcontainers.images.builder.ImageFromDockerfile;
  */
 final class Instances {
     static final String BASE = "whatami-it-base:bookworm-1";
+    /** Images built from this checkout's jars are named after it, so two checkouts building at once never share one. */
+    static final String CHECKOUT = Integer.toHexString(java.nio.file.Path.of("").toAbsolutePath().toString().hashCode());
     /** The agent's configuration baked into the instance image: the file server is "files" on the test network. */
     static final String AGENT_PROPERTIES = "provider=ec2\nmetadata-endpoint=http://files:8080\ndeadline=90s\n"
             + "report-url=http://files:8080/reports\n";
@@ -50,12 +52,6 @@ final class Instances {
     }
 
     /** Removes what a killed run left (without Ryuk nothing else does). */
-    static void removeLeftovers() throws Exception {
-        sh("docker ps -aq --filter label=org.testcontainers=true | xargs -r docker rm -f >/dev/null 2>&1; "
-                + "docker network ls -q --filter label=org.testcontainers=true | xargs -r docker network rm "
-                + ">/dev/null 2>&1; true");
-    }
-
     static void ensureBase() throws Exception {
         if (!System.getProperty("whatami.it.baseImage", "").isBlank()) {
             return; // a registry image, pulled by the engine when the images are built
@@ -102,7 +98,7 @@ final class Instances {
 
     static synchronized ImageFromDockerfile instance() {
         if (instanceImage == null) {
-            instanceImage = new ImageFromDockerfile("whatami-it-instance", false)
+            instanceImage = new ImageFromDockerfile("whatami-it-instance-" + CHECKOUT, false)
                     .withFileFromPath("whatami-agent.jar", Jars.AGENT)
                     .withFileFromString("agent.properties", AGENT_PROPERTIES)
                     .withFileFromString("Dockerfile", instanceDockerfile(false));
@@ -113,7 +109,7 @@ final class Instances {
     /** The same image with the owner's public key baked in: only signed scripts run on it. */
     static synchronized ImageFromDockerfile signedInstance(Path publicKey) {
         if (signedInstanceImage == null) {
-            signedInstanceImage = new ImageFromDockerfile("whatami-it-instance-signed", false)
+            signedInstanceImage = new ImageFromDockerfile("whatami-it-instance-signed-" + CHECKOUT, false)
                     .withFileFromPath("whatami-agent.jar", Jars.AGENT)
                     .withFileFromString("agent.properties", AGENT_PROPERTIES)
                     .withFileFromPath("owner.pub", publicKey)
@@ -124,7 +120,7 @@ final class Instances {
 
     static synchronized ImageFromDockerfile server() {
         if (serverImage == null) {
-            serverImage = new ImageFromDockerfile("whatami-it-server", false)
+            serverImage = new ImageFromDockerfile("whatami-it-server-" + CHECKOUT, false)
                     .withFileFromPath("whatami-server.jar", Jars.SERVER)
                     .withFileFromString("Dockerfile", from()
                             + "COPY whatami-server.jar /opt/whatami/whatami-server.jar\n");
@@ -169,7 +165,8 @@ final class Instances {
         return new GenericContainer<>(server()).withNetwork(network).withNetworkAliases("files")
                 .withFileSystemBind(www.toString(), "/srv/www", org.testcontainers.containers.BindMode.READ_ONLY)
                 .withCommand(command.toArray(String[]::new))
-                .waitingFor(Wait.forLogMessage(".*whatami-server listening on.*", userData.size()));
+                .waitingFor(Wait.forLogMessage(".*whatami-server listening on.*", userData.size())
+                        .withStartupTimeout(java.time.Duration.ofMinutes(3))); // a JVM start on a loaded 2-core machine
     }
 
     /** An instance booting from the generic image; its metadata endpoint is the n-th emulator. */

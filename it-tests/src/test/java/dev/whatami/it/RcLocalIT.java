@@ -73,10 +73,21 @@ class RcLocalIT {
                 String started = sh(m, "grep startedAt /var/lib/whatami/status.json");
                 m.getDockerClient().restartContainerCmd(m.getContainerId()).withTimeout(5).exec();
                 await(m, "! grep -qF '" + started.strip() + "' /var/lib/whatami/status.json", Duration.ofSeconds(60));
-                assertThat(Instances.awaitAgent(m)).isEqualTo(1);
+                int second = Instances.awaitAgent(m);
+                assertThat(second).as(() -> describe(m)).isEqualTo(1);
                 assertThat(sh(m, "cat /var/tmp/slow-runs")).isEqualTo("started\n");
                 assertThat(sh(m, "cat /var/lib/whatami/status.json")).contains("interrupted");
             }
+        }
+    }
+
+    /** What the instance says, for a failure's message. */
+    private static String describe(GenericContainer<?> m) {
+        try {
+            return m.execInContainer("sh", "-c", "cat /var/lib/whatami/status.json; tail -30 /var/log/whatami/agent.log; "
+                    + "ps -eo pid,pgid,sid,stat,args").getStdout();
+        } catch (Exception e) {
+            return "(cannot read the instance: " + e + ")";
         }
     }
 }

@@ -104,7 +104,7 @@ class SystemdBootIT {
                     "644 root\n644 root\n755 root\n644 root\n");
             assertThat(sh(m, "ls /var/cache/whatami")).isEqualTo(archiveName(m) + "\n");
             assertThat(sharedClasses(m)).contains("picocli.CommandLine source: shared objects file")
-                    .contains("dev.whatami.agent.WhatamiAgent source: shared objects file");
+                    .contains("dev.whatami.agent.cli.WhatamiAgent source: shared objects file");
             assertThat(sh(m, "systemctl show whatami-cds -p Result -p ExecMainStatus")).isEqualTo(
                     "Result=success\nExecMainStatus=0\n");
             assertThat(sh(m, "systemd-analyze verify whatami.service whatami-cds.service 2>&1; echo rc=$?"))
@@ -206,7 +206,7 @@ class SystemdBootIT {
             assertThat(sh(m, "cat /etc/whatami/agent.properties")).isEqualTo(config);
             assertThat(sh(m, "ls /var/cache/whatami")).isEqualTo(archiveName(m) + "\n");
             assertThat(sh(m, "stat -c %Y.%i /var/cache/whatami/" + archiveName(m))).as("rebuilt").isNotEqualTo(before);
-            assertThat(sharedClasses(m)).contains("dev.whatami.agent.WhatamiAgent source: shared objects file");
+            assertThat(sharedClasses(m)).contains("dev.whatami.agent.cli.WhatamiAgent source: shared objects file");
             sh(m, "systemctl restart whatami");
             await(m, "[ \"$(systemctl show whatami -p SubState --value)\" = exited ]", Duration.ofSeconds(60));
             assertThat(sh(m, "cat /var/tmp/collector-runs")).as("done stays done").isEqualTo("run\n");
@@ -254,7 +254,7 @@ class SystemdBootIT {
     /** Where the classes of a `whatami-agent version` through the launcher came from (the JVM's class+load log). */
     static String sharedClasses(GenericContainer<?> m) throws Exception {
         return sh(m, "JAVA_TOOL_OPTIONS=-Xlog:class+load:file=/tmp/classes.log whatami-agent version >/dev/null 2>&1 "
-                + "&& grep -E 'picocli.CommandLine |dev.whatami.agent.WhatamiAgent ' /tmp/classes.log");
+                + "&& grep -E 'picocli.CommandLine |dev.whatami.agent.cli.WhatamiAgent ' /tmp/classes.log");
     }
 
     /** The archive name the installed launcher looks for (its stamp of the jar and the JVM). */

@@ -21,8 +21,17 @@ public final class AtomicFiles {
     private AtomicFiles() {
     }
 
-    /** Replaces {@code target} with {@code content}, atomically. Creates the parent directories. */
+    /** Replaces {@code target} with {@code content}, atomically, mode 0600. Creates the parent directories. */
     public static void write(Path target, byte[] content) throws IOException {
+        write(target, content, false);
+    }
+
+    /**
+     * Replaces {@code target} with {@code content}, atomically: a temp file beside it (created new, never through a
+     * link), {@code fsync}, rename over the target (a link at the target is replaced, not followed). Mode 0600, or
+     * 0644 when {@code worldReadable} (for files that hold no secret, such as {@code status.json}).
+     */
+    public static void write(Path target, byte[] content, boolean worldReadable) throws IOException {
         Path dir = target.toAbsolutePath().getParent();
         Files.createDirectories(dir);
         Path tmp;
@@ -34,7 +43,7 @@ public final class AtomicFiles {
                     + ".tmp");
             try {
                 opened = FileChannel.open(tmp, EnumSet.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE),
-                        privateFile(dir));
+                        mode(dir, worldReadable ? "rw-r--r--" : "rw-------"));
                 break;
             } catch (FileAlreadyExistsException e) {
                 // taken; pick another name
@@ -48,15 +57,46 @@ public final class AtomicFiles {
                 }
                 ch.force(true);
             }
+            if (worldReadable && dir.getFileSystem().supportedFileAttributeViews().contains("posix")) {
+                // the creation mode passes through the umask; a reader of status.json must not depend on it
+                Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rw-r--r--"));
+            }
             Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
         } finally {
             Files.deleteIfExists(tmp);
         }
     }
 
-    private static FileAttribute<?>[] privateFile(Path dir) {
+    /**
+     * Reads a whole file written by {@link #write}, never through a symbolic link (a link planted where a state file
+     * should be is refused, not followed) and never more than {@code maxBytes}.
+     *
+     * @throws IOException when it cannot be read, is a link, or is larger than {@code maxBytes}
+     */
+    public static byte[] read(Path file, int maxBytes) throws IOException {
+        try (java.nio.channels.SeekableByteChannel ch = Files.newByteChannel(file, java.util.Set.of(StandardOpenOption.READ,
+                java.nio.file.LinkOption.NOFOLLOW_LINKS))) {
+            long size = ch.size();
+            if (size > maxBytes) {
+                throw new IOException(file + " is " + size + " bytes, more than the " + maxBytes + " expected");
+            }
+            ByteBuffer buf = ByteBuffer.allocate((int) size);
+            while (buf.hasRemaining() && ch.read(buf) >= 0) {
+                // read it all
+            }
+            return buf.array();
+        } catch (IOException e) {
+            if (Files.isSymbolicLink(file)) {
+                throw new IOException(file + " is a symbolic link; whatami never reads state through links. Remove "
+                        + "it (someone else may have planted it).", e);
+            }
+            throw e;
+        }
+    }
+
+    private static FileAttribute<?>[] mode(Path dir, String mode) {
         return dir.getFileSystem().supportedFileAttributeViews().contains("posix")
-                ? new FileAttribute<?>[] {PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------"))}
+                ? new FileAttribute<?>[] {PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString(mode))}
                 : new FileAttribute<?>[0];
     }
 }

@@ -22,13 +22,15 @@ import java.util.OptionalLong;
  * @param startedAt when the run started
  * @param finishedAt when it finished
  * @param pid       the agent's process id while it runs (lets a reader tell a killed run from a running one)
+ * @param bootId    the boot the run belongs to (a reader waiting for this boot's run ignores an earlier boot's)
  * @param instance  who the instance is, once the metadata service said
  * @param problems  what is wrong with the user-data, each with line and column (redacted by the parser)
  * @param tasks     the plan's tasks in order, each as it stands
  */
 public record RunStatus(Optional<String> runId, long revision, RunState state, OptionalInt exitCode,
                         Optional<String> message, Optional<Instant> startedAt, Optional<Instant> finishedAt,
-                        OptionalLong pid, Optional<InstanceInfo> instance, List<Problem> problems,
+                        OptionalLong pid, Optional<String> bootId, Optional<InstanceInfo> instance,
+                        List<Problem> problems,
                         List<TaskStatus> tasks) {
     public RunStatus {
         Objects.requireNonNull(runId, "runId");
@@ -41,6 +43,7 @@ public record RunStatus(Optional<String> runId, long revision, RunState state, O
         Objects.requireNonNull(startedAt, "startedAt");
         Objects.requireNonNull(finishedAt, "finishedAt");
         Objects.requireNonNull(pid, "pid");
+        Objects.requireNonNull(bootId, "bootId");
         Objects.requireNonNull(instance, "instance");
         problems = List.copyOf(problems);
         tasks = List.copyOf(tasks);
@@ -71,6 +74,7 @@ public record RunStatus(Optional<String> runId, long revision, RunState state, O
         b.startedAt = startedAt;
         b.finishedAt = finishedAt;
         b.pid = pid;
+        b.bootId = bootId;
         b.instance = instance;
         b.problems = new ArrayList<>(problems);
         b.tasks = new ArrayList<>(tasks);
@@ -87,6 +91,7 @@ public record RunStatus(Optional<String> runId, long revision, RunState state, O
         private Optional<Instant> startedAt = Optional.empty();
         private Optional<Instant> finishedAt = Optional.empty();
         private OptionalLong pid = OptionalLong.empty();
+        private Optional<String> bootId = Optional.empty();
         private Optional<InstanceInfo> instance = Optional.empty();
         private List<Problem> problems = new ArrayList<>();
         private List<TaskStatus> tasks = new ArrayList<>();
@@ -147,6 +152,12 @@ public record RunStatus(Optional<String> runId, long revision, RunState state, O
         }
 
         /** Default: none. */
+        public Builder bootId(String bootId) {
+            this.bootId = Optional.ofNullable(bootId);
+            return this;
+        }
+
+        /** Default: none. */
         public Builder instance(InstanceInfo instance) {
             this.instance = Optional.ofNullable(instance);
             return this;
@@ -165,8 +176,8 @@ public record RunStatus(Optional<String> runId, long revision, RunState state, O
         }
 
         public RunStatus build() {
-            return new RunStatus(runId, revision, state, exitCode, message, startedAt, finishedAt, pid, instance,
-                    problems, tasks);
+            return new RunStatus(runId, revision, state, exitCode, message, startedAt, finishedAt, pid, bootId,
+                    instance, problems, tasks);
         }
     }
 }

@@ -48,6 +48,16 @@ public final class StatusCodec {
         return bytes(toMap(status));
     }
 
+    /** One task's record, as the agent keeps it beside the task's script ({@code result.json}). */
+    public byte[] write(TaskStatus task) {
+        return bytes(toMap(task));
+    }
+
+    /** Reads a task's record written by {@link #write(TaskStatus)}. */
+    public TaskStatus readTask(byte[] json) {
+        return task(parse(json), "");
+    }
+
     /** A received report: the document with {@code receivedAt} and {@code from} after it. */
     public byte[] write(ReceivedReport report) {
         return bytes(toMap(report));
@@ -84,6 +94,7 @@ public final class StatusCodec {
         s.startedAt().ifPresent(v -> m.put("startedAt", v.toString()));
         s.finishedAt().ifPresent(v -> m.put("finishedAt", v.toString()));
         s.pid().ifPresent(v -> m.put("pid", v));
+        s.bootId().ifPresent(v -> m.put("bootId", v));
         s.instance().ifPresent(i -> {
             m.put("instanceId", i.instanceId());
             m.put("provider", i.provider());
@@ -144,16 +155,30 @@ public final class StatusCodec {
             tail.put("stderr", x.stderr());
             m.put("tail", tail);
         });
-        t.firstFailure().ifPresent(e -> m.put("firstFailure", toMap(e)));
+        t.firstFailure().ifPresent(e -> m.put("firstFailure", eventMap(e)));
         if (!t.history().isEmpty()) {
             List<Object> history = new ArrayList<>();
-            t.history().forEach(e -> history.add(toMap(e)));
+            t.history().forEach(e -> history.add(eventMap(e)));
             m.put("history", history);
         }
         return m;
     }
 
-    private static Map<String, Object> toMap(TaskEvent e) {
+    /** One task event as JSON-ready maps, as the ledger keeps its history. */
+    public Map<String, Object> toMap(TaskEvent e) {
+        return eventMap(e);
+    }
+
+    /**
+     * One task event from JSON-ready maps.
+     *
+     * @throws StatusFormatException naming the field that is wrong
+     */
+    public TaskEvent event(Map<String, Object> m) {
+        return event(m, "");
+    }
+
+    private static Map<String, Object> eventMap(TaskEvent e) {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("at", e.at().toString());
         m.put("outcome", e.outcome().token());
@@ -176,6 +201,7 @@ public final class StatusCodec {
         optionalInstant(m, "startedAt", "").ifPresent(b::startedAt);
         optionalInstant(m, "finishedAt", "").ifPresent(b::finishedAt);
         b.pid(optionalLong(m, "pid", ""));
+        optionalString(m, "bootId", "", 128).ifPresent(b::bootId);
         Optional<String> id = optionalString(m, "instanceId", "", StatusLimits.MAX_ID);
         if (id.isPresent()) {
             b.instance(construct("instanceId", () -> new InstanceInfo(id.get(),

@@ -18,9 +18,12 @@ import java.util.Objects;
  * @param attempt  which attempt this was
  * @param stdout   the file holding its standard output
  * @param stderr   the file holding its standard error
+ * @param stdoutTail the last lines (at most 20, each at most 300 characters) of its standard output in this run
+ * @param stderrTail the last lines of its standard error in this run
  */
 public record TaskResult(String task, List<String> command, Instant start, Instant end, int exitCode,
-                         boolean timedOut, int attempt, Path stdout, Path stderr) {
+                         boolean timedOut, int attempt, Path stdout, Path stderr, List<String> stdoutTail,
+                         List<String> stderrTail) {
     public TaskResult {
         Objects.requireNonNull(task, "task");
         command = List.copyOf(command);
@@ -28,6 +31,8 @@ public record TaskResult(String task, List<String> command, Instant start, Insta
         Objects.requireNonNull(end, "end");
         Objects.requireNonNull(stdout, "stdout");
         Objects.requireNonNull(stderr, "stderr");
+        stdoutTail = List.copyOf(stdoutTail);
+        stderrTail = List.copyOf(stderrTail);
     }
 
     /** Exited 0 within its time. */

@@ -49,7 +49,12 @@ public interface TaskRunner {
             return this;
         }
 
-        /** Receives each output line as {@code [task] line}, e.g. to echo to a boot console. Default: none. */
+        /**
+         * Receives each output line as {@code [task] line}, e.g. to echo to a boot console. Called on the runner's
+         * output-pumping threads (one for stdout, one for stderr) while a script runs, but never concurrently: calls
+         * are serialized, so the consumer needs no locking of its own; lines of one stream arrive in order. It must
+         * not block for long (the script's output waits for it). Default: none.
+         */
         public Builder console(Consumer<String> console) {
             this.console = Objects.requireNonNull(console, "console");
             return this;

@@ -156,4 +156,47 @@ class TaskRunnerTest {
         assertThat(Files.readString(dir.resolve("logs/r.sh.out.1"))).contains("attempt=2");
         assertThat(dir.resolve("logs/r.sh.out.2")).doesNotExist();
     }
+
+    @Test
+    void outputTail_holdsTheLastLinesOfEachStream_bounded() throws Exception {
+        Path s = script("t.sh", "#!/bin/sh\nfor i in $(seq 1 30); do echo out$i; done\necho err1 >&2\n"
+                + "head -c 400 /dev/zero | tr '\\0' z >&2\necho >&2\n");
+        TaskResult r = runner().run(RunRequest.builder("t.sh", s).build());
+        assertThat(r.stdoutTail()).hasSize(20).first().isEqualTo("out11");
+        assertThat(r.stdoutTail()).last().isEqualTo("out30");
+        assertThat(r.stderrTail()).hasSize(2).first().isEqualTo("err1");
+        assertThat(r.stderrTail().get(1)).hasSize(301).endsWith("z\u2026");
+    }
+
+    @Test
+    void aSymbolicLinkPlantedAsTheLogFile_isRefusedNotFollowed() throws Exception {
+        Path logs = Files.createDirectories(dir.resolve("logs"));
+        Path victim = Files.writeString(dir.resolve("victim"), "keep me\n");
+        Files.createSymbolicLink(logs.resolve("v.sh.out"), victim);
+        Path s = script("v.sh", "#!/bin/sh\necho pwned\n");
+        assertThatThrownBy(() -> runner().run(RunRequest.builder("v.sh", s).build()))
+                .isInstanceOf(TaskRunException.class)
+                .hasMessageContaining("v.sh.out is not a regular file (a symbolic link); whatami never writes logs "
+                        + "through links");
+        assertThat(Files.readString(victim)).isEqualTo("keep me\n");
+    }
+
+    @Test
+    void consoleCallback_isNeverCalledConcurrently() throws Exception {
+        java.util.concurrent.atomic.AtomicInteger inside = new java.util.concurrent.atomic.AtomicInteger();
+        java.util.concurrent.atomic.AtomicInteger overlaps = new java.util.concurrent.atomic.AtomicInteger();
+        List<String> lines = new CopyOnWriteArrayList<>();
+        TaskRunner r = TaskRunner.builder(dir.resolve("logs")).console(line -> {
+            if (inside.incrementAndGet() > 1) {
+                overlaps.incrementAndGet();
+            }
+            Thread.onSpinWait();
+            lines.add(line);
+            inside.decrementAndGet();
+        }).build();
+        Path s = script("both.sh", "#!/bin/sh\nfor i in $(seq 1 500); do echo o$i; echo e$i >&2; done\n");
+        r.run(RunRequest.builder("both.sh", s).build());
+        assertThat(lines).hasSize(1000);
+        assertThat(overlaps.get()).isZero();
+    }
 }

@@ -178,6 +178,8 @@ class UserDataParserTest {
         "'collector.pl sha256=abc'           | missing server after \"collector.pl\"",
         "'.hidden 10.0.0.1'                  | starts with \".\"",
         "'c.pl host_name'                    | \"host_name\" is not a valid host name",
+        "'c.pl 192.q68.7.77'                 | its last label must start with a letter",
+        "'c.pl 10.0.0.1 mirror=files.9'      | its last label must start with a letter",
         "'c$.pl 10.0.0.1'                    | may hold only letters, digits",
         "'c.pl fd00::1'                      | looks like an IPv6 address; put it in brackets",
         "'c.pl [10.0.0.1]'                   | is not an IPv6 address",

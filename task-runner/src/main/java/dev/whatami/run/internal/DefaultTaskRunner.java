@@ -9,9 +9,6 @@ import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -44,7 +41,15 @@ public final class DefaultTaskRunner implements TaskRunner {
                              Optional<Consumer<String>> console, long maxLogBytes, Clock clock) {
         this.logDir = logDir;
         this.baseEnvironment = baseEnvironment;
-        this.console = console;
+        // both pump threads call it: one call at a time, as TaskRunner.Builder#console promises
+        this.console = console.map(c -> {
+            Object lock = new Object();
+            return line -> {
+                synchronized (lock) {
+                    c.accept(line);
+                }
+            };
+        });
         this.maxLogBytes = maxLogBytes;
         this.clock = clock;
     }
@@ -67,8 +72,22 @@ public final class DefaultTaskRunner implements TaskRunner {
                 + (request.sha256().isEmpty() ? "" : " sha256=" + request.sha256()) + " ===\n";
         TreeKillingWatchdog watchdog = request.timeout().map(TreeKillingWatchdog::new).orElse(null);
         int exit;
-        try (OutputStream stdout = logStream(out, header, request.task());
-             OutputStream stderr = logStream(err, header, request.task())) {
+        TailLines outTail = new TailLines();
+        TailLines errTail = new TailLines();
+        OutputStream stdoutLog;
+        OutputStream stderrLog;
+        try {
+            stdoutLog = logStream(out, header, request.task(), outTail);
+        } catch (IOException e) {
+            throw new TaskRunException("cannot open the log " + out + ": " + e.getMessage(), e);
+        }
+        try {
+            stderrLog = logStream(err, header, request.task(), errTail);
+        } catch (IOException e) {
+            closeQuietly(stdoutLog);
+            throw new TaskRunException("cannot open the log " + err + ": " + e.getMessage(), e);
+        }
+        try (OutputStream stdout = stdoutLog; OutputStream stderr = stderrLog) {
             DefaultExecutor executor = DefaultExecutor.builder().setWorkingDirectory(request.workingDir().toFile())
                     .get();
             executor.setStreamHandler(new PumpStreamHandler(stdout, stderr, null)); // stdin closed
@@ -87,7 +106,7 @@ public final class DefaultTaskRunner implements TaskRunner {
         }
         boolean timedOut = watchdog != null && watchdog.killedProcess();
         TaskResult result = new TaskResult(request.task(), argv, start, clock.instant(), exit, timedOut,
-                request.attempt(), out, err);
+                request.attempt(), out, err, outTail.lines(), errTail.lines());
         if (timedOut) {
             LOG.warn("task {} timed out after {} and was killed with its children", request.task(),
                     request.timeout().orElseThrow());
@@ -95,6 +114,14 @@ public final class DefaultTaskRunner implements TaskRunner {
             LOG.info("task {} exited {} after {} ms", request.task(), exit, result.duration().toMillis());
         }
         return result;
+    }
+
+    private static void closeQuietly(OutputStream out) {
+        try {
+            out.close();
+        } catch (IOException e) {
+            // already failing
+        }
     }
 
     private static Map<String, String> processEnvironment() {
@@ -105,25 +132,18 @@ public final class DefaultTaskRunner implements TaskRunner {
         }
     }
 
-    private OutputStream logStream(Path file, String header, String task) throws IOException {
+    private OutputStream logStream(Path file, String header, String task, TailLines tail) throws IOException {
         Files.createDirectories(logDir);
-        if (Files.exists(file) && Files.size(file) >= maxLogBytes) {
-            // rotated once: the previous generation is kept as <task>.out.1, older ones are dropped
-            Files.move(file, file.resolveSibling(file.getFileName() + ".1"), StandardCopyOption.REPLACE_EXISTING);
+        OutputStream raw = LogFiles.open(file, maxLogBytes);
+        try {
+            raw.write(header.getBytes(StandardCharsets.UTF_8));
+        } catch (IOException e) {
+            // a full log disk: the capped stream below drops (and counts) what cannot be written
         }
-        if (!Files.exists(file)) {
-            Files.createFile(file);
-            try {
-                Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-r-----"));
-            } catch (UnsupportedOperationException e) {
-                // not a POSIX file system: keep the default mode
-            }
-        }
-        OutputStream raw = Files.newOutputStream(file, StandardOpenOption.APPEND);
-        raw.write(header.getBytes(StandardCharsets.UTF_8));
         OutputStream capped = new CappedOutputStream(raw, maxLogBytes);
+        OutputStream logged = new TeeOutputStream(capped, tail);
         if (console.isEmpty()) {
-            return capped;
+            return logged;
         }
         Consumer<String> sink = console.get();
         LogOutputStream lines = new LogOutputStream() {
@@ -132,6 +152,6 @@ public final class DefaultTaskRunner implements TaskRunner {
                 sink.accept("[" + task + "] " + line);
             }
         };
-        return new TeeOutputStream(capped, lines);
+        return new TeeOutputStream(logged, lines);
     }
 }

@@ -219,6 +219,12 @@ public final class LineFormParser {
             URI url = null;
             if (nameOk && server.isPresent()) {
                 url = toUri(serverToken, "http://" + server.get() + "/scriptserver/" + name).orElse(null);
+                // the builder's rule too, so that what the line form accepts is always a task
+                Optional<String> problem = url == null ? Optional.empty() : Rules.url(url, Rules.SCRIPT_SCHEMES);
+                if (problem.isPresent()) {
+                    error(serverToken, problem.get());
+                    url = null;
+                }
             }
             return new Head(nameOk ? name : null, url, 2);
         }

@@ -151,8 +151,16 @@ public final class Rules {
                     + "dots, e.g. 192.168.7.77.");
         }
         boolean ok = host.length() <= 253;
-        for (String label : host.split("\\.", -1)) {
+        String[] labels = host.split("\\.", -1);
+        for (String label : labels) {
             ok &= LABEL.matcher(label).matches();
+        }
+        String last = labels[labels.length - 1];
+        if (ok && !last.isEmpty() && !Character.isLetter(last.charAt(0))) {
+            // java.net.URI (RFC 2396) reads no host when the last label starts with a digit: 192.q68.7.77
+            return no("\"" + Shown.word(host) + "\" is neither an IPv4 address (four numbers 0-255 separated by dots) "
+                    + "nor a host name (its last label must start with a letter); write e.g. 192.168.7.77 or "
+                    + "files.example.");
         }
         return ok ? ok() : no("\"" + Shown.word(host) + "\" is not a valid host name (letters, digits and '-' in "
                 + "labels separated by dots); write e.g. files.example or 192.168.7.77.");

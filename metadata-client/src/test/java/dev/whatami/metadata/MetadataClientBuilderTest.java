@@ -11,9 +11,33 @@ import org.junit.jupiter.api.Test;
 
 /** The AWS SDK's environment settings, resolved from a map the caller gives; conflicts refused at build(). */
 class MetadataClientBuilderTest {
+    /**
+     * The client's resolved settings. It is never asked anything: its HTTP client refuses every request, so the
+     * default endpoints these tests name (169.254.169.254, fd00:ec2::254) are never sent a packet.
+     */
     private static String describe(MetadataClient.Builder b) {
-        try (MetadataClient c = b.build()) {
+        try (MetadataClient c = b.httpClient(NoRequests.INSTANCE).build()) {
             return c.toString();
+        }
+    }
+
+    /** An HTTP client that fails the test on any request. */
+    private static final class NoRequests extends org.apache.hc.client5.http.impl.classic.CloseableHttpClient {
+        static final NoRequests INSTANCE = new NoRequests();
+
+        @Override
+        protected org.apache.hc.client5.http.impl.classic.CloseableHttpResponse doExecute(
+                org.apache.hc.core5.http.HttpHost target, org.apache.hc.core5.http.ClassicHttpRequest request,
+                org.apache.hc.core5.http.protocol.HttpContext context) {
+            throw new AssertionError("a describe-only client sent a request to " + target);
+        }
+
+        @Override
+        public void close() {
+        }
+
+        @Override
+        public void close(org.apache.hc.core5.io.CloseMode mode) {
         }
     }
 

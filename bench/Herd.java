@@ -3,6 +3,7 @@ import dev.whatami.fetch.FetchResult;
 import dev.whatami.fetch.ScriptFetcher;
 import dev.whatami.fetch.TrustLevel;
 import dev.whatami.fetch.TrustedKeys;
+import dev.whatami.agent.internal.ReportPolicy;
 import dev.whatami.metadata.HttpClientFactory;
 import dev.whatami.metadata.MetadataClient;
 import dev.whatami.metadata.RetryPolicy;
@@ -32,30 +33,52 @@ import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.apache.hc.client5.http.classic.methods.HttpPost;
 import org.apache.hc.client5.http.impl.classic.CloseableHttpClient;
 import org.apache.hc.client5.http.impl.classic.CloseableHttpResponse;
 import org.apache.hc.core5.http.ClassicHttpRequest;
+import org.apache.hc.core5.http.ClassicHttpResponse;
 import org.apache.hc.core5.http.ContentType;
-import org.apache.hc.core5.http.Header;
 import org.apache.hc.core5.http.HttpHost;
 import org.apache.hc.core5.http.io.entity.ByteArrayEntity;
-import org.apache.hc.core5.http.io.entity.EntityUtils;
-import org.apache.hc.core5.http.io.support.ClassicRequestBuilder;
 import org.apache.hc.core5.http.protocol.HttpContext;
 import org.apache.hc.core5.io.CloseMode;
 
 /**
  * The herd (issue 18): N simulated agents, each on its own thread with its own clients, as a booting instance
- * would — IMDSv2 token and user-data through the real {@link MetadataClient}, the script and its signature through
- * the real {@link ScriptFetcher} (sha256 pin, Ed25519 signature required), then the phone-home report — each step
- * under the agent's {@link RetryPolicy} (defaults: 100 ms doubling to 2 s, full jitter, 120 s deadline), started at
- * a uniformly jittered moment within the spread. Every HTTP attempt is timed by a wrapper around the client the
- * libraries are given. Prints p50/p99 per step, attempts, errors, reports sent, and how the attempts spread over
- * time. Loopback only. Run by bench/herd.sh: {@code java -cp whatami-agent.jar bench/Herd.java KEY=VALUE...}.
+ * would, each step under exactly the agent's own policy: the IMDSv2 token, the instance's identity (instance-id,
+ * zone, region) and user-data through the real {@link MetadataClient} (the CLI's {@code RetryPolicy} with the
+ * {@code --deadline} of 120 s, the client's own 1 s connect / 2 s read timeouts); the script and its signature
+ * through the real {@link ScriptFetcher} (sha256 pin, Ed25519 signature required; the agent's fetch policy, 250 ms
+ * doubling to 5 s, deadline 120 s from the run's start, 5 s connect / 30 s read timeouts); then the phone-home
+ * reports as the agent's {@code Reporter} sends them — one when the task has ended and one at the run's end, sharing
+ * one budget, under {@link ReportPolicy#forBudget} with {@link ReportPolicy#DEFAULT_BUDGET} (6 attempts, 200 ms
+ * doubling to 2 s, 30 s budget, 3 s per call, a request in flight aborted when the budget is spent; no
+ * {@code Retry-After}: the agent's reporter does not wait for it). Starts are uniformly jittered within the spread.
+ * Every HTTP attempt is timed by a wrapper around the clients the libraries are given. Prints p50/p99 per step,
+ * attempts, errors, reports sent and lost (and why), and how the attempts spread over time. Loopback only. Run by
+ * bench/herd.sh: {@code java -cp whatami-agent.jar bench/Herd.java KEY=VALUE...}.
  */
 public class Herd {
-    static final String[] STEPS = {"token", "user-data", "script", "signature", "report"};
+    static final String[] STEPS = {"token", "identity", "user-data", "script", "signature", "report"};
+
+    /** The agent's metadata policy: {@code RunCommand} builds it from {@code --deadline} (default 120 s). */
+    static final Duration DEADLINE = Duration.ofSeconds(120);
+    static final RetryPolicy METADATA_POLICY = RetryPolicy.builder().deadline(DEADLINE).build();
+    /** {@code MetadataClient.Builder}'s defaults, which the agent keeps: 1 s connect, 2 s read. */
+    static final Duration METADATA_CONNECT = Duration.ofSeconds(1);
+    static final Duration METADATA_READ = Duration.ofSeconds(2);
+    /** {@code Boot.Builder}'s default fetch policy (its deadline replaced by the run's fetch budget). */
+    static final RetryPolicy FETCH_POLICY = RetryPolicy.builder().baseDelay(Duration.ofMillis(250))
+            .maxDelay(Duration.ofSeconds(5)).build();
+    /** {@code ScriptFetcher.Builder}'s default connect timeout and {@code Boot.Builder}'s fetch read timeout. */
+    static final Duration FETCH_CONNECT = Duration.ofSeconds(5);
+    static final Duration FETCH_READ = Duration.ofSeconds(30);
 
     /** Every attempt of every agent: when it started (ms since the herd began), which step, whether it was answered. */
     record Attempt(long startMs, String step, boolean answered, long nanos) {
@@ -80,6 +103,9 @@ public class Herd {
             if (path.contains("/user-data")) {
                 return "user-data";
             }
+            if (path.contains("/meta-data/")) {
+                return "identity";
+            }
             if (path.endsWith(".sig")) {
                 return "signature";
             }
@@ -101,7 +127,7 @@ public class Herd {
             String step = step(request);
             try {
                 CloseableHttpResponse r = delegate.execute(target, request, context);
-                boolean ok = r.getCode() < 500 && r.getCode() != 429;
+                boolean ok = r.getCode() < 500 && r.getCode() != 429 && r.getCode() != 408;
                 ATTEMPTS.add(new Attempt(start, step, ok, System.nanoTime() - t0));
                 return r;
             } catch (IOException e) {
@@ -147,7 +173,14 @@ public class Herd {
         Optional<Path> startedFile = Optional.ofNullable(a.get("server-started-file")).map(Path::of);
         Optional<Path> progress = Optional.ofNullable(a.get("progress-file")).map(Path::of);
 
-        RetryPolicy policy = RetryPolicy.defaults();
+        Duration budget = a.containsKey("report-budget") ? Duration.parse(a.get("report-budget"))
+                : ReportPolicy.DEFAULT_BUDGET;
+        ReportPolicy reporting = ReportPolicy.forBudget(budget);
+        ScheduledExecutorService aborter = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "report-deadline");
+            t.setDaemon(true);
+            return t;
+        });
         TrustedKeys trusted = TrustedKeys.of("fleet", pub);
         StatusCodec codec = StatusCodec.create();
         SplittableRandom seeds = new SplittableRandom(18);
@@ -158,6 +191,7 @@ public class Herd {
         Map<String, List<Long>> stepMs = new ConcurrentHashMap<>(); // per agent: first attempt to success, ms
         Map<String, Integer> errors = new ConcurrentHashMap<>();
         AtomicInteger sent = new AtomicInteger();
+        Map<String, Integer> reportOutcomes = new ConcurrentHashMap<>(); // "<which report>: <outcome>"
         AtomicInteger fetched = new AtomicInteger();
         List<Long> bootMs = Collections.synchronizedList(new ArrayList<>());
         CountDownLatch done = new CountDownLatch(agents);
@@ -171,39 +205,59 @@ public class Herd {
                 try {
                     Thread.sleep(offsets[agent]);
                     long boot0 = System.nanoTime();
+                    Instant runStart = Instant.now();
                     Path dir = Files.createDirectories(work.resolve(id));
-                    try (Timed http = new Timed(HttpClientFactory.builder().build());
+                    try (Timed mdHttp = new Timed(HttpClientFactory.builder().connectTimeout(METADATA_CONNECT)
+                                    .socketTimeout(METADATA_READ).build());
                             MetadataClient imds = MetadataClient.builder().endpoint(metadata).imdsV2Required(true)
-                                    .retryPolicy(policy).httpClient(http).build();
+                                    .retryPolicy(METADATA_POLICY).readTimeout(METADATA_READ).httpClient(mdHttp)
+                                    .build();
+                            Timed fetchHttp = new Timed(HttpClientFactory.builder().connectTimeout(FETCH_CONNECT)
+                                    .socketTimeout(FETCH_READ).build());
                             ScriptFetcher fetcher = ScriptFetcher.builder().trustedKeys(trusted).requireSignature(true)
-                                    .retryPolicy(policy).httpClient(http).build()) {
+                                    .retryPolicy(FETCH_POLICY).readTimeout(FETCH_READ).httpClient(fetchHttp).build();
+                            Timed reportHttp = new Timed(HttpClientFactory.builder()
+                                    .connectTimeout(reporting.perCallTimeout())
+                                    .socketTimeout(reporting.perCallTimeout()).build())) {
                         long t0 = System.nanoTime();
+                        imds.identity(); // as the agent's Discover: identity, then user-data, one token
                         byte[] userData = imds.userData().orElseThrow();
                         record(stepMs, "metadata", t0);
                         String name = new String(userData, StandardCharsets.UTF_8).strip().split("\\s+")[0];
                         t0 = System.nanoTime();
                         FetchResult r = fetcher.fetch(FetchRequest.builder(files.resolve(name), dir, name)
                                 .digest(Optional.of(new Digest(DigestAlgorithm.SHA256, sha)))
-                                .deadline(Instant.now().plus(policy.deadline())).build());
+                                .deadline(runStart.plus(DEADLINE)).build());
                         record(stepMs, "fetch", t0);
                         if (r.trust() != TrustLevel.SIGNATURE) {
                             throw new IllegalStateException("trust " + r.trust());
                         }
                         fetched.incrementAndGet();
-                        RunStatus status = RunStatus.builder(RunState.DONE).runId("run-" + id).revision(1)
-                                .startedAt(Instant.now()).exitCode(OptionalInt.of(0))
-                                .instance(new InstanceInfo(id, "ec2", Optional.empty(), Optional.empty()))
-                                .tasks(List.of(TaskStatus.builder(name, TaskState.SUCCEEDED).exitCode(0).build()))
-                                .build();
+                        AgentReporter reporter = new AgentReporter(reportHttp, reports, budget, reporting.retry(),
+                                aborter, random);
+                        TaskStatus task = TaskStatus.builder(name, TaskState.SUCCEEDED).exitCode(0).build();
+                        InstanceInfo instance = new InstanceInfo(id, "ec2", Optional.empty(), Optional.empty());
+                        // as RunRecord: one report when the task has ended, one when the run has
+                        RunStatus ended = RunStatus.builder(RunState.RUNNING).runId("run-" + id).revision(3)
+                                .startedAt(runStart).instance(instance).tasks(List.of(task)).build();
+                        RunStatus finished = RunStatus.builder(RunState.DONE).runId("run-" + id).revision(4)
+                                .startedAt(runStart).finishedAt(Instant.now()).exitCode(OptionalInt.of(0))
+                                .instance(instance).tasks(List.of(task)).build();
                         t0 = System.nanoTime();
-                        report(http, reports, codec.write(status), policy, random);
-                        record(stepMs, "report-with-retries", t0);
-                        sent.incrementAndGet();
+                        String first = reporter.send(codec.write(ended));
+                        reportOutcomes.merge("task ended: " + first, 1, Integer::sum);
+                        String last = reporter.send(codec.write(finished));
+                        reportOutcomes.merge("run done: " + last, 1, Integer::sum);
+                        record(stepMs, "reports-with-retries", t0);
+                        if (last.equals(AgentReporter.SENT)) {
+                            sent.incrementAndGet();
+                        }
                         bootMs.add((System.nanoTime() - boot0) / 1_000_000);
                     }
                 } catch (Exception e) {
+                    // numbers masked (ports, ids), but not HTTP status codes
                     String why = e.getClass().getSimpleName() + ": " + String.valueOf(e.getMessage())
-                            .replaceAll("[0-9]+", "N");
+                            .replaceAll("(?<!HTTP )\\b[0-9]+", "N");
                     errors.merge(why.length() > 200 ? why.substring(0, 200) : why, 1, Integer::sum);
                 } finally {
                     done.countDown();
@@ -229,8 +283,11 @@ public class Herd {
 
         System.out.printf("agents: %d, start spread %d ms (uniform), herd wall time %.1f s%n", agents, spreadMs,
                 wall / 1000.0);
-        System.out.printf("scripts fetched and verified (sha256 + Ed25519): %d; reports sent (2xx): %d%n",
+        System.out.printf("report policy: %s, %d ms per call (the agent's, for a %d s budget)%n", reporting.retry(),
+                reporting.perCallTimeout().toMillis(), budget.toSeconds());
+        System.out.printf("scripts fetched and verified (sha256 + Ed25519): %d; final reports sent (2xx): %d%n",
                 fetched.get(), sent.get());
+        System.out.println("reports: " + new TreeMap<>(reportOutcomes));
         System.out.println("errors: " + (errors.isEmpty() ? "none" : errors));
         System.out.println("per request, answered attempts (ms): step  n  p50  p99  max | failed attempts");
         List<Attempt> all = new ArrayList<>(ATTEMPTS);
@@ -251,7 +308,7 @@ public class Herd {
                     q(ok, 0.99) / 1000.0, ok.isEmpty() ? 0 : ok.get(ok.size() - 1) / 1000.0, failed);
         }
         System.out.println("per agent, first attempt to success incl. retries (ms): n  p50  p99  max");
-        for (String step : List.of("metadata", "fetch", "report-with-retries")) {
+        for (String step : List.of("metadata", "fetch", "reports-with-retries")) {
             List<Long> v = new ArrayList<>(stepMs.getOrDefault(step, List.of()));
             Collections.sort(v);
             System.out.printf("  %-20s %5d %7d %7d %7d%n", step, v.size(), q(v, 0.5), q(v, 0.99),
@@ -299,51 +356,100 @@ public class Herd {
     }
 
     /**
-     * POST /reports under the policy: I/O errors, 5xx and 429 are retried after the policy's jittered delay (or the
-     * server's Retry-After, never past the deadline); any other answer ends it (2xx: sent).
+     * The agent's {@code Reporter}, line for line, on the system clock: at most {@code policy.maxAttempts()}
+     * attempts per report, all reports of the run sharing the budget (the time spent reporting); each request aborted
+     * when the budget runs out while it is in flight; I/O errors, 5xx, 429 and 408 are retried after a fully jittered
+     * {@code backoffCeiling(attempt)} unless that wait would pass the budget; any other answer ends it. Never throws:
+     * it says what became of the report.
      */
-    static void report(CloseableHttpClient http, URI url, byte[] body, RetryPolicy policy, SplittableRandom random)
-            throws Exception {
-        long deadline = System.nanoTime() + policy.deadline().toNanos();
-        for (int attempt = 1; ; attempt++) {
-            String failure;
-            Duration retryAfter = Duration.ZERO;
+    static final class AgentReporter {
+        static final String SENT = "sent";
+        private final CloseableHttpClient http;
+        private final URI url;
+        private final Duration budget;
+        private final RetryPolicy policy;
+        private final ScheduledExecutorService aborter;
+        private final SplittableRandom random;
+        private Duration spent = Duration.ZERO;
+        private boolean exhausted;
+
+        AgentReporter(CloseableHttpClient http, URI url, Duration budget, RetryPolicy policy,
+                ScheduledExecutorService aborter, SplittableRandom random) {
+            this.http = http;
+            this.url = url;
+            this.budget = budget;
+            this.policy = policy;
+            this.aborter = aborter;
+            this.random = random;
+        }
+
+        String send(byte[] body) {
+            if (exhausted) {
+                return "not sent (budget spent before)";
+            }
+            Instant began = Instant.now();
             try {
-                ClassicHttpRequest post = ClassicRequestBuilder.post(url)
-                        .setEntity(new ByteArrayEntity(body, ContentType.APPLICATION_JSON)).build();
-                int[] code = new int[1];
-                Header[] ra = new Header[1];
-                http.execute(post, response -> {
-                    code[0] = response.getCode();
-                    ra[0] = response.getFirstHeader("Retry-After");
-                    EntityUtils.consume(response.getEntity());
-                    return null;
-                });
-                if (code[0] / 100 == 2) {
-                    return;
+                return post(body, began);
+            } catch (RuntimeException e) {
+                // Reporter catches only IOException: this escapes from the agent's Reporter.send into its run
+                exhausted = true;
+                return "lost: " + e.getClass().getSimpleName() + " escaped the reporter (" + e.getMessage() + ")";
+            } finally {
+                spent = spent.plus(Duration.between(began, Instant.now()));
+            }
+        }
+
+        private String post(byte[] body, Instant began) {
+            String last = "no attempt";
+            for (int attempt = 1; attempt <= policy.maxAttempts(); attempt++) {
+                Duration left = budget.minus(spent).minus(Duration.between(began, Instant.now()));
+                if (left.isNegative() || left.isZero()) {
+                    exhausted = true;
+                    return "lost: budget spent (after " + (attempt - 1) + " attempts, last " + last + ")";
                 }
-                if (code[0] < 500 && code[0] != 429) {
-                    throw new IllegalStateException("report refused: HTTP " + code[0]);
-                }
-                failure = "HTTP " + code[0];
-                if (ra[0] != null) {
-                    try {
-                        retryAfter = Duration.ofSeconds(Long.parseLong(ra[0].getValue().strip()));
-                    } catch (NumberFormatException e) {
-                        // a date: use the policy's delay
+                HttpPost post = new HttpPost(url);
+                post.setEntity(new ByteArrayEntity(body, ContentType.APPLICATION_JSON));
+                ScheduledFuture<?> abort = aborter.schedule(post::cancel, left.toMillis(), TimeUnit.MILLISECONDS);
+                int code;
+                try (ClassicHttpResponse response = http.executeOpen(null, post, null)) {
+                    code = response.getCode();
+                } catch (IOException | RuntimeException e) { // as the Reporter: an abort can surface as IllegalStateException
+                    if (post.isCancelled()) {
+                        exhausted = true;
+                        return "lost: budget spent (aborted in flight, attempt " + attempt + ")";
                     }
+                    last = e.getClass().getSimpleName();
+                    if (attempt == policy.maxAttempts()) {
+                        return "lost: " + attempt + " attempts failed (last " + last + ")";
+                    }
+                    pause(attempt, began);
+                    continue;
+                } finally {
+                    abort.cancel(false);
                 }
-            } catch (IOException e) {
-                failure = e.toString();
+                if (code / 100 == 2) {
+                    return SENT;
+                }
+                if (code < 500 && code != 429 && code != 408) {
+                    return "lost: refused (HTTP " + code + ")";
+                }
+                last = "HTTP " + code;
+                pause(attempt, began);
             }
-            Duration wait = policy.delay(attempt, random);
-            if (retryAfter.compareTo(wait) > 0) {
-                wait = retryAfter;
+            return "lost: " + policy.maxAttempts() + " attempts failed (last " + last + ")";
+        }
+
+        private void pause(int attempt, Instant began) {
+            long ceiling = policy.backoffCeiling(attempt).toMillis();
+            Duration wait = Duration.ofMillis((long) (random.nextDouble() * ceiling));
+            if (spent.plus(Duration.between(began, Instant.now())).plus(wait).compareTo(budget) > 0) {
+                return;
             }
-            if (!policy.allowsAttempt(attempt) || System.nanoTime() + wait.toNanos() > deadline) {
-                throw new IOException("report not sent after " + attempt + " attempts: " + failure);
+            try {
+                Thread.sleep(wait.toMillis());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
             }
-            Thread.sleep(wait.toMillis());
         }
     }
 }

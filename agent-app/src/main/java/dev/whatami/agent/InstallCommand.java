@@ -21,6 +21,7 @@ import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
 import picocli.CommandLine;
@@ -46,7 +47,11 @@ public final class InstallCommand implements Callable<Integer> {
     static final String BEGIN = "# >>> whatami >>>";
     static final String END = "# <<< whatami <<<";
     /** JVM flags for a short-lived process: no C2, the small serial collector, a small heap. The launcher's own. */
-    static final String JVM_FLAGS = "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC -Xmx128m -Xss512k";
+    static final String JVM_FLAGS = "-XX:TieredStopAtLevel=1 -XX:CompileThresholdScaling=3 -XX:+UseSerialGC -Xmx128m "
+            + "-Xss512k -XX:-UsePerfData";
+    /** The system properties the launcher starts the agent with (its {@code props=} line), training runs too. */
+    static final String BOOT_PROPERTIES = "-Dslf4j.provider=dev.whatami.agent.cli.AgentLog "
+            + "-Dslf4j.internal.verbosity=WARN";
     /** Where the package and install put the launcher, the jar and the archives. */
     static final String LAUNCHER = "/usr/bin/whatami-agent";
     static final String JAR = "/usr/share/whatami/whatami-agent.jar";
@@ -397,15 +402,28 @@ public final class InstallCommand implements Callable<Integer> {
             imds = dev.whatami.emulator.MetadataEmulator.builder().instanceId("i-cds-training")
                     .userData("train.sh " + base + " frequency=always\n").imdsV2Required(true).start();
             Files.createDirectories(archive.toAbsolutePath().getParent());
+            // Two runs on one state directory: a first boot, and a later one that reads the ledger and the staged
+            // files the first left (the JSON parser, the stale-file sweep); the archive holds what either loads.
             Path classList = tmp.resolve("classes.lst");
-            String failed = java(javaPath, tmp.resolve("training.log"), classList, "the training run",
-                    "-XX:DumpLoadedClassList=" + classList, "-jar", jarPath, "run", "--provider", "ec2",
-                    "--metadata-endpoint", imds.endpoint().toString(), "--state-dir", tmp.resolve("state").toString(),
-                    "--log-dir", tmp.resolve("log").toString(), "--boot-id", "cds-training", "--trusted-keys",
-                    keys.toString(), "--config", Files.writeString(tmp.resolve("empty.properties"), "").toString());
-            if (failed != null) {
-                return failed;
+            Path empty = Files.writeString(tmp.resolve("empty.properties"), "");
+            Set<String> classes = new java.util.LinkedHashSet<>();
+            for (int run = 1; run <= 2; run++) {
+                Path list = tmp.resolve("classes-" + run + ".lst");
+                List<String> args = new ArrayList<>(List.of("-XX:DumpLoadedClassList=" + list));
+                args.addAll(List.of(BOOT_PROPERTIES.split(" ")));
+                args.addAll(List.of("-cp", jarPath, dev.whatami.agent.cli.WhatamiAgent.class.getName(), "run",
+                        "--provider", "ec2", "--metadata-endpoint", imds.endpoint().toString(), "--state-dir",
+                        tmp.resolve("state").toString(), "--log-dir", tmp.resolve("log").toString(), "--boot-id",
+                        "cds-training", "--trusted-keys", keys.toString(), "--config", empty.toString()));
+                String failed = java(javaPath, tmp.resolve("training-" + run + ".log"), list, "the training run",
+                        args.toArray(String[]::new));
+                if (failed != null) {
+                    return failed;
+                }
+                classes.addAll(Files.readAllLines(list, StandardCharsets.UTF_8));
             }
+            Files.write(classList, classes, StandardCharsets.UTF_8);
+            String failed;
             // A static archive, not a dynamic one (-XX:ArchiveClassesAtExit): JDK 17 leaves classes older than Java 6
             // out of dynamic archives, and picocli's are Java 5 — ~40 ms more per boot. Dumped beside the target and
             // renamed, so a failed dump never leaves a half-written archive behind.

@@ -206,7 +206,9 @@ class InstallCommandTest {
 
     @Test
     void launcher_hasTheBootFlags() {
-        assertThat(InstallCommand.resource("whatami-agent")).contains("\nflags=\"" + InstallCommand.JVM_FLAGS + "\"\n");
+        assertThat(InstallCommand.resource("whatami-agent")).contains("\nflags=\"" + InstallCommand.JVM_FLAGS + "\"\n")
+                .contains("\nprops=\"" + InstallCommand.BOOT_PROPERTIES + "\"\n")
+                .contains("\nmain=" + dev.whatami.agent.cli.WhatamiAgent.class.getName() + "\n");
     }
 
     // ---- the launcher itself, run by sh with its paths moved into a temporary directory ----
@@ -214,6 +216,11 @@ class InstallCommandTest {
     private Path launcherJar;
     private Path cache;
     private Path calls;
+
+    /** How the launcher names the jar and the main class (the jar is there once {@link #launch} ran). */
+    private String main() {
+        return " -cp " + launcherJar + " dev.whatami.agent.cli.WhatamiAgent";
+    }
 
     private String launch(String... args) throws Exception {
         Path bin = Files.createDirectories(dir.resolve("bin"));
@@ -257,16 +264,17 @@ class InstallCommandTest {
     @Test
     void launcher_passesTheArchiveOnlyWhenItWasBuiltForThisJarAndThisJvm() throws Exception {
         String flags = InstallCommand.JVM_FLAGS;
-        assertThat(launch("run", "--dry-run")).isEqualTo(flags + " -jar " + launcherJar + " run --dry-run\n");
+        String props = InstallCommand.BOOT_PROPERTIES;
+        assertThat(launch("run", "--dry-run")).isEqualTo(flags + " " + props + main() + " run --dry-run\n");
 
         Files.createDirectories(cache);
         Path archive = Files.writeString(stamped(), "archive");
-        assertThat(launch("run")).isEqualTo(flags + " -XX:SharedArchiveFile=" + archive + " -Xshare:auto -jar "
-                + launcherJar + " run\n");
+        assertThat(launch("run")).isEqualTo(flags + " " + props + " -XX:SharedArchiveFile=" + archive
+                + " -Xshare:auto" + main() + " run\n");
 
         // a jar put in its place (a new mtime): the old archive no longer matches, and is not passed
         Files.setLastModifiedTime(launcherJar, FileTime.from(Instant.parse("2030-01-01T00:00:00Z")));
-        assertThat(launch("status")).isEqualTo(flags + " -jar " + launcherJar + " status\n");
+        assertThat(launch("status")).isEqualTo(flags + " " + props + main() + " status\n");
 
         // `cds` builds the archive for this jar and JVM, and removes the stale one first
         assertThat(launch("cds")).isEqualTo(flags + " -jar " + launcherJar + " install --cds-only --jar " + launcherJar

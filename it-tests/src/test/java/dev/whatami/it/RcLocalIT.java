@@ -49,7 +49,8 @@ class RcLocalIT {
                     + "/usr/bin/java") + "jsa";
             assertThat(out).contains("built the AppCDS archive /var/cache/whatami/" + name + "\n");
             assertThat(sh(m, "ls /var/cache/whatami")).isEqualTo(name + "\n");
-            assertThat(SystemdBootIT.sharedClasses(m)).contains("picocli.CommandLine source: shared objects file");
+            assertThat(SystemdBootIT.sharedClasses(m)).contains("dev.whatami.agent.cli.WhatamiAgent source: shared objects file")
+                    .contains("dev.whatami.agent.cli.AgentLog source: shared objects file");
             assertThat(sh(m, "cat /etc/rc.local")).contains("; /usr/bin/whatami-agent cds >/dev/null 2>&1' </dev/null &");
         }
     }
@@ -62,7 +63,8 @@ class RcLocalIT {
             try (GenericContainer<?> m = Instances.instance(Instances.instance(), net, 0)) {
                 m.start();
                 await(m, "grep -q started /var/tmp/slow-runs 2>/dev/null", Duration.ofSeconds(60));
-                sh(m, "pkill -KILL -f '[w]hatami-agent.jar run'");
+                // the launcher runs java -cp …/whatami-agent.jar dev.whatami.agent.cli.WhatamiAgent run
+                sh(m, "pkill -KILL -f '[W]hatamiAgent run'");
                 // the group is killed when the agent's death is seen: the script's sleep goes with it
                 await(m, "! pgrep -f '[s]leep 30' >/dev/null", Duration.ofSeconds(10));
                 assertThat(sh(m, "cat /var/tmp/slow-runs")).isEqualTo("started\n");

@@ -103,7 +103,7 @@ class SystemdBootIT {
                     + " /usr/bin/whatami-agent /usr/share/whatami/whatami-agent.jar")).isEqualTo(
                     "644 root\n644 root\n755 root\n644 root\n");
             assertThat(sh(m, "ls /var/cache/whatami")).isEqualTo(archiveName(m) + "\n");
-            assertThat(sharedClasses(m)).contains("picocli.CommandLine source: shared objects file")
+            assertThat(sharedClasses(m)).contains("dev.whatami.agent.cli.AgentLog source: shared objects file")
                     .contains("dev.whatami.agent.cli.WhatamiAgent source: shared objects file");
             assertThat(sh(m, "systemctl show whatami-cds -p Result -p ExecMainStatus")).isEqualTo(
                     "Result=success\nExecMainStatus=0\n");
@@ -254,7 +254,7 @@ class SystemdBootIT {
     /** Where the classes of a `whatami-agent version` through the launcher came from (the JVM's class+load log). */
     static String sharedClasses(GenericContainer<?> m) throws Exception {
         return sh(m, "JAVA_TOOL_OPTIONS=-Xlog:class+load:file=/tmp/classes.log whatami-agent version >/dev/null 2>&1 "
-                + "&& grep -E 'picocli.CommandLine |dev.whatami.agent.cli.WhatamiAgent ' /tmp/classes.log");
+                + "&& grep -E 'dev.whatami.agent.cli.AgentLog |dev.whatami.agent.cli.WhatamiAgent ' /tmp/classes.log");
     }
 
     /** The archive name the installed launcher looks for (its stamp of the jar and the JVM). */

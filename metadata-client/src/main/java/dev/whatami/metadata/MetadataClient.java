@@ -208,7 +208,7 @@ public interface MetadataClient extends AutoCloseable {
         }
 
         /**
-         * How calls are retried: I/O errors, timeouts, 5xx and 429 (honouring {@code Retry-After}) until the
+         * How calls are retried: I/O errors, timeouts, 5xx, 429 and 408 (honouring {@code Retry-After}) until the
          * policy's attempt limit or deadline, counted from the start of each {@code identity()} or
          * {@code userData()} call; an attempt in progress at the deadline is cut off. Detection uses the same
          * backoff under {@link #detectionTimeout}. Default: {@link RetryPolicy#defaults()} (120 s).

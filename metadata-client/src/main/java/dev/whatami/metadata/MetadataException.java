@@ -14,7 +14,7 @@ public class MetadataException extends RuntimeException {
 
     /** Why a metadata call failed. */
     public enum Reason {
-        /** No usable answer before the deadline or the attempt limit: I/O errors, timeouts, 5xx, 429. */
+        /** No usable answer before the deadline or the attempt limit: I/O errors, timeouts, 5xx, 429, 408. */
         UNREACHABLE,
         /** {@code autoDetect()} found no metadata service within {@code detectionTimeout}. */
         NOT_DETECTED,

@@ -1,6 +1,5 @@
 package dev.whatami.metadata;
 
-import java.util.Arrays;
 import java.util.Locale;
 import java.util.Optional;
 
@@ -35,6 +34,11 @@ public enum Provider {
     /** The provider spelled {@code token}, ignoring case. */
     public static Optional<Provider> fromToken(String token) {
         String t = token.toLowerCase(Locale.ROOT);
-        return Arrays.stream(values()).filter(p -> p.token.equals(t)).findFirst();
+        for (Provider p : values()) { // a loop, not a stream: the first stream of a boot costs ~8 ms
+            if (p.token.equals(t)) {
+                return Optional.of(p);
+            }
+        }
+        return Optional.empty();
     }
 }

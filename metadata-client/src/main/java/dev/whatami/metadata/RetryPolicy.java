@@ -9,7 +9,7 @@ import java.util.random.RandomGenerator;
  * exponential backoff from {@link #baseDelay()} doubling up to {@link #maxDelay()}, with full jitter unless turned
  * off, until {@link #maxAttempts()} attempts were made or {@link #deadline()} has passed since the first one,
  * whichever comes first. Which failures are worth another attempt is the caller's business (the metadata client
- * retries I/O errors, timeouts, 5xx and 429, honouring {@code Retry-After}).
+ * retries I/O errors, timeouts, 5xx, 429 and 408, honouring {@code Retry-After}).
  *
  * <pre>{@code
  * RetryPolicy p = RetryPolicy.builder().deadline(Duration.ofSeconds(30)).build();

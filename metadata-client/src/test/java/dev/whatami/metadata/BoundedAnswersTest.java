@@ -100,15 +100,17 @@ class BoundedAnswersTest {
     /** The deadline's cancel can land between two steps of HttpClient's exec chain: still a timeout, never a crash. */
     @Test
     void aDeadlineThatCutsARequestAnywhere_isUnreachable() throws Exception {
-        int port;
-        try (java.net.ServerSocket s = new java.net.ServerSocket(0)) {
-            port = s.getLocalPort();
-        }
-        for (int i = 0; i < 30; i++) {
-            try (MetadataClient c = MetadataClient.builder().endpoint(java.net.URI.create("http://127.0.0.1:" + port))
-                    .clock(Clock.systemUTC()).retryPolicy(RetryPolicy.builder().deadline(Duration.ofMillis(1 + i * 10))
-                            .build()).build()) {
-                assertThatThrownBy(c::userData).isInstanceOf(MetadataUnreachableException.class);
+        // A listener that is never accepted from and never answers: the kernel completes each connection, the request
+        // goes out, no byte comes back. Held for the whole test, so no other process on the machine can take the port
+        // and answer in its place (a closed port could be reused between the probes of a busy build machine).
+        try (java.net.ServerSocket silent = new java.net.ServerSocket(0, 64, java.net.InetAddress.getLoopbackAddress())) {
+            for (int i = 0; i < 30; i++) {
+                try (MetadataClient c = MetadataClient.builder()
+                        .endpoint(java.net.URI.create("http://127.0.0.1:" + silent.getLocalPort()))
+                        .clock(Clock.systemUTC()).retryPolicy(RetryPolicy.builder()
+                                .deadline(Duration.ofMillis(1 + i * 10)).build()).build()) {
+                    assertThatThrownBy(c::userData).isInstanceOf(MetadataUnreachableException.class);
+                }
             }
         }
     }

@@ -112,6 +112,36 @@ class Ec2MetadataClientTest {
         assertThat(imds.requestCount("GET", USER_DATA)).isZero();
     }
 
+    /** A busy server just started answers 408 to a token request it waited too long for: a reason to ask again. */
+    @Test
+    void v2Required_andToken408_isRetried_notTakenForAServiceWithoutIMDSv2() {
+        imds(b -> b.userData("after a busy start").imdsV2Required(true));
+        imds.faults().forPath(TOKEN).failNext(2, 408);
+        try (MetadataClient c = client().imdsV2Required(true).build()) {
+            assertThat(text(c.userData())).isEqualTo("after a busy start");
+        }
+        assertThat(imds.requestCount("PUT", TOKEN)).isEqualTo(3);
+        assertThat(time.sleeps).containsExactly(Duration.ofMillis(100), Duration.ofMillis(200));
+        assertThat(imds.requests().stream().filter(r -> r.path().equals(USER_DATA)).findFirst().orElseThrow()
+                .header("X-aws-ec2-metadata-token")).isPresent();
+    }
+
+    @Test
+    void token408_withImdsV1Allowed_readsWithImdsV1ForThatCall_asASlowTokenDoes() {
+        imds(b -> b.userData("v1 after a 408"));
+        imds.faults().forPath(TOKEN).failNext(1, 408);
+        try (MetadataClient c = client().build()) {
+            assertThat(text(c.userData())).isEqualTo("v1 after a 408");
+            assertThat(text(c.userData())).isEqualTo("v1 after a 408");
+        }
+        assertThat(imds.requestCount("PUT", TOKEN)).isEqualTo(2); // the second call asked for a token again
+        List<EmulatorRequest> reads = imds.requests().stream().filter(r -> r.path().equals(USER_DATA)).toList();
+        assertThat(reads).hasSize(2);
+        assertThat(reads.get(0).header("X-aws-ec2-metadata-token")).isEmpty();
+        assertThat(reads.get(1).header("X-aws-ec2-metadata-token")).isPresent();
+        assertThat(time.sleeps).isEmpty();
+    }
+
     @Test
     void slowTokenPut_fallsBackToV1WithinTheTokenTimeout() {
         imds(b -> b.userData("v1 data"));

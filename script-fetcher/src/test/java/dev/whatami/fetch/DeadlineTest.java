@@ -313,4 +313,26 @@ class DeadlineTest {
         }
         assertThat(dir.resolve("c.sh")).doesNotExist();
     }
+
+    /**
+     * The watchdog's cancel can land between two steps of HttpClient's exec chain (found by CI in the metadata
+     * client: a NullPointerException "Client connection"): at any point, it is a timeout, never a crash.
+     */
+    @Test
+    void aDeadlineThatCutsARequestAnywhere_isATimeout() throws Exception {
+        // never accepted from, never answers: the kernel completes the connection, the request goes out, nothing
+        // comes back; held for the whole test so no other process can take the port
+        try (ServerSocket silent = new ServerSocket(0, 64, InetAddress.getLoopbackAddress())) {
+            URI url = URI.create("http://127.0.0.1:" + silent.getLocalPort() + "/c.sh");
+            try (ScriptFetcher f = ScriptFetcher.builder().retryPolicy(STEADY).build()) {
+                for (int i = 0; i < 30; i++) {
+                    Instant deadline = Instant.now().plusMillis(1 + i * 10L);
+                    assertThatThrownBy(() -> f.fetch(FetchRequest.builder(url, dir, "c.sh").deadline(deadline)
+                            .build())).isInstanceOfSatisfying(FetchException.class,
+                                    e -> assertThat(e.failure()).isEqualTo(FetchFailure.TIMEOUT));
+                }
+            }
+        }
+        assertThat(dir.resolve("c.sh")).doesNotExist();
+    }
 }

@@ -433,7 +433,9 @@ final class FileSnapshots implements HttpContent.Factory {
                 return;
             }
             ByteBuffer body = bytes.slice((int) offset, (int) len);
+            // sendfile only for plain HTTP/1.x, where the body goes out as it is; HTTP/2 frames it
             if (copy != null && len >= ZeroCopyEndPoint.MIN_BYTES && sink instanceof Response response
+                    && response.getRequest().getConnectionMetaData().getHttpVersion().getVersion() < 20
                     && response.getRequest().getConnectionMetaData().getConnection().getEndPoint()
                             instanceof ZeroCopyEndPoint endPoint) {
                 endPoint.offer(body, copy, offset);

@@ -32,9 +32,13 @@ import org.slf4j.LoggerFactory;
  * instance's role and rank are and how the fleet is counted, {@link ReportLimits} how much is kept; the row keeps the
  * bytes {@link StatusCodec} wrote, and the columns beside it are derived from them by those rules.
  *
- * <p>Every change runs in one transaction that first locks the one row of {@code whatami_totals}: writers of every
- * server take turns, so idempotency and the limits hold across servers (a report takes a few milliseconds, commit
- * included). Pages are read in one read-only snapshot, so counts and rows agree. The order is the embedded store's —
+ * <p>Every change runs in one transaction: it first locks the instance's row ({@code SELECT … FOR UPDATE}, or the
+ * {@code INSERT} that creates it), so two servers given the same report take turns and the second sees a duplicate;
+ * then, last, it adds what it changed to the one row of {@code whatami_totals} and commits — that row's lock makes
+ * the writers of every server take turns only for that update and the commit, so the limits hold across servers
+ * while reports of different instances are written side by side (a herd of a thousand agents reporting at once
+ * would otherwise queue behind one lock held for the whole of each report). Eviction, under the totals' lock, skips
+ * rows another writer holds. Pages are read in one read-only snapshot, so counts and rows agree. The order is the embedded store's —
  * failures first, newest first, then by id — with ids compared by code point ({@code COLLATE "C"}; Java's order
  * differs only for ids with characters beyond U+FFFF).
  *
@@ -107,74 +111,80 @@ public final class JdbcReportStore implements ReportStore {
         try (Connection c = pool.getConnection()) {
             c.setAutoCommit(false);
             try {
-                long instances;
-                long bytes;
-                try (PreparedStatement p = c.prepareStatement("SELECT instances, bytes FROM whatami_totals WHERE id = 1 "
-                        + "FOR UPDATE"); ResultSet r = p.executeQuery()) {
-                    r.next();
-                    instances = r.getLong(1);
-                    bytes = r.getLong(2);
-                }
-                Optional<String> keptRun = null;
-                long keptRevision = 0;
-                Optional<Instant> keptStart = Optional.empty();
+                // first this instance's row, locked as it is kept, or created (and so locked) here — a writer of the
+                // same instance on another server waits for it, and then sees this one's report
+                boolean created;
                 int keptBytes = 0;
-                RunState keptState = null;
-                try (PreparedStatement p = c.prepareStatement("SELECT run_id, revision, started_at, bytes, state FROM "
-                        + "whatami_reports WHERE instance_id = ?")) {
-                    p.setString(1, id);
-                    try (ResultSet r = p.executeQuery()) {
-                        if (r.next()) {
-                            keptRun = Optional.ofNullable(r.getString(1));
-                            keptRevision = r.getLong(2);
-                            keptStart = Optional.ofNullable(r.getObject(3, OffsetDateTime.class)).map(OffsetDateTime::toInstant);
-                            keptBytes = r.getInt(4);
-                            keptState = state(r.getString(5));
-                        }
-                    }
-                }
-                Accepted verdict = Reports.compare(keptRun, keptRevision, keptStart, keptState, status);
-                if (verdict != Accepted.STORED) {
-                    c.commit();
-                    return verdict;
-                }
-                // PostgreSQL keeps microseconds: the report says what the column holds
-                ReceivedReport received = new ReceivedReport(status, clock.instant().truncatedTo(ChronoUnit.MICROS),
-                        from);
-                byte[] stored = codec.write(received);
-                Reports.checkSize(stored.length, limits);
-                upsert(c, received, stored);
-                instances += keptRun == null ? 1 : 0;
-                bytes += stored.length - keptBytes;
-                int forgotten = 0;
-                while (instances > limits.maxInstances() || bytes > limits.maxTotalBytes()) {
-                    List<String> victims = new ArrayList<>();
-                    try (PreparedStatement p = c.prepareStatement("SELECT instance_id, bytes FROM whatami_reports "
-                            + "WHERE instance_id <> ? ORDER BY kept_seq LIMIT 64")) {
+                byte[] stored;
+                for (int attempt = 1; ; attempt++) {
+                    Optional<String> keptRun = null;
+                    long keptRevision = 0;
+                    Optional<Instant> keptStart = Optional.empty();
+                    RunState keptState = null;
+                    try (PreparedStatement p = c.prepareStatement("SELECT run_id, revision, started_at, bytes, state "
+                            + "FROM whatami_reports WHERE instance_id = ? FOR UPDATE")) {
                         p.setString(1, id);
                         try (ResultSet r = p.executeQuery()) {
-                            while (r.next() && (instances > limits.maxInstances() || bytes > limits.maxTotalBytes())) {
-                                victims.add(r.getString(1));
-                                instances--;
-                                bytes -= r.getInt(2);
+                            if (r.next()) {
+                                keptRun = Optional.ofNullable(r.getString(1));
+                                keptRevision = r.getLong(2);
+                                keptStart = Optional.ofNullable(r.getObject(3, OffsetDateTime.class))
+                                        .map(OffsetDateTime::toInstant);
+                                keptBytes = r.getInt(4);
+                                keptState = state(r.getString(5));
                             }
                         }
                     }
-                    if (victims.isEmpty()) {
-                        break; // only the new report is left, and it fits (checkSize)
+                    Accepted verdict = Reports.compare(keptRun, keptRevision, keptStart, keptState, status);
+                    if (verdict != Accepted.STORED) {
+                        c.commit();
+                        return verdict;
                     }
-                    try (PreparedStatement p = c.prepareStatement("DELETE FROM whatami_reports WHERE instance_id = "
-                            + "ANY (?)")) {
-                        p.setArray(1, c.createArrayOf("text", victims.toArray()));
+                    // PostgreSQL keeps microseconds: the report says what the column holds
+                    ReceivedReport received = new ReceivedReport(status,
+                            clock.instant().truncatedTo(ChronoUnit.MICROS), from);
+                    stored = codec.write(received);
+                    Reports.checkSize(stored.length, limits);
+                    if (keptRun != null) {
+                        upsert(c, received, stored);
+                        created = false;
+                        break;
+                    }
+                    if (insertNew(c, received, stored)) {
+                        created = true;
+                        break;
+                    }
+                    // another server created it since the SELECT (and has committed): compare with its report
+                    if (attempt == 3) {
+                        throw new SQLException("the instance " + id + " was created and forgotten again three times "
+                                + "while this report was kept", "40001");
+                    }
+                }
+                // then the totals, last and briefly: their row lock orders the writers of every server only for
+                // this update and the commit, so the limits hold across servers without making every report wait
+                // for the whole of every other
+                long instances;
+                long bytes;
+                try (PreparedStatement p = c.prepareStatement("UPDATE whatami_totals SET instances = instances + ?, "
+                        + "bytes = bytes + ? WHERE id = 1 RETURNING instances, bytes")) {
+                    p.setLong(1, created ? 1 : 0);
+                    p.setLong(2, (long) stored.length - keptBytes);
+                    try (ResultSet r = p.executeQuery()) {
+                        r.next();
+                        instances = r.getLong(1);
+                        bytes = r.getLong(2);
+                    }
+                }
+                int forgotten = 0;
+                if (instances > limits.maxInstances() || bytes > limits.maxTotalBytes()) {
+                    long[] left = {instances, bytes};
+                    forgotten = evict(c, id, left);
+                    try (PreparedStatement p = c.prepareStatement("UPDATE whatami_totals SET instances = ?, bytes = ? "
+                            + "WHERE id = 1")) {
+                        p.setLong(1, left[0]);
+                        p.setLong(2, left[1]);
                         p.executeUpdate();
                     }
-                    forgotten += victims.size();
-                }
-                try (PreparedStatement p = c.prepareStatement("UPDATE whatami_totals SET instances = ?, bytes = ? "
-                        + "WHERE id = 1")) {
-                    p.setLong(1, instances);
-                    p.setLong(2, bytes);
-                    p.executeUpdate();
                 }
                 c.commit();
                 evictionLog.forgot(forgotten, limits);
@@ -186,15 +196,57 @@ public final class JdbcReportStore implements ReportStore {
         }
     }
 
+    /** Inserts the first report of an instance; false (nothing changed) when the instance has a row already. */
+    private boolean insertNew(Connection c, ReceivedReport received, byte[] stored) throws SQLException {
+        return write(c, received, stored, " ON CONFLICT (instance_id) DO NOTHING") == 1;
+    }
+
+    /**
+     * Forgets the least recently kept instances other than {@code id} until {@code left} (instances, bytes; updated)
+     * is within the limits, holding the totals' lock. Rows another writer holds are skipped (that writer is refreshing
+     * them, and waits for the totals to count itself); whoever commits last finds the fleet over the limit no more.
+     */
+    private int evict(Connection c, String id, long[] left) throws SQLException {
+        int forgotten = 0;
+        while (left[0] > limits.maxInstances() || left[1] > limits.maxTotalBytes()) {
+            List<String> victims = new ArrayList<>();
+            try (PreparedStatement p = c.prepareStatement("SELECT instance_id, bytes FROM whatami_reports "
+                    + "WHERE instance_id <> ? ORDER BY kept_seq LIMIT 64 FOR UPDATE SKIP LOCKED")) {
+                p.setString(1, id);
+                try (ResultSet r = p.executeQuery()) {
+                    while (r.next() && (left[0] > limits.maxInstances() || left[1] > limits.maxTotalBytes())) {
+                        victims.add(r.getString(1));
+                        left[0]--;
+                        left[1] -= r.getInt(2);
+                    }
+                }
+            }
+            if (victims.isEmpty()) {
+                break; // only the new report is left (it fits: checkSize), or the rest are being written
+            }
+            try (PreparedStatement p = c.prepareStatement("DELETE FROM whatami_reports WHERE instance_id = ANY (?)")) {
+                p.setArray(1, c.createArrayOf("text", victims.toArray()));
+                p.executeUpdate();
+            }
+            forgotten += victims.size();
+        }
+        return forgotten;
+    }
+
     private void upsert(Connection c, ReceivedReport received, byte[] stored) throws SQLException {
-        RunStatus s = received.status();
-        InstanceInfo i = s.instance().orElseThrow();
-        try (PreparedStatement p = c.prepareStatement("INSERT INTO whatami_reports (" + COLUMNS + ") VALUES (?, ?, ?, "
-                + "?, ?, ?, ?, ?, ?, nextval('whatami_reports_kept_seq'), ?, ?) ON CONFLICT (instance_id) DO UPDATE SET "
+        write(c, received, stored, " ON CONFLICT (instance_id) DO UPDATE SET "
                 + "run_id = EXCLUDED.run_id, revision = EXCLUDED.revision, started_at = EXCLUDED.started_at, "
                 + "received_at = EXCLUDED.received_at, provider = EXCLUDED.provider, role = EXCLUDED.role, "
                 + "state = EXCLUDED.state, rank = EXCLUDED.rank, kept_seq = EXCLUDED.kept_seq, "
-                + "bytes = EXCLUDED.bytes, body = EXCLUDED.body")) {
+                + "bytes = EXCLUDED.bytes, body = EXCLUDED.body");
+    }
+
+    private static int write(Connection c, ReceivedReport received, byte[] stored, String onConflict)
+            throws SQLException {
+        RunStatus s = received.status();
+        InstanceInfo i = s.instance().orElseThrow();
+        try (PreparedStatement p = c.prepareStatement("INSERT INTO whatami_reports (" + COLUMNS + ") VALUES (?, ?, ?, "
+                + "?, ?, ?, ?, ?, ?, nextval('whatami_reports_kept_seq'), ?, ?)" + onConflict)) {
             p.setString(1, i.instanceId());
             p.setString(2, s.runId().orElse(null));
             p.setLong(3, s.revision());
@@ -207,7 +259,7 @@ public final class JdbcReportStore implements ReportStore {
             p.setInt(9, Fleet.rank(s.state()));
             p.setInt(10, stored.length);
             p.setBytes(11, stored);
-            p.executeUpdate();
+            return p.executeUpdate();
         }
     }
 

@@ -1,12 +1,16 @@
 package dev.whatami.server;
 
 import dev.whatami.status.ReceivedReport;
+import dev.whatami.status.RunState;
 import dev.whatami.status.StatusCodec;
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.Comparator;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.TreeMap;
 
 /**
  * One page of the fleet view.
@@ -54,7 +58,8 @@ public record ReportPage(List<byte[]> kept, long matching, Counts counts, Report
     }
 
     /**
-     * The fleet counted.
+     * The fleet counted. Each map keeps a fixed order — states failures first, then by token; roles and providers
+     * by name — so that the same fleet is the same page and the same {@code /status.json} from every server.
      *
      * @param instances  instances with a report
      * @param byState    instances per run state token, e.g. {@code failed}
@@ -65,10 +70,19 @@ public record ReportPage(List<byte[]> kept, long matching, Counts counts, Report
     public record Counts(long instances, Map<String, Long> byState, Map<String, Long> byRole,
             Map<String, Long> byProvider, Map<String, Long> failedByRole) {
         public Counts {
-            byState = Map.copyOf(byState);
-            byRole = Map.copyOf(byRole);
-            byProvider = Map.copyOf(byProvider);
-            failedByRole = Map.copyOf(failedByRole);
+            // in a fixed order, not Map.copyOf's (which differs from one JVM to the next): every server behind a
+            // load balancer writes the same page
+            byState = ordered(byState, Comparator.<String>comparingInt(s -> RunState.fromToken(s).map(Fleet::rank)
+                    .orElse(0)).thenComparing(Comparator.naturalOrder()));
+            byRole = ordered(byRole, Comparator.naturalOrder());
+            byProvider = ordered(byProvider, Comparator.naturalOrder());
+            failedByRole = ordered(failedByRole, Comparator.naturalOrder());
+        }
+
+        private static Map<String, Long> ordered(Map<String, Long> counts, Comparator<String> order) {
+            Map<String, Long> copy = new TreeMap<>(order);
+            counts.forEach((k, v) -> copy.put(Objects.requireNonNull(k), Objects.requireNonNull(v)));
+            return Collections.unmodifiableMap(copy);
         }
     }
 }

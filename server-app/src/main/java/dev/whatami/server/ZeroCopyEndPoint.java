@@ -6,6 +6,7 @@ import java.nio.channels.FileChannel;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.SocketChannel;
 import java.util.Arrays;
+import org.eclipse.jetty.http2.HTTP2Connection;
 import org.eclipse.jetty.io.EofException;
 import org.eclipse.jetty.io.ManagedSelector;
 import org.eclipse.jetty.io.SocketChannelEndPoint;
@@ -21,7 +22,8 @@ import org.eclipse.jetty.util.thread.Scheduler;
  * Jetty then flushes that very buffer (identity, not contents, is compared), the bytes between its position and
  * limit are sent from the file and the position is advanced, exactly as a {@code write} of the buffer would have
  * done; any other buffer, or the same one once the file channel is closed, is written as usual. So this is never
- * wrong, only sometimes not faster: under TLS or HTTP/2 Jetty flushes buffers of its own and the copy is made.
+ * wrong, only sometimes not faster: under TLS or HTTP/2 Jetty flushes buffers of its own and the copy is made (and over HTTP/2 the
+ * offer is not even made, nor used: see {@link #isHttp1}).
  *
  * <p>The caller keeps the promise that makes this safe: the file never changes while the buffer may be written
  * ({@link FileSnapshots} sends from a private copy of its own, not from the served file). One offer at a time per
@@ -50,7 +52,7 @@ final class ZeroCopyEndPoint extends SocketChannelEndPoint {
     public boolean flush(ByteBuffer... buffers) throws IOException {
         Offer o = offer;
         int at = o == null ? -1 : indexOf(buffers, o.buffer);
-        if (at < 0 || o.buffer.remaining() < MIN_BYTES || !o.file.isOpen()) {
+        if (at < 0 || o.buffer.remaining() < MIN_BYTES || !o.file.isOpen() || !isHttp1()) {
             return super.flush(buffers);
         }
         if (at > 0 && !super.flush(Arrays.copyOfRange(buffers, 0, at))) {
@@ -73,6 +75,15 @@ final class ZeroCopyEndPoint extends SocketChannelEndPoint {
             return false;
         }
         return at == buffers.length - 1 || super.flush(Arrays.copyOfRange(buffers, at + 1, buffers.length));
+    }
+
+    /**
+     * Whether this connection speaks plain HTTP/1.x now. Only there is a body buffer written as it is, with nothing
+     * of the protocol's own between its bytes; an HTTP/2 connection (also one upgraded from HTTP/1.1 by h2c, where the
+     * same endpoint changes protocol mid-connection) frames the body and is always written by copy.
+     */
+    private boolean isHttp1() {
+        return !(getConnection() instanceof HTTP2Connection);
     }
 
     private static int indexOf(ByteBuffer[] buffers, ByteBuffer wanted) {

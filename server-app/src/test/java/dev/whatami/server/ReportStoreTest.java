@@ -221,6 +221,32 @@ class ReportStoreTest {
     }
 
     @Test
+    void theCounts_keepOneOrder_whateverOrderTheyWereCountedIn_soEveryServerWritesTheSamePage() {
+        // Map.copyOf's order changes from one JVM to the next: two servers would write the same counts differently
+        java.util.Map<String, Long> states = new java.util.LinkedHashMap<>();
+        for (String s : List.of("done", "running", "unreachable", "failed", "invalid")) {
+            states.put(s, (long) s.length());
+        }
+        java.util.Map<String, Long> reversed = new java.util.LinkedHashMap<>();
+        new java.util.ArrayDeque<>(states.keySet()).descendingIterator().forEachRemaining(k -> reversed.put(k,
+                states.get(k)));
+        java.util.Map<String, Long> roles = java.util.Map.of("processor.pl", 2L, "collector.pl", 1L, "a+b", 3L);
+        ReportPage.Counts one = new ReportPage.Counts(21, states, roles, java.util.Map.of("gce", 1L, "ec2", 2L,
+                "azure", 3L), roles);
+        ReportPage.Counts other = new ReportPage.Counts(21, reversed, new java.util.TreeMap<>(roles),
+                new java.util.TreeMap<>(java.util.Map.of("gce", 1L, "ec2", 2L, "azure", 3L)), roles);
+        for (ReportPage.Counts c : List.of(one, other)) {
+            assertThat(List.copyOf(c.byState().keySet())).containsExactly("failed", "invalid", "unreachable",
+                    "running", "done");
+            assertThat(List.copyOf(c.byRole().keySet())).containsExactly("a+b", "collector.pl", "processor.pl");
+            assertThat(List.copyOf(c.byProvider().keySet())).containsExactly("azure", "ec2", "gce");
+            assertThat(List.copyOf(c.failedByRole().keySet())).containsExactly("a+b", "collector.pl", "processor.pl");
+        }
+        assertThat(one).isEqualTo(other);
+        assertThatThrownBy(() -> one.byState().put("x", 1L)).isInstanceOf(UnsupportedOperationException.class);
+    }
+
+    @Test
     void pages_failuresFirst_thenNewest_withFiltersAndCounts() throws Exception {
         Instant[] now = {Instant.parse("2026-12-02T00:00:00Z")};
         Clock clock = new Clock() {

@@ -46,6 +46,7 @@ class ZeroCopyTest {
         big = new byte[1 << 20];
         new Random(19).nextBytes(big);
         Files.write(root.resolve("big.bin"), big);
+        Files.writeString(root.resolve("small.txt"), "small\n");
         server = ScriptServer.builder(root).bind("127.0.0.1").port(0).build().start();
     }
 
@@ -85,11 +86,19 @@ class ZeroCopyTest {
         URI uri = URI.create(server.uri() + "/scriptserver/big.bin");
         for (HttpClient.Version v : HttpClient.Version.values()) {
             HttpClient http = HttpClient.newBuilder().version(v).connectTimeout(Duration.ofSeconds(5)).build();
+            // the first request on a connection carries the h2c upgrade. Its response follows the 101 at once, and
+            // clients mishandle a large one there (JDK 17 and 25: "protocol error: Frame type(123)…", about one in
+            // 300 under load; curl 7.88: "connection buffer size is too small", one in 3; with prior knowledge,
+            // 0 in 300): so a small file first, and the large ones as HTTP/2 streams of the upgraded connection
+            HttpResponse<String> first = http.send(HttpRequest.newBuilder(URI.create(server.uri()
+                    + "/scriptserver/small.txt")).build(), HttpResponse.BodyHandlers.ofString());
+            assertThat(first.body()).isEqualTo("small\n");
             for (int i = 0; i < 3; i++) {
                 HttpResponse<byte[]> r = http.send(HttpRequest.newBuilder(uri).build(),
                         HttpResponse.BodyHandlers.ofByteArray());
                 assertThat(r.statusCode()).isEqualTo(200);
                 assertThat(r.body()).as(v + " #" + i).isEqualTo(big);
+                assertThat(r.version()).isEqualTo(v);
             }
         }
         byte[] next = new byte[300_000];
@@ -97,7 +106,8 @@ class ZeroCopyTest {
         Path tmp = root.resolve(".next");
         Files.write(tmp, next);
         Files.move(tmp, root.resolve("big.bin"), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-        HttpResponse<byte[]> r = HttpClient.newHttpClient().send(HttpRequest.newBuilder(uri).build(),
+        HttpResponse<byte[]> r = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build().send(
+                HttpRequest.newBuilder(uri).build(),
                 HttpResponse.BodyHandlers.ofByteArray());
         assertThat(r.body()).isEqualTo(next);
     }

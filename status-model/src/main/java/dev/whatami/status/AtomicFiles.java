@@ -15,7 +15,7 @@ import java.util.concurrent.ThreadLocalRandom;
 
 /**
  * Whole-file writes that a crash or power loss never leaves half done: a temp file beside the target,
- * {@code fsync}, atomic rename. Used for the ledger, results and status files.
+ * {@code fsync}, atomic rename, {@code fsync} of the directory. Used for the ledger, results and status files.
  */
 public final class AtomicFiles {
     private AtomicFiles() {
@@ -28,10 +28,21 @@ public final class AtomicFiles {
 
     /**
      * Replaces {@code target} with {@code content}, atomically: a temp file beside it (created new, never through a
-     * link), {@code fsync}, rename over the target (a link at the target is replaced, not followed). Mode 0600, or
+     * link), {@code fsync}, rename over the target, {@code fsync} of the directory (a link at the target is replaced,
+     * not followed). Mode 0600, or
      * 0644 when {@code worldReadable} (for files that hold no secret, such as {@code status.json}).
      */
     public static void write(Path target, byte[] content, boolean worldReadable) throws IOException {
+        write(target, content, worldReadable, true);
+    }
+
+    /**
+     * As {@link #write(Path, byte[], boolean)}; with {@code durable} false without the {@code fsync}s (of the file and,
+     * after the rename, of its directory): still atomic
+     * for every reader (the rename replaces the file whole), but a crash of the machine soon after may leave the
+     * previous content. For documents a later write supersedes anyway, such as a running boot's status.
+     */
+    public static void write(Path target, byte[] content, boolean worldReadable, boolean durable) throws IOException {
         Path dir = target.toAbsolutePath().getParent();
         Files.createDirectories(dir);
         Path tmp;
@@ -55,15 +66,33 @@ public final class AtomicFiles {
                 while (buf.hasRemaining()) {
                     ch.write(buf);
                 }
-                ch.force(true);
+                if (durable) {
+                    ch.force(true);
+                }
             }
             if (worldReadable && dir.getFileSystem().supportedFileAttributeViews().contains("posix")) {
                 // the creation mode passes through the umask; a reader of status.json must not depend on it
                 Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rw-r--r--"));
             }
             Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            if (durable) {
+                syncDirectory(dir);
+            }
         } finally {
             Files.deleteIfExists(tmp);
+        }
+    }
+
+    /**
+     * Makes the rename itself durable: without this, a power loss soon after can bring back the old file even though
+     * the new one's bytes were synced. Where a directory cannot be opened for it (not Linux), the rename stays as the
+     * file system keeps it.
+     */
+    private static void syncDirectory(Path dir) {
+        try (FileChannel d = FileChannel.open(dir, StandardOpenOption.READ)) {
+            d.force(true);
+        } catch (IOException | UnsupportedOperationException e) {
+            // not supported here; the file's own fsync still happened
         }
     }
 

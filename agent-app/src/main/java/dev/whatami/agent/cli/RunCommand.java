@@ -12,6 +12,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.LinkedHashSet;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
@@ -38,15 +39,150 @@ final class RunCommand implements Callable<Integer> {
             "ca-bundle", "require-signature", "require-https", "allow-env");
     static final Path DEFAULT_TRUSTED_KEYS = Path.of("/etc/whatami/trusted-keys");
 
+    /** One option of {@code run}: the one table both the picocli model and {@link #plainFlags} are built from. */
+    private record Opt(String name, String label, Class<?> type, String description) {
+    }
+
+    private static final List<Opt> OPTIONS = List.of(
+            new Opt("--config", "FILE", Path.class, "Config file. Default: $WHATAMI_CONFIG, else "
+                    + "/etc/whatami/agent.properties when it exists."),
+            new Opt("--provider", "NAME", String.class, "auto, ec2, gce, azure, oci, digitalocean, hetzner "
+                    + "or nocloud. auto reads the platform's DMI strings, then probes each service in that order. "
+                    + "Default: auto"),
+            new Opt("--metadata-endpoint", "URL", String.class, "Metadata endpoint (with auto: where every "
+                    + "provider is probed). Default: $AWS_EC2_METADATA_SERVICE_ENDPOINT, else each provider's own "
+                    + "(http://169.254.169.254, http://metadata.google.internal for GCE)"),
+            new Opt("--detection-timeout", "DURATION", String.class, "With auto: how long to probe before "
+                    + "deciding there is no metadata service (off-cloud). Default: 10s"),
+            new Opt("--sysfs-root", "DIR", Path.class, "Read DMI from DIR/sys/class/dmi/id (tests, "
+                    + "chroots). Default: /"),
+            new Opt("--imds-v2-required", null, Boolean.class, "Refuse IMDSv1: fail when no IMDSv2 token "
+                    + "can be had."),
+            new Opt("--imds-token-timeout", "DURATION", String.class, "How long one IMDSv2 token request may "
+                    + "take before it is tried again (or, unless v2 is required, one call falls back to IMDSv1). "
+                    + "Default: 1s"),
+            new Opt("--user-data-file", "FILE", Path.class, "Read user-data from FILE instead of the "
+                    + "metadata service (a meta-data file beside it may give instance-id)."),
+            new Opt("--state-dir", "DIR", Path.class, "status.json, ledgers, fetched scripts. Default: "
+                    + "/var/lib/whatami"),
+            new Opt("--log-dir", "DIR", Path.class, "Task logs <task>.out and .err. Default: "
+                    + "/var/log/whatami"),
+            new Opt("--deadline", "DURATION", String.class, "How long to keep trying the metadata service "
+                    + "and, with what is left of it, the file server, e.g. 90s, 2m. Default: 120s"),
+            new Opt("--fetch-deadline", "DURATION", String.class, "How long fetching scripts may keep trying, "
+                    + "across all tasks, counted from the first fetch. Default: what is left of --deadline"),
+            new Opt("--max-script-size", "BYTES", Long.class, "Largest script accepted, in bytes. Default: "
+                    + "67108864 (64 MiB)"),
+            new Opt("--boot-id", "ID", String.class, "This boot's id, for per-boot tasks and retries. "
+                    + "Default: /proc/sys/kernel/random/boot_id (containers share the host's: set it there)."),
+            new Opt("--report-url", "URL", String.class, "POST the status here after each task and at the "
+                    + "end (phone-home), e.g. http://files.example:8080/reports. A report= key in the user-data "
+                    + "wins."),
+            new Opt("--report-token", "TOKEN", String.class, "Bearer token for the report URL (better given "
+                    + "as WHATAMI_REPORT_TOKEN or in the config file: flags show in ps)."),
+            new Opt("--report-budget", "DURATION", String.class, "Most time all reporting of one run may "
+                    + "take. Default: 30s"),
+            new Opt("--trusted-keys", "DIR", Path.class, "Ed25519 public keys (*.pub, PEM) whose signatures "
+                    + "are trusted; with any, every script needs a valid <url>.sig, and as= and env.* (see --allow-env) "
+                    + "are no longer the user-data's to choose. Default: /etc/whatami/trusted-keys when it exists"),
+            new Opt("--ca-bundle", "FILE", Path.class, "PEM CA certificates to trust for https instead of "
+                    + "the system's."),
+            new Opt("--require-signature", null, Boolean.class, "Refuse to run unless trusted keys are "
+                    + "configured."),
+            new Opt("--require-https", null, Boolean.class, "Refuse script URLs that are not https."),
+            new Opt("--allow-env", "NAMES", String.class, "With trusted keys: env.* names the user-data may "
+                    + "still set, e.g. ROLE,APP_* (names interpreters read are refused anyway). Default: none"),
+            new Opt("--dry-run", null, Boolean.class, "Parse the user-data and print the plan; fetch and "
+                    + "run nothing."),
+            new Opt("--print-config", null, Boolean.class, "Print every effective setting and where it came "
+                    + "from; run nothing."));
+
     private final Map<String, String> env;
 
     /** Effective settings and their sources, in option order, for --print-config. */
     private final Map<String, ConfigSources.Sourced> effective = new java.util.LinkedHashMap<>();
 
+    /** The picocli model, when picocli parsed the flags; null on the plain path ({@link #runPlain}). */
     private CommandSpec spec;
+    /** The flags given, by long name, typed as the option table says. */
+    private Map<String, Object> given = Map.of();
+    private PrintWriter out;
+    private PrintWriter err;
 
     RunCommand(Map<String, String> env) {
         this.env = env;
+    }
+
+    /**
+     * The flags of a plain boot, typed as picocli would type them: only {@code --name value}, {@code --name=value}
+     * and a boolean {@code --name}, each at most once, every name in the table, no value that is empty or starts
+     * with "-". Empty for anything else — help, version, an unknown or repeated option, a number that is not one —
+     * which picocli then parses and explains. A boot never pays for picocli's model (~60 ms; issue 16).
+     */
+    static Optional<Map<String, Object>> plainFlags(String[] args) {
+        Map<String, Object> flags = new java.util.HashMap<>();
+        for (int i = 0; i < args.length; i++) {
+            String a = args[i];
+            int eq = a.indexOf('=');
+            String name = eq < 0 ? a : a.substring(0, eq);
+            Opt opt = null;
+            for (Opt o : OPTIONS) {
+                if (o.name().equals(name)) {
+                    opt = o;
+                }
+            }
+            if (opt == null || flags.containsKey(name)) {
+                return Optional.empty();
+            }
+            if (opt.label() == null) {
+                if (eq >= 0) {
+                    return Optional.empty();
+                }
+                flags.put(name, Boolean.TRUE);
+                continue;
+            }
+            String value = eq >= 0 ? a.substring(eq + 1) : i + 1 < args.length ? args[++i] : "";
+            if (value.isEmpty() || value.startsWith("-")) {
+                return Optional.empty();
+            }
+            try {
+                flags.put(name, opt.type() == Path.class ? Path.of(value)
+                        : opt.type() == Long.class ? Long.valueOf(value) : value);
+            } catch (IllegalArgumentException e) { // InvalidPathException, NumberFormatException
+                return Optional.empty();
+            }
+        }
+        return Optional.of(flags);
+    }
+
+    /**
+     * Runs with flags from {@link #plainFlags}, answering as the picocli path does: bad usage on {@code err} with
+     * exit 2, an unexpected failure in one line with exit 1.
+     */
+    int runPlain(Map<String, Object> flags, PrintWriter out, PrintWriter err) {
+        this.given = flags;
+        this.out = out;
+        this.err = err;
+        try {
+            return withFlags();
+        } catch (Usage e) {
+            err.println("whatami-agent: " + e.getMessage());
+            err.println("Run whatami-agent run --help for the options.");
+            return ExitCode.USER_DATA_INVALID.code();
+        } catch (RuntimeException e) {
+            err.println("whatami-agent: " + e.getClass().getSimpleName() + ": " + e.getMessage());
+            return ExitCode.TASK_FAILED.code();
+        } finally {
+            out.flush();
+            err.flush();
+        }
+    }
+
+    /** Bad usage, found after parsing; picocli's path turns it into its ParameterException. */
+    private static final class Usage extends RuntimeException {
+        Usage(String message) {
+            super(message, null, false, false);
+        }
     }
 
     /** This command's picocli model; its user object is this command. */
@@ -61,71 +197,39 @@ final class RunCommand implements Callable<Integer> {
                 "Exit codes: 0 all tasks succeeded, were skipped, or nothing to do; 1 a task failed; 2 user-data "
                         + "invalid; 3 metadata unreachable by the deadline; 4 a script could not be fetched or was "
                         + "refused.");
-        s.addOption(option("--config", "FILE", Path.class, "Config file. Default: $WHATAMI_CONFIG, else "
-                + "/etc/whatami/agent.properties when it exists."));
-        s.addOption(option("--provider", "NAME", String.class, "auto, ec2, gce, azure, oci, digitalocean, hetzner "
-                + "or nocloud. auto reads the platform's DMI strings, then probes each service in that order. "
-                + "Default: auto"));
-        s.addOption(option("--metadata-endpoint", "URL", String.class, "Metadata endpoint (with auto: where every "
-                + "provider is probed). Default: $AWS_EC2_METADATA_SERVICE_ENDPOINT, else each provider's own "
-                + "(http://169.254.169.254, http://metadata.google.internal for GCE)"));
-        s.addOption(option("--detection-timeout", "DURATION", String.class, "With auto: how long to probe before "
-                + "deciding there is no metadata service (off-cloud). Default: 10s"));
-        s.addOption(option("--sysfs-root", "DIR", Path.class, "Read DMI from DIR/sys/class/dmi/id (tests, "
-                + "chroots). Default: /"));
-        s.addOption(option("--imds-v2-required", null, Boolean.class, "Refuse IMDSv1: fail when no IMDSv2 token "
-                + "can be had."));
-        s.addOption(option("--imds-token-timeout", "DURATION", String.class, "How long one IMDSv2 token request may "
-                + "take before it is tried again (or, unless v2 is required, one call falls back to IMDSv1). "
-                + "Default: 1s"));
-        s.addOption(option("--user-data-file", "FILE", Path.class, "Read user-data from FILE instead of the "
-                + "metadata service (a meta-data file beside it may give instance-id)."));
-        s.addOption(option("--state-dir", "DIR", Path.class, "status.json, ledgers, fetched scripts. Default: "
-                + "/var/lib/whatami"));
-        s.addOption(option("--log-dir", "DIR", Path.class, "Task logs <task>.out and .err. Default: "
-                + "/var/log/whatami"));
-        s.addOption(option("--deadline", "DURATION", String.class, "How long to keep trying the metadata service "
-                + "and, with what is left of it, the file server, e.g. 90s, 2m. Default: 120s"));
-        s.addOption(option("--fetch-deadline", "DURATION", String.class, "How long fetching scripts may keep trying, "
-                + "across all tasks, counted from the first fetch. Default: what is left of --deadline"));
-        s.addOption(option("--max-script-size", "BYTES", Long.class, "Largest script accepted, in bytes. Default: "
-                + "67108864 (64 MiB)"));
-        s.addOption(option("--boot-id", "ID", String.class, "This boot's id, for per-boot tasks and retries. "
-                + "Default: /proc/sys/kernel/random/boot_id (containers share the host's: set it there)."));
-        s.addOption(option("--report-url", "URL", String.class, "POST the status here after each task and at the "
-                + "end (phone-home), e.g. http://files.example:8080/reports. A report= key in the user-data "
-                + "wins."));
-        s.addOption(option("--report-token", "TOKEN", String.class, "Bearer token for the report URL (better given "
-                + "as WHATAMI_REPORT_TOKEN or in the config file: flags show in ps)."));
-        s.addOption(option("--report-budget", "DURATION", String.class, "Most time all reporting of one run may "
-                + "take. Default: 10s"));
-        s.addOption(option("--trusted-keys", "DIR", Path.class, "Ed25519 public keys (*.pub, PEM) whose signatures "
-                + "are trusted; with any, every script needs a valid <url>.sig, and as= and env.* (see --allow-env) "
-                + "are no longer the user-data's to choose. Default: /etc/whatami/trusted-keys when it exists"));
-        s.addOption(option("--ca-bundle", "FILE", Path.class, "PEM CA certificates to trust for https instead of "
-                + "the system's."));
-        s.addOption(option("--require-signature", null, Boolean.class, "Refuse to run unless trusted keys are "
-                + "configured."));
-        s.addOption(option("--require-https", null, Boolean.class, "Refuse script URLs that are not https."));
-        s.addOption(option("--allow-env", "NAMES", String.class, "With trusted keys: env.* names the user-data may "
-                + "still set, e.g. ROLE,APP_* (names interpreters read are refused anyway). Default: none"));
-        s.addOption(option("--dry-run", null, Boolean.class, "Parse the user-data and print the plan; fetch and "
-                + "run nothing."));
-        s.addOption(option("--print-config", null, Boolean.class, "Print every effective setting and where it came "
-                + "from; run nothing."));
+        for (Opt o : OPTIONS) {
+            OptionSpec.Builder b = OptionSpec.builder(o.name()).type(o.type()).description(o.description());
+            s.addOption((o.label() == null ? b.arity("0") : b.paramLabel(o.label())).build());
+        }
         WhatamiAgent.addStandardHelpOptions(s);
         this.spec = s;
         return s;
     }
 
 
-    private static OptionSpec option(String name, String paramLabel, Class<?> type, String description) {
-        OptionSpec.Builder b = OptionSpec.builder(name).type(type).description(description);
-        return (paramLabel == null ? b.arity("0") : b.paramLabel(paramLabel)).build();
-    }
 
     @Override
     public Integer call() {
+        if (spec == null) {
+            return withFlags();
+        }
+        Map<String, Object> flags = new java.util.HashMap<>();
+        for (OptionSpec o : spec.options()) {
+            if (o.getValue() != null && !o.usageHelp() && !o.versionHelp()) {
+                flags.put(o.longestName(), o.getValue());
+            }
+        }
+        given = flags;
+        out = spec.commandLine().getOut();
+        err = spec.commandLine().getErr();
+        try {
+            return withFlags();
+        } catch (Usage e) {
+            throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
+        }
+    }
+
+    private int withFlags() {
         ConfigSources sources;
         try {
             sources = ConfigSources.load(env, option("--config"), KEYS);
@@ -133,7 +237,6 @@ final class RunCommand implements Callable<Integer> {
             throw bad(e.getMessage());
         }
         Run run = settings(sources);
-        PrintWriter out = spec.commandLine().getOut();
         if (Boolean.TRUE.equals(option("--print-config"))) {
             effective.forEach((k, v) -> out.printf("%-20s %-40s (%s)%n", k,
                     k.equals("report-token") && !v.value().isEmpty() ? "(set, not shown)" : v.value(), v.source()));
@@ -162,7 +265,7 @@ final class RunCommand implements Callable<Integer> {
         dry.plan().ifPresent(plan -> out.print(PlanView.text(plan)));
         out.flush();
         if (dry.plan().isEmpty()) {
-            spec.commandLine().getErr().println(dry.status().message().orElse(""));
+            err.println(dry.status().message().orElse(""));
         }
         return dry.status().exitCode().orElse(0);
     }
@@ -174,7 +277,7 @@ final class RunCommand implements Callable<Integer> {
             Files.createDirectories(logDir);
             AgentLog.alsoTo(agentLog, stderrIs(agentLog));
         } catch (IOException e) {
-            spec.commandLine().getErr().println("whatami-agent: cannot write the log directory " + logDir + " ("
+            err.println("whatami-agent: cannot write the log directory " + logDir + " ("
                     + e.getMessage() + "); run as root or choose another with --log-dir");
             return ExitCode.TASK_FAILED.code();
         }
@@ -287,7 +390,8 @@ final class RunCommand implements Callable<Integer> {
     private Optional<Boot.ReportTarget> report(ConfigSources sources) {
         Optional<URI> url = reportUrl(sources);
         String token = value(sources, "report-token", "");
-        Duration budget = duration(sources, "report-budget", "10s");
+        Duration budget = duration(sources, "report-budget",
+                Durations.text(dev.whatami.agent.internal.ReportPolicy.DEFAULT_BUDGET));
         return url.map(u -> new Boot.ReportTarget(u, Optional.of(token).filter(t -> !t.isEmpty()), budget));
     }
 
@@ -376,7 +480,9 @@ final class RunCommand implements Callable<Integer> {
 
     /** The parsed value of the option {@code name}, null where not given. */
     private <T> T option(String name) {
-        return spec.findOption(name).getValue();
+        @SuppressWarnings("unchecked")
+        T value = (T) given.get(name);
+        return value;
     }
 
     /** Setting {@code name}: its flag, else the environment or config file, else {@code fallback}; recorded. */
@@ -412,7 +518,7 @@ final class RunCommand implements Callable<Integer> {
         return text.isEmpty() ? Optional.empty() : Optional.of(duration(sources, name, text));
     }
 
-    private CommandLine.ParameterException bad(String message) {
-        return new CommandLine.ParameterException(spec.commandLine(), message);
+    private Usage bad(String message) {
+        return new Usage(message);
     }
 }

@@ -107,8 +107,15 @@ final class StatusCommand implements Callable<Integer> {
             try {
                 status = StateFiles.read(file);
             } catch (StateFiles.UnreadableStatusException e) {
-                err.println("whatami-agent status: " + e.getMessage());
-                return ExitCode.STATUS_UNREADABLE.code();
+                // waiting, a damaged file is one this boot's agent has not rewritten yet: a power loss mid-boot can
+                // leave it empty (its "step begun" writes skip the fsync); only at the time limit is it an answer
+                if (!waitForIt || (!limit.isZero() && waited >= limit.toMillis())) {
+                    err.println("whatami-agent status: " + e.getMessage());
+                    return ExitCode.STATUS_UNREADABLE.code();
+                }
+                pause.pause(Duration.ofMillis(pollMillis));
+                waited += pollMillis;
+                continue;
             }
             RunState state = status.map(StateFiles::effectiveState).orElse(null);
             // after a reboot the file still holds the previous boot's run until this boot's agent starts. A boot id

@@ -24,33 +24,24 @@ public final class WhatamiAgent implements Runnable {
     public static void main(String[] args) {
         Map<String, String> env = System.getenv();
         AgentLog.console(System.err, AgentLog.level(env.get("WHATAMI_LOG_LEVEL")), java.time.Clock.systemUTC());
+        if (args.length > 0 && args[0].equals("run") && !Boolean.getBoolean("whatami.noWarmup")) {
+            Warmup.start();
+        }
         System.exit(execute(env, args, null, null));
     }
 
     /**
      * Runs the command {@code args} name; {@code out}/{@code err} null for the process's own streams.
      *
-     * <p>{@code run}, the boot path, gets a picocli command line of its own, named "whatami-agent run", without
-     * the top-level one above it: each picocli command line builds its own model and converters, ~15 ms a boot.
-     * Help, errors and exit codes read the same as through the top-level command.
+     * <p>{@code run}, the boot path, parses its flags itself when they are plain ({@link RunCommand#plainFlags}):
+     * building picocli's model costs ~60 ms of a ~400 ms boot (issue 16). Anything else (help, a bad or unknown flag)
+     * gets a picocli command line of its own, named "whatami-agent run", without the top-level one above it. Help,
+     * errors and exit codes read the same either way.
      */
     public static int execute(Map<String, String> env, String[] args, PrintWriter out, PrintWriter err) {
         CommandLine cl;
         String[] rest;
-        if (args.length > 0 && args[0].equals("run")) {
-            CommandSpec run = new RunCommand(env).commandSpec();
-            run.name("whatami-agent run");
-            cl = handled(new CommandLine(run));
-            rest = java.util.Arrays.copyOfRange(args, 1, args.length);
-        } else {
-            cl = commandLine(env, args);
-            rest = args;
-        }
-        if (out != null) {
-            cl.setOut(out);
-        }
         if (err != null) {
-            cl.setErr(err);
             // in-process callers (tests, tools) hear the agent's log on the err they gave
             try {
                 AgentLog.console(new java.io.PrintStream(org.apache.commons.io.output.WriterOutputStream.builder()
@@ -61,7 +52,33 @@ public final class WhatamiAgent implements Runnable {
                 throw new java.io.UncheckedIOException(e);
             }
         }
+        if (args.length > 0 && args[0].equals("run")) {
+            rest = java.util.Arrays.copyOfRange(args, 1, args.length);
+            java.util.Optional<Map<String, Object>> plain = RunCommand.plainFlags(rest);
+            if (plain.isPresent()) { // a boot: no picocli model at all
+                return new RunCommand(env).runPlain(plain.get(), out != null ? out : stream(System.out),
+                        err != null ? err : stream(System.err));
+            }
+            CommandSpec run = new RunCommand(env).commandSpec();
+            run.name("whatami-agent run");
+            cl = handled(new CommandLine(run));
+        } else {
+            cl = commandLine(env, args);
+            rest = args;
+        }
+        if (out != null) {
+            cl.setOut(out);
+        }
+        if (err != null) {
+            cl.setErr(err);
+        }
         return cl.execute(rest);
+    }
+
+    /** A writer on one of the process's streams, as picocli makes its own: buffered, flushed at each line. */
+    private static PrintWriter stream(java.io.PrintStream s) {
+        return new PrintWriter(new java.io.BufferedWriter(new java.io.OutputStreamWriter(s, java.nio.charset.Charset
+                .defaultCharset())), true);
     }
 
     /** Every command line, for help and tests. */

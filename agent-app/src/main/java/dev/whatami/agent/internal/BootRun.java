@@ -265,7 +265,7 @@ public final class BootRun {
 
     private Reporter reporter(URI url, Optional<String> token) {
         return new Reporter(url, token, s.report().map(Boot.ReportTarget::budget)
-                .orElse(java.time.Duration.ofSeconds(10)), s.clock(), s.sleeper());
+                .orElse(ReportPolicy.DEFAULT_BUDGET), s.clock(), s.sleeper());
     }
 
     private RunStatus stopped(RunRecord record, TaskStatus failed, List<TaskSpec> later) throws IOException {

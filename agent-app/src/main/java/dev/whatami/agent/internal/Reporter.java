@@ -54,10 +54,10 @@ final class Reporter implements AutoCloseable {
         this.clock = clock;
         this.sleeper = sleeper;
         this.budget = budget;
-        Duration perCall = Duration.ofMillis(Math.min(3000, Math.max(100, budget.toMillis())));
-        this.policy = RetryPolicy.builder().maxAttempts(3).baseDelay(Duration.ofMillis(200))
-                .maxDelay(Duration.ofSeconds(1)).deadline(budget).build();
-        this.http = HttpClientFactory.builder().connectTimeout(perCall).socketTimeout(perCall).build();
+        ReportPolicy reporting = ReportPolicy.forBudget(budget);
+        this.policy = reporting.retry();
+        this.http = HttpClientFactory.builder().connectTimeout(reporting.perCallTimeout())
+                .socketTimeout(reporting.perCallTimeout()).build();
         this.aborter = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "whatami-report-deadline");
             t.setDaemon(true);
@@ -94,7 +94,10 @@ final class Reporter implements AutoCloseable {
             try (ClassicHttpResponse response = http.executeOpen(null, post, null)) {
                 code = response.getCode();
                 // the answer's body is not read: closing without consuming drops the connection instead of draining
-            } catch (IOException e) {
+            } catch (IOException | RuntimeException e) {
+                // RuntimeException: HttpClient throws IllegalStateException ("Endpoint not acquired / already
+                // released") when the budget's abort lands while it takes or gives back its connection; a report
+                // never breaks the boot, whatever it failed on
                 if (post.isCancelled()) {
                     giveUp();
                     return;
@@ -113,9 +116,13 @@ final class Reporter implements AutoCloseable {
                 LOG.debug("report: sent to {} ({})", Redact.url(url), code);
                 return;
             }
-            if (code < 500 && code != 429) {
+            if (code < 500 && code != 429 && code != 408) { // 408: a busy server gave up waiting; ask again
                 LOG.warn("report: {} answered HTTP {}; not retrying{}", Redact.url(url), code,
                         code == 401 || code == 403 ? " (is the report token right?)" : "");
+                return;
+            }
+            if (attempt == policy.maxAttempts()) {
+                LOG.warn("report: {} answered HTTP {} {} times; the report is lost", Redact.url(url), code, attempt);
                 return;
             }
             LOG.debug("report: {} answered HTTP {} (attempt {})", Redact.url(url), code, attempt);

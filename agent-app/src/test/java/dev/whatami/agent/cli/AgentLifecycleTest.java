@@ -184,22 +184,60 @@ class AgentLifecycleTest {
         Path file = state.resolve("status.json");
         Files.writeString(file, "{\"state\":\"running\",\"pid\":" + ProcessHandle.current().pid() + "}");
         List<Integer> polls = new ArrayList<>();
-        StatusCommand command = new StatusCommand(Map.of(), d -> {
-            polls.add(polls.size());
-            if (polls.size() == 3) { // the agent finishes while status waits
-                try {
-                    Files.writeString(file, "{\"state\":\"done\",\"exitCode\":0,\"message\":\"1 task(s) succeeded\"}");
-                } catch (java.io.IOException e) {
-                    throw new java.io.UncheckedIOException(e);
-                }
-            }
-        });
+        StatusCommand command = new StatusCommand(Map.of(), finishingAt(3, file, polls)); // the agent finishes while status waits
         out = new StringWriter();
         CommandLine cl = new CommandLine(command);
         cl.setOut(new PrintWriter(out, true));
         assertThat(cl.execute("--wait", "--state-dir", state.toString())).isZero();
         assertThat(polls).hasSize(3);
         assertThat(out.toString()).startsWith("status: done (exit 0)\nmessage: 1 task(s) succeeded");
+    }
+
+    /** A pause that counts its calls in {@code polls} and, at call {@code n}, writes a finished run to {@code file}. */
+    private static StatusCommand.Pause finishingAt(int n, Path file, List<Integer> polls) {
+        return d -> {
+            polls.add(polls.size());
+            if (polls.size() == n) {
+                try {
+                    Files.writeString(file, "{\"state\":\"done\",\"exitCode\":0,\"message\":\"1 task(s) succeeded\"}");
+                } catch (java.io.IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+            }
+        };
+    }
+
+    /** A power loss mid-boot can leave status.json empty: waiting reads it as not written yet, not as an answer. */
+    @Test
+    void statusWait_onAnEmptyStatusFile_waitsForTheAgentToWriteIt_andWithoutWaitSaysItIsDamaged() throws Exception {
+        Path state = Files.createDirectories(dir.resolve("state"));
+        Path file = state.resolve("status.json");
+        Files.writeString(file, "");
+        List<Integer> polls = new ArrayList<>();
+        StatusCommand command = new StatusCommand(Map.of(), finishingAt(2, file, polls));
+        out = new StringWriter();
+        CommandLine cl = new CommandLine(command);
+        cl.setOut(new PrintWriter(out, true));
+        assertThat(cl.execute("--wait", "--state-dir", state.toString())).isZero();
+        assertThat(polls).hasSize(2);
+        assertThat(out.toString()).startsWith("status: done (exit 0)");
+
+        Files.writeString(file, "");
+        StringWriter errs = new StringWriter();
+        CommandLine once = new CommandLine(new StatusCommand(Map.of(), d -> {
+            throw new AssertionError("waited");
+        }));
+        once.setOut(new PrintWriter(new StringWriter(), true));
+        once.setErr(new PrintWriter(errs, true));
+        assertThat(once.execute("--state-dir", state.toString())).isEqualTo(5);
+        assertThat(errs.toString()).startsWith("whatami-agent status: " + file + " is damaged");
+
+        StringWriter late = new StringWriter();
+        CommandLine limited = new CommandLine(new StatusCommand(Map.of(), d -> { }));
+        limited.setOut(new PrintWriter(new StringWriter(), true));
+        limited.setErr(new PrintWriter(late, true));
+        assertThat(limited.execute("--wait", "--timeout", "1s", "--state-dir", state.toString())).isEqualTo(5);
+        assertThat(late.toString()).startsWith("whatami-agent status: " + file + " is damaged");
     }
 
     /** status.json of a finished run of boot "old", at 10:00. */

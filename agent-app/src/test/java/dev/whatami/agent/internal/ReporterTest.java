@@ -17,6 +17,8 @@ import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 class ReporterTest {
     /** A clock the test moves: the boot's own work takes time between reports. */
@@ -60,5 +62,52 @@ class ReporterTest {
             server.stop(0);
         }
         assertThat(states).containsExactly("running", "done");
+    }
+
+    @ParameterizedTest
+    @ValueSource(ints = {503, 429, 408})
+    void aServerBusyFiveTimesInARow_stillGetsTheReport_onTheSixthAttempt_withinTheBudget(int busy) throws Exception {
+        java.util.concurrent.atomic.AtomicInteger calls = new java.util.concurrent.atomic.AtomicInteger();
+        List<Duration> sleeps = new CopyOnWriteArrayList<>();
+        HttpServer server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+        server.createContext("/reports", ex -> {
+            ex.getRequestBody().readAllBytes();
+            ex.sendResponseHeaders(calls.incrementAndGet() <= 5 ? busy : 204, -1);
+            ex.close();
+        });
+        server.start();
+        MovingClock clock = new MovingClock();
+        try (Reporter r = new Reporter(URI.create("http://127.0.0.1:" + server.getAddress().getPort() + "/reports"),
+                Optional.empty(), ReportPolicy.DEFAULT_BUDGET, clock, d -> {
+                    sleeps.add(d);
+                    clock.now.updateAndGet(t -> t.plus(d));
+                })) {
+            r.send(RunStatus.builder(RunState.DONE).build());
+        } finally {
+            server.stop(0);
+        }
+        assertThat(calls).hasValue(6);
+        assertThat(sleeps).hasSize(5).allSatisfy(d -> assertThat(d).isLessThanOrEqualTo(Duration.ofSeconds(2)));
+    }
+
+    @Test
+    void aReportTheServerRefuses_isNotSentAgain() throws Exception {
+        java.util.concurrent.atomic.AtomicInteger calls = new java.util.concurrent.atomic.AtomicInteger();
+        HttpServer server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+        server.createContext("/reports", ex -> {
+            ex.getRequestBody().readAllBytes();
+            calls.incrementAndGet();
+            ex.sendResponseHeaders(400, -1);
+            ex.close();
+        });
+        server.start();
+        MovingClock clock = new MovingClock();
+        try (Reporter r = new Reporter(URI.create("http://127.0.0.1:" + server.getAddress().getPort() + "/reports"),
+                Optional.empty(), ReportPolicy.DEFAULT_BUDGET, clock, d -> clock.now.updateAndGet(t -> t.plus(d)))) {
+            r.send(RunStatus.builder(RunState.DONE).build());
+        } finally {
+            server.stop(0);
+        }
+        assertThat(calls).hasValue(1);
     }
 }

@@ -119,9 +119,10 @@ final class BoundedExchange implements AutoCloseable {
             }
         } catch (TooLargeException e) {
             throw e;
-        } catch (IOException | IllegalStateException e) {
+        } catch (IOException | RuntimeException e) {
             // a cancel between two steps of HttpClient's exec chain surfaces as "Endpoint not acquired / already
-            // released" (IllegalStateException): when the deadline cancelled the request, it is a timeout like any
+            // released" (IllegalStateException) or "Client connection" (NullPointerException, the endpoint released
+            // under the executor): when the deadline cancelled the request, it is a timeout like any
             if (expired.get()) {
                 SocketTimeoutException t = new SocketTimeoutException("no complete answer within " + budgetMillis
                         + " ms, the time left before the deadline");

@@ -188,8 +188,8 @@ final class DefaultInstanceCredentials implements InstanceCredentials {
                     && new String(a.body(), StandardCharsets.UTF_8).contains("Identity not found")) {
                 return Optional.<byte[]>empty();
             }
-            // Azure asks clients to retry 404 and 410 (the identity endpoint is still starting) as well as 429, 5xx
-            if (status >= 500 || status == 429 || azureIdentity && (status == 404 || status == 410)) {
+            // Azure asks clients to retry 404 and 410 (the identity endpoint is starting) as well as 408, 429, 5xx
+            if (Retrier.transientStatus(status) || azureIdentity && (status == 404 || status == 410)) {
                 throw new Retrier.RetryableStatusException(status, a.reason(), a.retryAfter());
             }
             throw new MetadataRefusedException(status == 403 ? Reason.FORBIDDEN : Reason.REJECTED, "the metadata "

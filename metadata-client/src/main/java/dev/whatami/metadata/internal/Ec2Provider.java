@@ -172,7 +172,7 @@ final class Ec2Provider implements DefaultMetadataClient.ProviderClient {
         if (status == 404) {
             return Optional.empty();
         }
-        if (status >= 500 || status == 429) {
+        if (Retrier.transientStatus(status)) {
             throw new Retrier.RetryableStatusException(status, a.reason(), a.retryAfter());
         }
         if (status == 403) {
@@ -223,7 +223,15 @@ final class Ec2Provider implements DefaultMetadataClient.ProviderClient {
                 LOG.debug("IMDSv2 token from {} for {}", url, tokenTtl);
                 return Optional.of(token);
             }
-            if (r.status() >= 500 || r.status() == 429) {
+            if (r.status() == 408 && !v2Required && !call.v2Needed) {
+                // the service gave up waiting for the token request, as a slow one times out here: IMDSv1 for this
+                // call (with IMDSv2 required, a 408 is retried as below)
+                call.v1 = true;
+                warnOnce(saidTimeoutFallback, "IMDSv2 token request to {} answered HTTP 408 (the service gave up "
+                        + "waiting for it); reading with IMDSv1 for this call, the next one asks for a token again", url);
+                return Optional.empty();
+            }
+            if (Retrier.transientStatus(r.status())) {
                 throw new Retrier.RetryableStatusException(r.status(), r.reason(), r.retryAfter());
             }
             if (r.status() == 403) {

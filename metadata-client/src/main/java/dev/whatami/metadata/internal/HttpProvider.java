@@ -168,7 +168,7 @@ final class HttpProvider implements DefaultMetadataClient.ProviderClient {
             if (status == 404) {
                 return Optional.<byte[]>empty();
             }
-            if (status >= 500 || status == 429) {
+            if (Retrier.transientStatus(status)) {
                 throw new Retrier.RetryableStatusException(status, a.reason(), a.retryAfter());
             }
             throw new MetadataRefusedException(status == 403 ? Reason.FORBIDDEN : Reason.REJECTED, "the "

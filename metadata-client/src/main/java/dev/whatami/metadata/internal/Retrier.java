@@ -52,7 +52,15 @@ final class Retrier {
         T run(int attempt) throws IOException, RetryableStatusException;
     }
 
-    /** A status worth retrying: 5xx, 429, or a 401 that a new token will cure. */
+    /**
+     * Whether an answer's status is a passing condition worth asking again for: 5xx, 429 (too many requests) and 408
+     * (the server gave up waiting for the request: a busy server just started, as in a herd of a thousand boots).
+     */
+    static boolean transientStatus(int status) {
+        return status >= 500 || status == 429 || status == 408;
+    }
+
+    /** A status worth retrying: {@link #transientStatus}, or a 401 that a new token will cure. */
     static final class RetryableStatusException extends Exception {
         private static final long serialVersionUID = 1L;
         final transient Optional<Duration> retryAfter;

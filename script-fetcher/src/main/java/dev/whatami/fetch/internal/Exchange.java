@@ -77,6 +77,16 @@ final class Exchange {
                 message = http.executeOpen(null, get, HttpClientContext.create());
             } catch (IOException e) {
                 throw Failures.io(e, scope, current, 0);
+            } catch (RuntimeException e) {
+                // the watchdog's cancel can land between two steps of HttpClient's exec chain, which then throws
+                // IllegalStateException ("Endpoint not acquired") or NullPointerException ("Client connection"):
+                // past the deadline that is a timeout; anything else is a bug and goes up as it is
+                if (!scope.expired()) {
+                    throw e;
+                }
+                java.io.InterruptedIOException cut = new java.io.InterruptedIOException("cancelled at the deadline");
+                cut.initCause(e);
+                throw Failures.io(cut, scope, current, 0);
             }
             Response r = new Response(current, get, message);
             scope.track(r);

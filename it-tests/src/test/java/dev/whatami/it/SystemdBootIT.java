@@ -82,15 +82,27 @@ class SystemdBootIT {
     }
 
     /** Waits like cloud-init status --wait, through the installed launcher; returns the run's exit code. */
-    private static int awaitAgent(GenericContainer<?> c) throws Exception {
-        return c.execInContainer("whatami-agent", "status", "--wait", "--timeout", "120").getExitCode();
+    /**
+     * Waits until this boot's agent has finished and asserts it is done; otherwise the failure shows what status
+     * said and the units' journal (a flake in CI said only "expected: 0 but was: 1").
+     */
+    private static void assertAgentDone(GenericContainer<?> c) throws Exception {
+        org.testcontainers.containers.Container.ExecResult r = c.execInContainer("whatami-agent", "status", "--wait",
+                "--timeout", "120");
+        if (r.getExitCode() != 0) {
+            String seen = c.execInContainer("sh", "-c", "whatami-agent status --json; systemctl status whatami "
+                    + "whatami-cds --no-pager; journalctl -b -u whatami -u whatami-cds --no-pager -o short-monotonic "
+                    + "| tail -60").getStdout();
+            throw new AssertionError("whatami-agent status --wait exited " + r.getExitCode() + "\nstdout: "
+                    + r.getStdout() + "\nstderr: " + r.getStderr() + "\n" + seen);
+        }
     }
 
     @Test
     void seedCollector_runsAtBootViaTheUnit_withItsLinesInTheJournal() throws Exception {
         try (GenericContainer<?> m = instance(0, Map.of())) {
             m.start();
-            assertThat(awaitAgent(m)).isZero();
+            assertAgentDone(m);
             assertThat(sh(m, "cat /var/tmp/collector-runs")).isEqualTo("run\n");
             assertThat(booted(m)).isEqualTo("running");
             assertThat(sh(m, "systemctl show whatami -p ActiveState -p SubState -p Result")).isEqualTo(
@@ -155,7 +167,7 @@ class SystemdBootIT {
     void rolesDaemons_surviveRestartingTheUnit_andTheRoleRunsOncePerInstance() throws Exception {
         try (GenericContainer<?> m = instance(3, Map.of())) {
             m.start();
-            assertThat(awaitAgent(m)).isZero();
+            assertAgentDone(m);
             String pid = sh(m, "cat /var/tmp/bg-daemon.pid").strip();
             sh(m, "systemctl restart whatami");
             await(m, "[ \"$(systemctl show whatami -p SubState --value)\" = exited ]", Duration.ofSeconds(60));
@@ -166,7 +178,7 @@ class SystemdBootIT {
             SystemdImages.reboot(m);
             // this boot's agent has exited when the unit is "exited" again (the restart resets it)
             await(m, "[ \"$(systemctl show whatami -p SubState --value)\" = exited ]", Duration.ofSeconds(90));
-            assertThat(awaitAgent(m)).isZero();
+            assertAgentDone(m);
             assertThat(sh(m, "cat /var/tmp/daemon-role-runs")).as("per-instance: not again").isEqualTo("run\n");
             assertThat(sh(m, "systemctl is-active role-daemon")).as("the role's own unit is back")
                     .isEqualTo("active\n");
@@ -191,7 +203,7 @@ class SystemdBootIT {
     void upgrade_keepsLedgerAndConfig_rebuildsTheArchive_thenRemoveAndPurgeLeaveWhatTheyShould() throws Exception {
         try (GenericContainer<?> m = instance(0, Map.of())) {
             m.start();
-            assertThat(awaitAgent(m)).isZero();
+            assertAgentDone(m);
             String ledgers = "cat /var/lib/whatami/instances/*/ledger.json";
             String ledger = sh(m, ledgers);
             String config = sh(m, "cat /etc/whatami/agent.properties");

@@ -13,6 +13,7 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.LongPredicate;
 
 /** Reading what a run left in the state directory, for {@code status} and {@code reset}. */
 final class StateFiles {
@@ -63,11 +64,42 @@ final class StateFiles {
 
     /** "running" with a dead pid means the agent was killed: say so instead of waiting for ever. */
     static RunState effectiveState(RunStatus status) {
-        if (status.state() == RunState.RUNNING && status.pid().isPresent()
-                && !ProcessHandle.of(status.pid().getAsLong()).map(ProcessHandle::isAlive).orElse(false)) {
+        return effectiveState(status, StateFiles::alive);
+    }
+
+    static RunState effectiveState(RunStatus status, LongPredicate alive) {
+        if (status.state() == RunState.RUNNING && status.pid().isPresent() && !alive.test(status.pid().getAsLong())) {
             return RunState.INTERRUPTED;
         }
         return status.state();
+    }
+
+    /**
+     * The status in {@code file} and its effective state. A "running" document whose pid has gone is read once more
+     * before it counts as interrupted: the agent writes its last status and then exits, so between the first read
+     * and the pid check it may have finished; only a document that still says running afterwards was killed.
+     */
+    static Optional<Settled> readSettled(Path file, LongPredicate alive) throws UnreadableStatusException {
+        Optional<RunStatus> status = read(file);
+        if (status.isEmpty()) {
+            return Optional.empty();
+        }
+        RunState state = effectiveState(status.get(), alive);
+        if (state == RunState.INTERRUPTED && status.get().state() == RunState.RUNNING) {
+            Optional<RunStatus> again = read(file);
+            if (again.isPresent() && !again.get().equals(status.get())) {
+                return Optional.of(new Settled(again.get(), effectiveState(again.get(), alive)));
+            }
+        }
+        return Optional.of(new Settled(status.get(), state));
+    }
+
+    /** A status document and what it means now ({@link RunState#INTERRUPTED} for a dead agent's "running"). */
+    record Settled(RunStatus status, RunState state) {
+    }
+
+    static boolean alive(long pid) {
+        return ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false);
     }
 
     static boolean exists(Path p) {

@@ -33,6 +33,8 @@ final class StatusCommand implements Callable<Integer> {
     private final Map<String, String> env;
     private final Pause pause;
     private final java.util.function.Supplier<Optional<java.time.Instant>> kernelBooted;
+    /** Whether a pid is a live process; tests replace it. */
+    java.util.function.LongPredicate alive = StateFiles::alive;
 
     @Option(names = "--state-dir", paramLabel = "DIR", description = "Where status.json is. Default: "
             + "$WHATAMI_STATE_DIR, else state-dir= in the config file, else /var/lib/whatami")
@@ -104,8 +106,11 @@ final class StatusCommand implements Callable<Integer> {
         long pollMillis = 250;
         while (true) {
             Optional<RunStatus> status;
+            RunState state;
             try {
-                status = StateFiles.read(file);
+                Optional<StateFiles.Settled> settled = StateFiles.readSettled(file, alive);
+                status = settled.map(StateFiles.Settled::status);
+                state = settled.map(StateFiles.Settled::state).orElse(null);
             } catch (StateFiles.UnreadableStatusException e) {
                 // waiting, a damaged file is one this boot's agent has not rewritten yet: a power loss mid-boot can
                 // leave it empty (its "step begun" writes skip the fsync); only at the time limit is it an answer
@@ -117,7 +122,6 @@ final class StatusCommand implements Callable<Integer> {
                 waited += pollMillis;
                 continue;
             }
-            RunState state = status.map(StateFiles::effectiveState).orElse(null);
             // after a reboot the file still holds the previous boot's run until this boot's agent starts. A boot id
             // that differs is not enough (a container shares the host's kernel id, and docker exec does not see
             // WHATAMI_BOOT_ID): the run must also have finished before this kernel booted

@@ -193,6 +193,49 @@ class AgentLifecycleTest {
         assertThat(out.toString()).startsWith("status: done (exit 0)\nmessage: 1 task(s) succeeded");
     }
 
+    /**
+     * The agent writes its last status and exits between status's read and its pid check: that is a finished run,
+     * not a killed one (CI once saw "interrupted", exit 1, for a run that was done).
+     */
+    @Test
+    void statusWait_whenTheAgentFinishesBetweenTheReadAndThePidCheck_isDone_notInterrupted() throws Exception {
+        Path state = Files.createDirectories(dir.resolve("state"));
+        Path file = state.resolve("status.json");
+        Files.writeString(file, "{\"state\":\"running\",\"revision\":4,\"pid\":4242}");
+        StatusCommand command = new StatusCommand(Map.of(), d -> {
+            throw new AssertionError("waited");
+        });
+        List<Long> checked = new ArrayList<>();
+        command.alive = pid -> { // the check finds pid 4242 gone: it wrote "done" just before it exited
+            checked.add(pid);
+            try {
+                Files.writeString(file, "{\"state\":\"done\",\"revision\":5,\"exitCode\":0,"
+                        + "\"message\":\"1 task(s) succeeded\"}");
+            } catch (java.io.IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+            return false;
+        };
+        out = new StringWriter();
+        CommandLine cl = new CommandLine(command);
+        cl.setOut(new PrintWriter(out, true));
+        assertThat(cl.execute("--wait", "--state-dir", state.toString())).isZero();
+        assertThat(checked).containsExactly(4242L);
+        assertThat(out.toString()).startsWith("status: done (exit 0)");
+
+        // still "running" on the second read: killed
+        Files.writeString(file, "{\"state\":\"running\",\"revision\":4,\"pid\":4242}");
+        StatusCommand killed = new StatusCommand(Map.of(), d -> {
+            throw new AssertionError("waited");
+        });
+        killed.alive = pid -> false;
+        out = new StringWriter();
+        CommandLine k = new CommandLine(killed);
+        k.setOut(new PrintWriter(out, true));
+        assertThat(k.execute("--wait", "--state-dir", state.toString())).isEqualTo(1);
+        assertThat(out.toString()).startsWith("status: interrupted");
+    }
+
     /** A pause that counts its calls in {@code polls} and, at call {@code n}, writes a finished run to {@code file}. */
     private static StatusCommand.Pause finishingAt(int n, Path file, List<Integer> polls) {
         return d -> {

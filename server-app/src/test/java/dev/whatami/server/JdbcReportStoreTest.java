@@ -169,6 +169,91 @@ class JdbcReportStoreTest {
         }
     }
 
+    /**
+     * The fleet page at 10,000 instances from PostgreSQL: byte for byte the page the embedded store gives for the same
+     * reports (HTML and a paged /status.json), failures first; how long it took is written to
+     * {@code target/status-page-10000-postgres.txt} (bench/RESULTS.md has the numbers; nothing here asserts a time).
+     */
+    @Test
+    void aFleetOf10000_onPostgreSQL_showsTheEmbeddedStoresPage(@org.junit.jupiter.api.io.TempDir java.nio.file.Path www)
+            throws Exception {
+        Clock fixed = Clock.fixed(Instant.parse("2026-12-02T12:00:00Z"), ZoneOffset.UTC);
+        Instant t0 = Instant.parse("2026-12-02T00:00:00Z");
+        String[] roles = {"collector.pl", "processor.pl", "web.sh"};
+        String[] providers = {"ec2", "gce", "azure", "openstack"};
+        try (ReportStore embedded = ReportStore.embedded().clock(fixed).build();
+                JdbcReportStore jdbc = pg.store(ReportLimits.defaults(), fixed)) {
+            long fill = System.nanoTime();
+            ExecutorService writers = Executors.newFixedThreadPool(6);
+            try {
+                List<Future<?>> done = new ArrayList<>();
+                for (int t = 0; t < 6; t++) {
+                    int first = t;
+                    done.add(writers.submit(() -> {
+                        for (int i = first; i < 10_000; i += 6) {
+                            RunState state = i % 97 == 0 ? RunState.FAILED : i % 251 == 0 ? RunState.RUNNING
+                                    : RunState.DONE;
+                            byte[] body = report(String.format("i-%05d", i), providers[i % 4], "run-1", 2,
+                                    t0.plusSeconds(i), state, List.of(roles[i % 3]), 0);
+                            assertThat(jdbc.accept(body, "10.0." + (i / 250) + "." + (i % 250)))
+                                    .isEqualTo(ReportStore.Accepted.STORED);
+                        }
+                        return null;
+                    }));
+                }
+                for (Future<?> f : done) {
+                    f.get();
+                }
+            } finally {
+                writers.shutdown();
+            }
+            long fillMillis = (System.nanoTime() - fill) / 1_000_000;
+            for (int i = 0; i < 10_000; i++) {
+                RunState state = i % 97 == 0 ? RunState.FAILED : i % 251 == 0 ? RunState.RUNNING : RunState.DONE;
+                embedded.accept(report(String.format("i-%05d", i), providers[i % 4], "run-1", 2, t0.plusSeconds(i),
+                        state, List.of(roles[i % 3]), 0), "10.0." + (i / 250) + "." + (i % 250));
+            }
+            try (ScriptServer fromDb = ScriptServer.builder(www).bind("127.0.0.1").port(0).reports(jdbc).build()
+                    .start();
+                    ScriptServer fromFiles = ScriptServer.builder(www).bind("127.0.0.1").port(0).reports(embedded)
+                            .build().start()) {
+                java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient();
+                StringBuilder timing = new StringBuilder("status page at 10,000 instances from PostgreSQL (filled by 6 "
+                        + "writers in " + fillMillis + " ms):");
+                for (String path : List.of("/status", "/status.json?per=1000&page=3", "/status?state=failed",
+                        "/status?role=web.sh&provider=gce&per=50&page=4")) {
+                    get(http, fromDb.uri() + path); // warm
+                    long start = System.nanoTime();
+                    String db = get(http, fromDb.uri() + path);
+                    long millis = (System.nanoTime() - start) / 1_000_000;
+                    assertThat(db).as("GET %s from PostgreSQL and from the embedded store", path)
+                            .isEqualTo(get(http, fromFiles.uri() + path));
+                    timing.append(" GET ").append(path).append(' ').append(millis).append(" ms (")
+                            .append(db.length()).append(" bytes);");
+                }
+                String page = get(http, fromDb.uri() + "/status");
+                assertThat(page).contains("<b>10000</b> instance(s)").contains("<b class=\"failed\">104</b> failed")
+                        .contains("page 1 of 100 (10000 matching)");
+                String rows = page.substring(page.indexOf("<tbody>", page.indexOf("id=\"instances\"")));
+                assertThat(rows.split("<td class=\"failed\">failed</td>", -1)).as("failures first").hasSize(101);
+                assertThat(get(http, fromDb.uri() + "/status.json?per=1000&page=3")).contains("\"matching\" : 10000")
+                        .contains("\"page\" : 3").contains("\"pages\" : 10");
+                timing.append(" load average ").append(java.nio.file.Files.readString(
+                        java.nio.file.Path.of("/proc/loadavg")).strip()).append('\n');
+                java.nio.file.Files.writeString(java.nio.file.Path.of("target", "status-page-10000-postgres.txt"),
+                        timing);
+                System.err.print(timing);
+            }
+        }
+    }
+
+    private static String get(java.net.http.HttpClient http, String uri) throws Exception {
+        java.net.http.HttpResponse<String> r = http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(uri))
+                .build(), java.net.http.HttpResponse.BodyHandlers.ofString());
+        assertThat(r.statusCode()).as("GET %s", uri).isEqualTo(200);
+        return r.body();
+    }
+
     @Test
     void twoServersOnOneDatabase_areOneStore_aRetryToTheOtherIsADuplicate() throws Exception {
         ReportLimits limits = ReportLimits.defaults();

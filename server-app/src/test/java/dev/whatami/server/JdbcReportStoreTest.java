@@ -205,7 +205,8 @@ class JdbcReportStoreTest {
                     f.get();
                 }
             } finally {
-                writers.shutdown();
+                writers.shutdownNow(); // after a failure, no writer goes on into a closing store
+                assertThat(writers.awaitTermination(30, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
             }
             long fillMillis = (System.nanoTime() - fill) / 1_000_000;
             for (int i = 0; i < 10_000; i++) {

@@ -63,10 +63,6 @@ final class StateFiles {
     }
 
     /** "running" with a dead pid means the agent was killed: say so instead of waiting for ever. */
-    static RunState effectiveState(RunStatus status) {
-        return effectiveState(status, StateFiles::alive);
-    }
-
     static RunState effectiveState(RunStatus status, LongPredicate alive) {
         if (status.state() == RunState.RUNNING && status.pid().isPresent() && !alive.test(status.pid().getAsLong())) {
             return RunState.INTERRUPTED;

@@ -430,7 +430,7 @@ public class Herd {
                 if (code / 100 == 2) {
                     return SENT;
                 }
-                if (code < 500 && code != 429 && code != 408) {
+                if (!ReportPolicy.retried(code)) {
                     return "lost: refused (HTTP " + code + ")";
                 }
                 last = "HTTP " + code;

@@ -28,6 +28,14 @@ public record ReportPolicy(RetryPolicy retry, Duration perCallTimeout) {
     }
 
     /**
+     * Whether a report answered {@code status} (not 2xx) is sent again: 5xx, 429, and 408 (a busy server gave up
+     * waiting); any other answer is a refusal.
+     */
+    public static boolean retried(int status) {
+        return status >= 500 || status == 429 || status == 408;
+    }
+
+    /**
      * The policy for a run whose reporting may take {@code budget} in all (the time spent reporting, across every
      * report of the run).
      *

@@ -116,7 +116,7 @@ final class Reporter implements AutoCloseable {
                 LOG.debug("report: sent to {} ({})", Redact.url(url), code);
                 return;
             }
-            if (code < 500 && code != 429 && code != 408) { // 408: a busy server gave up waiting; ask again
+            if (!ReportPolicy.retried(code)) {
                 LOG.warn("report: {} answered HTTP {}; not retrying{}", Redact.url(url), code,
                         code == 401 || code == 403 ? " (is the report token right?)" : "");
                 return;

@@ -50,7 +50,7 @@ import org.apache.hc.core5.http.protocol.HttpContext;
 import org.apache.hc.core5.io.CloseMode;
 
 /**
- * The herd (issue 18): N simulated agents, each on its own thread with its own clients, as a booting instance
+ * The herd: N simulated agents, each on its own thread with its own clients, as a booting instance
  * would, each step under exactly the agent's own policy: the IMDSv2 token, the instance's identity (instance-id,
  * zone, region) and user-data through the real {@link MetadataClient} (the CLI's {@code RetryPolicy} with the
  * {@code --deadline} of 120 s, the client's own 1 s connect / 2 s read timeouts); the script and its signature

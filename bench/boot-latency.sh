@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Benchmark (issue 9): what the agent adds to a boot. On loopback, in one run, with hyperfine:
-#  (a) whatami-agent run, as installed (issue 16): the package's launcher /usr/bin/whatami-agent — sh, one stat(1),
+# Benchmark: what the agent adds to a boot. On loopback, in one run, with hyperfine:
+#  (a) whatami-agent run, as installed: the package's launcher /usr/bin/whatami-agent — sh, one stat(1),
 #      exec java with the boot flags and the AppCDS archive `whatami-agent cds` built for this jar and JVM — with
 #      its paths moved into a scratch directory, against whatami-server emulating IMDSv2 (required) with a
 #      one-line hello.sh (frequency=always, so every run fetches and runs it);

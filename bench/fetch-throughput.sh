@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Benchmark (issue 5): download a 1 GiB file on loopback with the ScriptFetcher (sha256 pinned, staged,
+# Benchmark: download a 1 GiB file on loopback with the ScriptFetcher (sha256 pinned, staged,
 # fsynced, renamed) and with curl -o, in the same run; report MB/s, the ratio, and the fetcher's peak RSS.
 # Loopback only. Needs: a JDK, curl, /usr/bin/time. Usage: bench/fetch-throughput.sh [runs]
 set -euo pipefail

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Benchmark (issue 18): a herd of simulated agents (bench/Herd.java: the real MetadataClient for the IMDSv2 token
+# Benchmark: a herd of simulated agents (bench/Herd.java: the real MetadataClient for the IMDSv2 token
 # and user-data, the real ScriptFetcher for the script and its signature — sha256 pin, Ed25519 required —, then
 # the two reports of a one-task run; every step under exactly the agent's own retry policy and timeouts — the
 # reports under ReportPolicy.forBudget(30 s, the default budget), as the agent's Reporter; jittered starts) against whatami-server, on loopback:

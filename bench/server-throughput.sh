@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Benchmark (issue 7): whatami-server, nginx and Apache httpd (Debian defaults) serving the same files on
+# Benchmark: whatami-server, nginx and Apache httpd (Debian defaults) serving the same files on
 # loopback, driven by wrk in one run: a 4 KiB script and a 1 MiB file, at 64 and 1000 connections, 10 s each
 # after a warm-up. Reports requests/s, p50/p99 latency and errors, the 1-minute load before each cell, whatami's
 # ratios, and the server's JVM flags (the packaged launcher's, server-app/src/deb/bin/whatami-server, plus any in

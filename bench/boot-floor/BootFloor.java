@@ -12,7 +12,7 @@ import org.apache.hc.client5.http.impl.classic.HttpClients;
 import org.apache.hc.client5.http.impl.io.PoolingHttpClientConnectionManagerBuilder;
 
 /**
- * The floor for bench/boot-latency.sh (issue 9's calibration prototypes, rebuilt): the boot flow and nothing
+ * The floor for bench/boot-latency.sh (the calibration prototypes, rebuilt): the boot flow and nothing
  * else — IMDSv2 token, user-data, fetch the script it names, run it with sh — no CLI, config, logging, JSON,
  * ledger, status, verification or retries. {@code hc5}: Apache HttpClient 5 with TLS never initialised;
  * {@code url}: the JDK's HttpURLConnection. Usage: BootFloor hc5|url http://127.0.0.1:PORT

@@ -492,7 +492,7 @@ public final class InstallCommand implements Callable<Integer> {
      *
      * <p>The agent runs in a session and process group of its own, so the scripts it starts share that group:
      * if the agent dies by a signal ({@code kill -9}, the OOM killer), the group is killed too — a script is never
-     * left running without the agent that records how it ended (issue 15). A script that ends normally keeps
+     * left running without the agent that records how it ended. A script that ends normally keeps
      * what it started only if that detached itself (setsid, start-stop-daemon, a systemd unit). Output stays
      * where rc.local's goes (the console); the agent writes its own agent.log, and each task's output goes to
      * its capped {@code <task>.out|.err}.

@@ -22,7 +22,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Issue 14's "done when", each as it is written: the default settings, the whole boot, on loopback. The fourth,
+ * The "done when", each as it is written: the default settings, the whole boot, on loopback. The fourth,
  * {@code --dry-run} writes nothing, is {@code cli.DryRunWritesNothingTest}.
  */
 class BadMorningTest {

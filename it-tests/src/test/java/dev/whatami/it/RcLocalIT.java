@@ -16,7 +16,7 @@ import org.testcontainers.containers.GenericContainer;
 import org.testcontainers.containers.Network;
 
 /**
- * The seed's way, {@code install --rc-local} (issue 15 findings 9 and 15): the agent started from rc.local runs in
+ * The seed's way, {@code install --rc-local}: the agent started from rc.local runs in
  * a process group of its own, so {@code kill -9} of the agent takes the script it was running along instead of
  * leaving it to finish unrecorded; task output is not copied into {@code agent.log}.
  */

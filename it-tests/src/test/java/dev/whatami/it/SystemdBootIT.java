@@ -19,7 +19,7 @@ import org.testcontainers.containers.GenericContainer;
 import org.testcontainers.containers.Network;
 
 /**
- * A real boot (issue 16): machines with systemd as PID 1 and the agent's .deb installed by dpkg while their image
+ * A real boot: machines with systemd as PID 1 and the agent's .deb installed by dpkg while their image
  * was built, booting against a file server with metadata emulators on an internal Docker network the test creates
  * (nothing leaves it; no image is pulled). One server for all scenarios, one instance image for all; each scenario
  * boots its own machine.

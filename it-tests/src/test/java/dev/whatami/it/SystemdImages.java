@@ -16,7 +16,7 @@ import org.testcontainers.images.builder.ImageFromDockerfile;
 import org.testcontainers.images.builder.Transferable;
 
 /**
- * Images and containers with systemd as PID 1 (issue 16): a Debian made locally by debootstrap
+ * Images and containers with systemd as PID 1: a Debian made locally by debootstrap
  * ({@code docker/build-systemd-image.sh}, never pulled) with the packages {@code ./mvnw package} built installed by
  * {@code dpkg -i} while the image is built — as an image builder bakes them. Started the way systemd runs in a
  * container here (Docker 20.10, cgroup v1): {@code /sbin/init} with {@code /run} on tmpfs and the host's cgroup

@@ -12,7 +12,7 @@ import java.time.Duration;
 import java.util.Arrays;
 import org.junit.jupiter.api.Test;
 
-/** Issue 15 finding 10: every answer is size-capped and under the call's deadline, and cut — never drained. */
+/** every answer is size-capped and under the call's deadline, and cut — never drained. */
 class BoundedAnswersTest {
     private static final Duration GUARD = Duration.ofSeconds(30);
 

@@ -14,7 +14,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * Issue 14's bad morning for IMDSv2: a v1 fallback lasts one call, a 401 always goes back to the token endpoint, a slow
+ * The bad morning for IMDSv2: a v1 fallback lasts one call, a 401 always goes back to the token endpoint, a slow
  * token is retried within the deadline. The emulator's token delays are real time; backoff and deadlines run on a
  * fake clock.
  */

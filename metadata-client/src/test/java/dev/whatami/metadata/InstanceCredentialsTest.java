@@ -16,7 +16,7 @@ import java.time.Instant;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
 
-/** Issue 17's instance credentials against the emulator: values, caching, renewal before expiry, absence, faults. */
+/** The instance credentials against the emulator: values, caching, renewal before expiry, absence, faults. */
 class InstanceCredentialsTest {
     private static final String ROLE_PATH = "/latest/meta-data/iam/security-credentials/reader";
     private final FakeTime time = new FakeTime();

@@ -55,7 +55,7 @@ class DeadlineTest {
         }
     }
 
-    /** Issue 14's bad morning: the file server answers nothing for 8 s of the first boot. Default settings. */
+    /** The bad morning: the file server answers nothing for 8 s of the first boot. Default settings. */
     @Test
     void aFileServerThatComesUp8sLate_isWaitedFor_withDefaultSettings() throws Exception {
         int port = freePort();

@@ -36,7 +36,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Issue 15, findings 4, 5, 10 and 15: servers that splice, compress unasked, never end, or dribble; and what a killed
+ * Servers that splice, compress unasked, never end, or dribble; and what a killed
  * download leaves behind. Each test fails on the fetcher before these fixes.
  */
 class HostileServerTest {

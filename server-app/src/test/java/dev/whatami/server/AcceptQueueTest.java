@@ -11,7 +11,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Issue 19: the listen backlog is large enough for 1,000 clients connecting at once (the JDK's default of 50 was
+ * The listen backlog is large enough for 1,000 clients connecting at once (the JDK's default of 50 was
  * not: the SYNs dropped were retried a second later, or timed out). Read back from the kernel with {@code ss}: for
  * a listening socket its Send-Q column is the backlog.
  */

@@ -28,7 +28,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Done when (issue 18): two servers on one PostgreSQL behind nginx show the same page. Two real {@code whatami-server}
+ * Two servers on one PostgreSQL behind nginx show the same page. Two real {@code whatami-server}
  * processes ({@code --database}, the password from the environment) on one {@link TestPostgres}, a real nginx
  * ({@link TestNginx}) balancing them round robin with the configuration the README recommends. Reports POSTed through
  * nginx land on both; the fleet page, {@code /status.json} and a filtered, paged variant of each, asked through nginx

@@ -30,7 +30,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Several servers, one truth (issue 18): two servers on one PostgreSQL accept reports and show the same page; the
+ * Several servers, one truth: two servers on one PostgreSQL accept reports and show the same page; the
  * database restarted while reports stream in costs 503s (with Retry-After) that a client retrying under a
  * {@link RetryPolicy} gets past — no report is lost; the server's command line takes the database with its
  * credentials from the environment or a file, never from the URL, and shows them nowhere. Needs PostgreSQL

@@ -23,7 +23,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Issue 15 finding 20: listings show only what can be served; uploads onto directories and long names get a 4xx
+ * Listings show only what can be served; uploads onto directories and long names get a 4xx
  * that names no server path; the temp files of a killed server do not stay for ever; a report with anything after
  * its JSON is refused; and no error page shows a server path.
  */

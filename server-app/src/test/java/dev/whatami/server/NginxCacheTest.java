@@ -28,7 +28,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Caches in front (issue 18): a real nginx {@code proxy_cache} — configured as the README says — between the agent's
+ * Caches in front: a real nginx {@code proxy_cache} — configured as the README says — between the agent's
  * fetcher and the server keeps the script and revalidates it on every request (the server's
  * {@code X-Accel-Expires: @1} ahead of {@code Cache-Control: no-cache}, and the strong ETag: a 304 while nothing
  * changed); a script replaced on the server is what the next fetch gets, and its signature verifies. A cache that

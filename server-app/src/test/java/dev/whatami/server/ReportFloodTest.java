@@ -18,7 +18,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Issue 15 finding 16, as reported: 1,500 reports of 200 KB from strangers (no report token) took a server with a
+ * As reported: 1,500 reports of 200 KB from strangers (no report token) took a server with a
  * 256 MB heap down. Here a real server process with half that heap and the default limits takes them all and
  * keeps answering.
  */

@@ -27,7 +27,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The report store (issue 13 item 1, issue 15 findings 16-17): reports go through the one codec; caps on count, per
+ * The report store: reports go through the one codec; caps on count, per
  * instance and in all, with the least recently reported forgotten first; idempotent per instance and run; an
  * injective instance-id → file mapping; files of the previous version read.
  */

@@ -24,7 +24,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Issue 15 finding 19 (slowloris), with real slow sockets on loopback: a client dribbling its request headers is cut
+ * Slowloris, with real slow sockets on loopback: a client dribbling its request headers is cut
  * off at the header deadline although it is never idle, and more such clients than {@code --max-connections} do
  * not keep a normal request out.
  */

@@ -27,7 +27,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Issue 15 finding 18: after a {@code PUT} has answered, every {@code GET} sees the new file whole — never the old
+ * After a {@code PUT} has answered, every {@code GET} sees the new file whole — never the old
  * version from a content cache, never a response whose length belongs to another version — also while uploads and
  * reads run at once. And the validators that make that safe for caches and resumed downloads: strong ETags that
  * describe exactly the bytes sent, and {@code If-Range}.

@@ -27,7 +27,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Issue 19: scripts of {@link ZeroCopyEndPoint#MIN_BYTES} and more are sent with {@code sendfile} from a private copy
+ * Scripts of {@link ZeroCopyEndPoint#MIN_BYTES} and more are sent with {@code sendfile} from a private copy
  * of the snapshot. Whatever the socket accepts at a time (here a client with a 4 KiB receive buffer, so the server's
  * sends are cut short over and over), on a kept-alive connection with pipelined requests, for ranges, over HTTP/2
  * (where Jetty's own frames are written and the copy path is used), and after the file was replaced: the bytes

@@ -1,6 +1,6 @@
 package dev.whatami.agent.cli;
 
-/** The agent's exit codes: 0-4 as DESIGN.md fixes them for a run, 5 for a status that cannot be read. */
+/** The agent's exit codes: 0-4 for a run (docs/status.md), 5 for a status that cannot be read. */
 public enum ExitCode {
     /** Every task succeeded or was skipped, or there was no user-data. */
     OK(0),

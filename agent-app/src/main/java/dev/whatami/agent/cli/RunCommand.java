@@ -29,7 +29,7 @@ import picocli.CommandLine.Model.OptionSpec;
  * else happens here: the boot's steps live in the library ({@link Boot}).
  *
  * <p>Its command model is built by hand ({@link #commandSpec()}) rather than from picocli annotations: reading
- * annotations by reflection costs ~35 ms on every boot (issue 9).
+ * annotations by reflection costs ~35 ms on every boot.
  */
 final class RunCommand implements Callable<Integer> {
     private static final Path STDERR = Path.of("/proc/self/fd/2");
@@ -117,7 +117,7 @@ final class RunCommand implements Callable<Integer> {
      * The flags of a plain boot, typed as picocli would type them: only {@code --name value}, {@code --name=value}
      * and a boolean {@code --name}, each at most once, every name in the table, no value that is empty or starts
      * with "-". Empty for anything else — help, version, an unknown or repeated option, a number that is not one —
-     * which picocli then parses and explains. A boot never pays for picocli's model (~60 ms; issue 16).
+     * which picocli then parses and explains. A boot never pays for picocli's model (~60 ms).
      */
     static Optional<Map<String, Object>> plainFlags(String[] args) {
         Map<String, Object> flags = new java.util.HashMap<>();

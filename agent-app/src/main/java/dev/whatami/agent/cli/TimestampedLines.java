@@ -13,7 +13,7 @@ import java.time.ZoneOffset;
  * gathers many boots, so lines carry the date, and UTC reads the same on every machine and in every console.
  *
  * <p>Done here rather than by slf4j-simple's {@code dateTimeFormat}, which builds a {@code SimpleDateFormat}
- * and with it a {@code GregorianCalendar} and the locale's calendar data: ~15 ms on every boot (issue 9).
+ * and with it a {@code GregorianCalendar} and the locale's calendar data: ~15 ms on every boot.
  */
 final class TimestampedLines extends FilterOutputStream {
     private final Clock clock;

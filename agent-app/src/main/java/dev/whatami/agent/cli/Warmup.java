@@ -14,7 +14,7 @@ import java.util.List;
 import java.util.Optional;
 
 /**
- * A boot's one-time initialisation, done ahead on a second core (issue 16): while the main thread builds the
+ * A boot's one-time initialisation, done ahead on a second core: while the main thread builds the
  * metadata client and waits for the metadata service, a daemon thread initialises what the boot needs next and the
  * JVM initialises only once — its lambda machinery, the JSON codec of the ledger and {@code status.json} with
  * java.time's parser, the JDK's security providers and SHA-256 (the task identity, the fetched script's hash), the

@@ -11,7 +11,7 @@ import picocli.CommandLine.Model.OptionSpec;
  * {@code whatami-agent}: the boot agent's command line. The environment is read here and nowhere deeper.
  *
  * <p>The top-level command and {@code run} (the boot path) have picocli models built by hand; reading picocli
- * annotations by reflection costs ~35 ms at every start (issue 9). The other commands keep their annotations.
+ * annotations by reflection costs ~35 ms at every start. The other commands keep their annotations.
  */
 public final class WhatamiAgent implements Runnable {
     private CommandSpec spec;
@@ -34,7 +34,7 @@ public final class WhatamiAgent implements Runnable {
      * Runs the command {@code args} name; {@code out}/{@code err} null for the process's own streams.
      *
      * <p>{@code run}, the boot path, parses its flags itself when they are plain ({@link RunCommand#plainFlags}):
-     * building picocli's model costs ~60 ms of a ~400 ms boot (issue 16). Anything else (help, a bad or unknown flag)
+     * building picocli's model costs ~60 ms of a ~400 ms boot. Anything else (help, a bad or unknown flag)
      * gets a picocli command line of its own, named "whatami-agent run", without the top-level one above it. Help,
      * errors and exit codes read the same either way.
      */

@@ -129,7 +129,7 @@ final class RunRecord {
             byte[] bytes = CODEC.write(last);
             // fsync'd only when a step has ended (what is reported): the writes of a step that has just begun
             // (running, fetching) are superseded within the boot, and a crash before the next one leaves the boot
-            // interrupted whatever they said. Still atomic for every reader. ~10 ms of a boot (issue 16).
+            // interrupted whatever they said. Still atomic for every reader. ~10 ms of a boot.
             reserve.write(() -> AtomicFiles.write(file.get(), bytes, true, report));
         }
         listener.accept(last);

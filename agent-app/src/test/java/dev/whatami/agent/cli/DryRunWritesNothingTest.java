@@ -20,7 +20,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
 
-/** Issue 14: "--dry-run leaves status.json, the ledger and the server's row byte-identical". */
+/** "--dry-run leaves status.json, the ledger and the server's row byte-identical". */
 class DryRunWritesNothingTest {
     @TempDir
     Path dir;

@@ -193,7 +193,7 @@ public final class LineFormParser {
                 }
                 String word = content.substring(start, i);
                 if (!literal && word.startsWith("#")) {
-                    break; // a trailing comment, as in DESIGN.md's examples
+                    break; // a trailing comment, as in docs/user-data.md's examples
                 }
                 if (word.equals("--")) {
                     literal = true;

@@ -1,6 +1,6 @@
 package dev.whatami.userdata.internal;
 
-/** The limits DESIGN.md sets, in one place. */
+/** The user-data limits (docs/user-data.md), in one place. */
 public final class UserDataLimits {
     /** Largest line-form text accepted, in bytes after decoding: 1 MiB. */
     public static final int MAX_TEXT_BYTES = 1 << 20;

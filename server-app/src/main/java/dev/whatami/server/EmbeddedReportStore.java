@@ -86,7 +86,7 @@ public final class EmbeddedReportStore implements ReportStore {
 
     @Override
     public Accepted accept(byte[] body, String from) throws InvalidReportException, IOException {
-        RunStatus status = Reports.parse(codec, body);
+        RunStatus status = Reports.parse(codec, body, clock.instant());
         String id = status.instance().orElseThrow().instanceId();
         List<Entry> evicted;
         synchronized (stripe(id)) {

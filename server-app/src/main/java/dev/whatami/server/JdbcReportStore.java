@@ -96,7 +96,7 @@ public final class JdbcReportStore implements ReportStore {
 
     @Override
     public Accepted accept(byte[] body, String from) throws InvalidReportException, IOException {
-        RunStatus status = Reports.parse(codec, body);
+        RunStatus status = Reports.parse(codec, body, clock.instant());
         try {
             return retried(() -> store(status, from));
         } catch (InvalidReportException e) {

@@ -4,6 +4,7 @@ import dev.whatami.status.RunState;
 import dev.whatami.status.RunStatus;
 import dev.whatami.status.StatusCodec;
 import dev.whatami.status.StatusFormatException;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.Optional;
 
@@ -12,8 +13,17 @@ final class Reports {
     private Reports() {
     }
 
-    /** The report, read by the codec; refused unless it is a status document that names its instance. */
-    static RunStatus parse(StatusCodec codec, byte[] body) throws ReportStore.InvalidReportException {
+    /**
+     * How far ahead of the server's clock a report's times may be: an instance's clock that is a little fast is
+     * not an attack, but a run dated years ahead would make every later genuine report of the instance "stale".
+     */
+    static final Duration MAX_CLOCK_SKEW = Duration.ofMinutes(5);
+
+    /**
+     * The report, read by the codec; refused unless it is a status document that names its instance and none of
+     * its run's times is more than {@link #MAX_CLOCK_SKEW} after {@code now}.
+     */
+    static RunStatus parse(StatusCodec codec, byte[] body, Instant now) throws ReportStore.InvalidReportException {
         if (body.length > StatusCodec.MAX_BYTES) {
             throw new ReportStore.InvalidReportException(413, "reports are at most " + StatusCodec.MAX_BYTES + " bytes");
         }
@@ -26,6 +36,14 @@ final class Reports {
         if (status.instance().isEmpty()) {
             throw new ReportStore.InvalidReportException("the report needs \"instanceId\": a string of 1-255 "
                     + "characters");
+        }
+        Instant latest = now.plus(MAX_CLOCK_SKEW);
+        for (Optional<Instant> t : java.util.List.of(status.startedAt(), status.finishedAt())) {
+            if (t.isPresent() && t.get().isAfter(latest)) {
+                throw new ReportStore.InvalidReportException("the report's run is dated " + t.get() + ", after this "
+                        + "server's clock (" + now + ") by more than " + MAX_CLOCK_SKEW.toMinutes() + " minutes; set "
+                        + "the instance's clock (NTP) and report again");
+            }
         }
         return status;
     }

@@ -310,4 +310,22 @@ class ReportStoreTest {
         assertThat(CODEC.write(r.status())).isEqualTo(sent);
         assertThat(new String(file, StandardCharsets.UTF_8)).contains("\"version\" : 2").contains("\"receivedAt\"");
     }
+
+    @Test
+    void aRunDatedInTheFuture_isRefused_andDoesNotMakeTheGenuineReportsStale() throws Exception {
+        Instant now = Instant.parse("2026-12-06T12:00:00Z");
+        ReportStore store = ReportStore.embedded().clock(Clock.fixed(now, ZoneOffset.UTC)).build();
+        assertThatThrownBy(() -> store.accept(report("i-1", "forged", 1, Instant.parse("2099-01-01T00:00:00Z"),
+                RunState.DONE, "c.sh"), "10.0.0.9"))
+                .isInstanceOf(ReportStore.InvalidReportException.class)
+                .hasMessageContaining("2099-01-01T00:00:00Z").hasMessageContaining("NTP");
+        assertThat(ids(store)).isEmpty();
+        // a clock a little fast is not refused; the genuine report after the forgery is stored, not "stale"
+        assertThat(store.accept(report("i-1", "genuine", 1, now.plus(Reports.MAX_CLOCK_SKEW).minusSeconds(1),
+                RunState.FAILED, "c.sh"), "10.0.0.1")).isEqualTo(ReportStore.Accepted.STORED);
+        assertThat(store.page(ReportQuery.all()).reports().get(0).status().state()).isEqualTo(RunState.FAILED);
+        assertThatThrownBy(() -> store.accept(report("i-1", "later", 2, now.plus(Reports.MAX_CLOCK_SKEW)
+                .plusSeconds(1), RunState.DONE, "c.sh"), "10.0.0.9")).isInstanceOf(
+                ReportStore.InvalidReportException.class);
+    }
 }

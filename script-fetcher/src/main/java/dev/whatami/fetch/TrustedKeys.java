@@ -5,6 +5,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import dev.whatami.status.OwnedPaths;
 import java.security.GeneralSecurityException;
 import java.security.KeyFactory;
 import java.security.PublicKey;
@@ -38,12 +39,16 @@ public final class TrustedKeys {
      * Every {@code *.pub} file in {@code dir}.
      *
      * @throws FetchException with {@link FetchFailure#CONFIGURATION} when the directory cannot be read, holds no
-     *                        {@code *.pub} file, or a file is not an Ed25519 public key in PEM, naming the file
+     *                        {@code *.pub} file, or a file is not an Ed25519 public key in PEM, naming the file; also when
+     *                        someone other than root or this process's user could change the directory, a key or a
+     *                        directory above them ({@link OwnedPaths})
      */
     public static TrustedKeys fromDirectory(Path dir) {
         Map<String, PublicKey> keys = new TreeMap<>();
         try (DirectoryStream<Path> files = Files.newDirectoryStream(dir, "*.pub")) {
+            refuseIfOthersCanChange(dir.toRealPath(), "the trusted-keys directory");
             for (Path f : files) {
+                refuseIfOthersCanChange(f, "the trusted key");
                 keys.put(f.getFileName().toString(), parsePem(Files.readString(f, StandardCharsets.US_ASCII),
                         f.toString()));
             }
@@ -57,6 +62,18 @@ public final class TrustedKeys {
                     + "keys there (openssl pkey -in key.pem -pubout -out " + dir + "/owner.pub)", null, 0, null);
         }
         return new TrustedKeys(keys);
+    }
+
+    /**
+     * A key that someone other than root (or the agent's user) can replace, or put beside the others, would let
+     * that someone's scripts run as the agent: refused, saying how to mend it.
+     */
+    private static void refuseIfOthersCanChange(Path p, String what) throws IOException {
+        Optional<String> problem = OwnedPaths.problem(p, what);
+        if (problem.isPresent()) {
+            throw new FetchException(FetchFailure.CONFIGURATION, problem.get() + "; no key there is trusted until "
+                    + "then", null, 0, null);
+        }
     }
 
     /** One PEM key, e.g. for tests; {@code name} is used in messages. */

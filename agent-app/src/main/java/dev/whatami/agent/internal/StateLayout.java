@@ -1,5 +1,6 @@
 package dev.whatami.agent.internal;
 
+import dev.whatami.status.OwnedPaths;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -12,6 +13,7 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
+import java.util.Optional;
 import java.util.Set;
 
 /**
@@ -96,6 +98,11 @@ public final class StateLayout {
             throw new UnsafeStateException("the " + what + " directory " + dir + " can be written by others (mode "
                     + PosixFilePermissions.toString(p) + "); anyone who can write there could change a verified "
                     + "script before it runs. Run chmod go-w " + dir + " (or use another directory).");
+        }
+        // the directories above too: whoever can write one of them can move this one aside and put another there
+        Optional<String> above = OwnedPaths.problem(dir, "the " + what + " directory");
+        if (above.isPresent()) {
+            throw new UnsafeStateException(above.get() + " (or use another directory)");
         }
     }
 

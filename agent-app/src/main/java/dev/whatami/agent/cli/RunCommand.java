@@ -9,7 +9,9 @@ import java.io.IOException;
 import java.io.PrintWriter;
 import java.net.URI;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -274,7 +276,14 @@ final class RunCommand implements Callable<Integer> {
     private int boot(Boot boot, Path logDir) {
         Path agentLog = logDir.resolve("agent.log");
         try {
-            Files.createDirectories(logDir);
+            if (!Files.exists(logDir, LinkOption.NOFOLLOW_LINKS)) {
+                Files.createDirectories(logDir);
+                try {
+                    Files.setPosixFilePermissions(logDir, PosixFilePermissions.fromString("rwxr-x---"));
+                } catch (UnsupportedOperationException e) {
+                    // not a POSIX file system: no modes to set
+                }
+            }
             AgentLog.alsoTo(agentLog, stderrIs(agentLog));
         } catch (IOException e) {
             err.println("whatami-agent: cannot write the log directory " + logDir + " ("

@@ -9,6 +9,7 @@ import java.io.StringWriter;
 import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.security.MessageDigest;
 import java.util.HexFormat;
 import java.util.List;
@@ -107,6 +108,14 @@ class AgentRunTest {
         server = ScriptServer.builder(root).bind("127.0.0.1").port(port).metadataEmulator(MetadataEmulator.builder()
                 .instanceId("i-test1").userData(userDataTemplate.replace("SRV", "127.0.0.1:" + port)).build())
                 .build().start();
+    }
+
+    @Test
+    void logDir_isCreated0750() throws Exception {
+        serve(null);
+        assertThat(run()).isZero();
+        assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(dir.resolve("log"))))
+                .isEqualTo("rwxr-x---");
     }
 
     @Test

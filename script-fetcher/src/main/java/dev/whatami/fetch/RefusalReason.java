@@ -18,5 +18,10 @@ public enum RefusalReason {
      * A policy forbids it before any byte counts: {@code https} required and the URL is not, a redirect from https to
      * plain http or to a scheme other than http(s).
      */
-    POLICY
+    POLICY,
+    /**
+     * A redirect from a remote host to this machine or its link: a loopback or link-local address (the metadata
+     * service's 169.254.169.254 or fd00:ec2::254), {@code localhost} or {@code metadata.google.internal}.
+     */
+    REDIRECT_TO_LOCAL
 }

@@ -30,7 +30,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * One GET with the fetcher's own policies, whatever client it runs on: redirects followed here (at most
- * {@link #MAX_REDIRECTS}, only to http(s), never from https to http), no content coding asked for or decoded, and
+ * {@link #MAX_REDIRECTS}, only to http(s), never from https to http, never from a remote origin to a loopback,
+ * link-local or metadata address), no content coding asked for or decoded, and
  * every response body either read to its end or aborted — never drained, so an endless body costs nothing after the
  * caller stops reading.
  */
@@ -97,6 +98,7 @@ final class Exchange {
             }
             r.abort(); // a redirect's body is of no use, and could be endless
             URI next = location(current, message);
+            refuseLocal(url, current, next);
             if (hop == MAX_REDIRECTS) {
                 throw new AttemptFailed(FetchFailure.BAD_RESPONSE, "more than " + MAX_REDIRECTS + " redirects (the "
                         + "last to " + Redact.url(next) + ")", null);
@@ -138,6 +140,118 @@ final class Exchange {
                     "refusing a redirect from https to plain http (" + Redact.url(next) + ")");
         }
         return next;
+    }
+
+    /**
+     * Refuses a redirect from a remote origin to this machine or its link: loopback, link-local (the metadata service
+     * answers at 169.254.169.254 and fd00:ec2::254), the unspecified address, {@code localhost} or
+     * {@code metadata.google.internal}. Decided on the hosts as written, before any connection; a local origin may
+     * redirect anywhere.
+     */
+    private static void refuseLocal(URI origin, URI from, URI next) throws AttemptFailed {
+        Optional<String> why = local(host(next));
+        if (why.isEmpty() || local(host(origin)).isPresent()) {
+            return;
+        }
+        String to = host(next);
+        throw AttemptFailed.refused(new FetchRefusedException(RefusalReason.REDIRECT_TO_LOCAL, "refused "
+                + Redact.url(from) + ": it redirects to " + to + ", " + why.get() + ", and a remote server may not "
+                + "send the fetcher there (the answer could be the cloud's metadata, credentials included); point "
+                + "the user-data at the file's real URL", from, 0),
+                "refusing a redirect to " + to + " (" + why.get() + ") from a remote origin");
+    }
+
+    /** The host as written, without brackets, userinfo or port, lower case; "" if there is none. */
+    private static String host(URI u) {
+        String h = u.getHost();
+        if (h == null) { // an authority java.net.URI could not split: take it apart as an HTTP client would
+            String a = u.getRawAuthority() == null ? "" : u.getRawAuthority();
+            a = a.substring(a.lastIndexOf('@') + 1);
+            int end = a.startsWith("[") ? a.indexOf(']') + 1 : a.lastIndexOf(':');
+            h = end > 0 ? a.substring(0, end) : a;
+        }
+        h = h.toLowerCase(Locale.ROOT);
+        if (h.startsWith("[") && h.endsWith("]")) {
+            h = h.substring(1, h.length() - 1);
+        }
+        return h.endsWith(".") ? h.substring(0, h.length() - 1) : h;
+    }
+
+    /** Why {@code host} is on this machine or its link, or empty for a remote host. Never resolves a name. */
+    private static Optional<String> local(String host) {
+        if (host.equals("localhost") || host.endsWith(".localhost")) {
+            return Optional.of("a name for loopback");
+        }
+        if (host.equals("metadata.google.internal")) {
+            return Optional.of("the metadata service's name");
+        }
+        byte[] ip = ipLiteral(host);
+        if (ip == null) {
+            return Optional.empty();
+        }
+        java.net.InetAddress a;
+        try {
+            a = java.net.InetAddress.getByAddress(ip);
+        } catch (java.net.UnknownHostException e) {
+            return Optional.empty(); // not 4 or 16 bytes: cannot happen
+        }
+        if (a.isLoopbackAddress() || a.isAnyLocalAddress()) {
+            return Optional.of("a loopback address");
+        }
+        if (a.isLinkLocalAddress() || host.equals("fd00:ec2::254")) {
+            return Optional.of("a link-local address");
+        }
+        return Optional.empty();
+    }
+
+    /**
+     * The address of an IP literal, IPv4 in any form a resolver takes without asking DNS (dotted quad, but also
+     * {@code 2852039166}, {@code 0xa9fea9fe}, {@code 0251.0376.0251.0376}), or null for a name.
+     */
+    private static byte[] ipLiteral(String host) {
+        if (host.contains(":")) {
+            int zone = host.indexOf('%');
+            try { // a literal with a colon is parsed as IPv6, never looked up; ::ffff:a.b.c.d comes back as IPv4
+                return java.net.InetAddress.getByName("[" + (zone < 0 ? host : host.substring(0, zone)) + "]")
+                        .getAddress();
+            } catch (java.net.UnknownHostException e) {
+                return null;
+            }
+        }
+        String[] parts = host.split("\\.", -1);
+        if (parts.length > 4) {
+            return null;
+        }
+        long[] v = new long[parts.length];
+        for (int i = 0; i < parts.length; i++) {
+            String p = parts[i];
+            try {
+                if (p.matches("0[x][0-9a-f]+")) {
+                    v[i] = Long.parseLong(p.substring(2), 16);
+                } else if (p.matches("0[0-7]*")) {
+                    v[i] = p.length() == 1 ? 0 : Long.parseLong(p.substring(1), 8);
+                } else if (p.matches("[1-9][0-9]*")) {
+                    v[i] = Long.parseLong(p);
+                } else {
+                    return null;
+                }
+            } catch (NumberFormatException e) {
+                return null;
+            }
+        }
+        long n = 0;
+        for (int i = 0; i < v.length - 1; i++) {
+            if (v[i] > 255) {
+                return null;
+            }
+            n |= v[i] << (8 * (3 - i));
+        }
+        long last = v[v.length - 1];
+        if (last >= 1L << (8 * (5 - v.length))) {
+            return null;
+        }
+        n |= last;
+        return new byte[] {(byte) (n >> 24), (byte) (n >> 16), (byte) (n >> 8), (byte) n};
     }
 
     /** A response whose body has not been read yet. Closing it reuses the connection only if the body was read whole. */

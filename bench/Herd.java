@@ -3,7 +3,7 @@ import dev.whatami.fetch.FetchResult;
 import dev.whatami.fetch.ScriptFetcher;
 import dev.whatami.fetch.TrustLevel;
 import dev.whatami.fetch.TrustedKeys;
-import dev.whatami.agent.internal.ReportPolicy;
+import dev.whatami.boot.ReportPolicy;
 import dev.whatami.metadata.HttpClientFactory;
 import dev.whatami.metadata.MetadataClient;
 import dev.whatami.metadata.RetryPolicy;

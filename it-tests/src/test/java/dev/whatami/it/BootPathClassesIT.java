@@ -85,7 +85,7 @@ class BootPathClassesIT {
             // (its exception type is linked with RunCommand, but no model is built)
             assertThat(lines).as("a plain boot builds no picocli model").noneMatch(l -> l.contains(" picocli.CommandLine ")
                     || l.contains(" picocli.CommandLine$Model"));
-            for (String c : List.of("dev.whatami.agent.cli.RunCommand ", "dev.whatami.agent.internal.BootRun ",
+            for (String c : List.of("dev.whatami.agent.cli.RunCommand ", "dev.whatami.boot.internal.BootRun ",
                     "org.apache.hc.client5.http.impl.classic.HttpClientBuilder ", "org.slf4j.LoggerFactory ")) {
                 assertThat(shared).as(c + "from the archive").anyMatch(l -> l.contains(" " + c));
             }

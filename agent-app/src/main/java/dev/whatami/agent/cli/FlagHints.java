@@ -1,6 +1,6 @@
 package dev.whatami.agent.cli;
 
-import dev.whatami.agent.Boot;
+import dev.whatami.boot.Boot;
 import dev.whatami.fetch.FetchException;
 import dev.whatami.fetch.FetchRefusedException;
 import dev.whatami.metadata.MetadataException;

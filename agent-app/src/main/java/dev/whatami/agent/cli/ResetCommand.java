@@ -1,6 +1,6 @@
 package dev.whatami.agent.cli;
 
-import dev.whatami.run.Ledger;
+import dev.whatami.boot.Ledger;
 import dev.whatami.status.RunStatus;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -142,7 +142,7 @@ final class ResetCommand implements Callable<Integer> {
             }
         }
         if (id.isPresent()) {
-            return Optional.of(instances.resolve(dev.whatami.agent.internal.StateLayout.directoryName(id.get())));
+            return Optional.of(dev.whatami.boot.Boot.instanceDirectory(dir, id.get()));
         }
         if (!Files.isDirectory(instances, LinkOption.NOFOLLOW_LINKS)) {
             return Optional.empty();

@@ -1,6 +1,6 @@
 package dev.whatami.agent.cli;
 
-import dev.whatami.agent.Boot;
+import dev.whatami.boot.Boot;
 import dev.whatami.fetch.TrustedKeys;
 import dev.whatami.metadata.MetadataClient;
 import dev.whatami.metadata.Provider;
@@ -400,7 +400,7 @@ final class RunCommand implements Callable<Integer> {
         Optional<URI> url = reportUrl(sources);
         String token = value(sources, "report-token", "");
         Duration budget = duration(sources, "report-budget",
-                Durations.text(dev.whatami.agent.internal.ReportPolicy.DEFAULT_BUDGET));
+                Durations.text(dev.whatami.boot.ReportPolicy.DEFAULT_BUDGET));
         return url.map(u -> new Boot.ReportTarget(u, Optional.of(token).filter(t -> !t.isEmpty()), budget));
     }
 

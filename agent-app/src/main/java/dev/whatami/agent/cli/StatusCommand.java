@@ -152,9 +152,9 @@ final class StatusCommand implements Callable<Integer> {
     private String bootId() {
         try {
             return ConfigSources.load(env, config, RunCommand.KEYS).get("boot-id")
-                    .orElseGet(dev.whatami.agent.internal.BootRun::systemBootId);
+                    .orElseGet(dev.whatami.boot.Boot::systemBootId);
         } catch (IllegalArgumentException e) {
-            return dev.whatami.agent.internal.BootRun.systemBootId();
+            return dev.whatami.boot.Boot.systemBootId();
         }
     }
 

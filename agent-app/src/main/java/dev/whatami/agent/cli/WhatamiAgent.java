@@ -103,7 +103,7 @@ public final class WhatamiAgent implements Runnable {
         commands.put("check", CheckCommand::new);
         commands.put("status", () -> new StatusCommand(env));
         commands.put("reset", () -> new ResetCommand(env));
-        commands.put("install", dev.whatami.agent.InstallCommand::new);
+        commands.put("install", dev.whatami.agent.install.InstallCommand::new);
         commands.put("version", VersionCommand::new);
         String first = args.length > 0 ? args[0] : "";
         if (commands.containsKey(first)) {

@@ -2,7 +2,7 @@ package dev.whatami.agent.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.whatami.agent.InstallCommand;
+import dev.whatami.agent.install.InstallCommand;
 import dev.whatami.server.MetadataEmulator;
 import dev.whatami.server.ScriptServer;
 import java.io.PrintWriter;

@@ -50,7 +50,7 @@ final class ResetCommand implements Callable<Integer> {
     String instance;
 
     @Option(names = "--state-dir", paramLabel = "DIR", description = "Default: $WHATAMI_STATE_DIR, else state-dir= in "
-            + "the config file, else /var/lib/whatami")
+            + "the config file, else " + RunCommand.STATE_DIR)
     Path stateDir;
 
     @Option(names = "--config", paramLabel = "FILE", description = "Config file. Default: $WHATAMI_CONFIG, else "

@@ -35,11 +35,10 @@ import picocli.CommandLine.Model.OptionSpec;
  */
 final class RunCommand implements Callable<Integer> {
     private static final Path STDERR = Path.of("/proc/self/fd/2");
-    static final Set<String> KEYS = Set.of("provider", "metadata-endpoint", "imds-v2-required", "imds-token-timeout",
-            "user-data-file", "state-dir", "log-dir", "deadline", "fetch-deadline", "max-script-size", "dry-run",
-            "boot-id", "report-url", "report-token", "report-budget", "detection-timeout", "sysfs-root", "trusted-keys",
-            "ca-bundle", "require-signature", "require-https", "allow-env");
     static final Path DEFAULT_TRUSTED_KEYS = Path.of("/etc/whatami/trusted-keys");
+    /** Where run, status and reset look for the state when no flag, variable or config key names it. */
+    static final String STATE_DIR = "/var/lib/whatami";
+    static final Path DEFAULT_STATE_DIR = Path.of(STATE_DIR);
 
     /** One option of {@code run}: the one table both the picocli model and {@link #plainFlags} are built from. */
     private record Opt(String name, String label, Class<?> type, String description) {
@@ -66,7 +65,7 @@ final class RunCommand implements Callable<Integer> {
             new Opt("--user-data-file", "FILE", Path.class, "Read user-data from FILE instead of the "
                     + "metadata service (a meta-data file beside it may give instance-id)."),
             new Opt("--state-dir", "DIR", Path.class, "status.json, ledgers, fetched scripts. Default: "
-                    + "/var/lib/whatami"),
+                    + DEFAULT_STATE_DIR),
             new Opt("--log-dir", "DIR", Path.class, "Task logs <task>.out and .err. Default: "
                     + "/var/log/whatami"),
             new Opt("--deadline", "DURATION", String.class, "How long to keep trying the metadata service "
@@ -98,6 +97,11 @@ final class RunCommand implements Callable<Integer> {
                     + "run nothing."),
             new Opt("--print-config", null, Boolean.class, "Print every effective setting and where it came "
                     + "from; run nothing."));
+
+    /** The keys a config file (and WHATAMI_* variables) may set: every option but --config and --print-config. */
+    static final Set<String> KEYS = OPTIONS.stream().map(o -> o.name().substring(2))
+            .filter(k -> !k.equals("config") && !k.equals("print-config"))
+            .collect(java.util.stream.Collectors.toUnmodifiableSet());
 
     private final Map<String, String> env;
 
@@ -325,7 +329,7 @@ final class RunCommand implements Callable<Integer> {
         metadata.retryPolicy(RetryPolicy.builder().deadline(deadline).build());
         Optional<Duration> fetchDeadline = optionalDuration(sources, "fetch-deadline");
         long maxBytes = maxScriptBytes(sources);
-        Path state = Path.of(value(sources, "state-dir", "/var/lib/whatami")).toAbsolutePath();
+        Path state = Path.of(value(sources, "state-dir", DEFAULT_STATE_DIR.toString())).toAbsolutePath();
         Path logs = Path.of(value(sources, "log-dir", "/var/log/whatami")).toAbsolutePath();
         String bootId = value(sources, "boot-id", "");
         Optional<Boot.ReportTarget> report = report(sources);

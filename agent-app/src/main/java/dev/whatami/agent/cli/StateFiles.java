@@ -37,7 +37,7 @@ final class StateFiles {
             return flag;
         }
         ConfigSources sources = ConfigSources.load(env, config, RunCommand.KEYS);
-        return Path.of(sources.get("state-dir").orElse("/var/lib/whatami"));
+        return Path.of(sources.get("state-dir").orElse(RunCommand.DEFAULT_STATE_DIR.toString()));
     }
 
     /** The log directory, found the same way as {@link #stateDir}. */

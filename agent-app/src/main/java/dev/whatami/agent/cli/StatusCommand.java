@@ -37,7 +37,7 @@ final class StatusCommand implements Callable<Integer> {
     java.util.function.LongPredicate alive = StateFiles::alive;
 
     @Option(names = "--state-dir", paramLabel = "DIR", description = "Where status.json is. Default: "
-            + "$WHATAMI_STATE_DIR, else state-dir= in the config file, else /var/lib/whatami")
+            + "$WHATAMI_STATE_DIR, else state-dir= in the config file, else " + RunCommand.STATE_DIR)
     Path stateDir;
 
     @Option(names = "--config", paramLabel = "FILE", description = "Config file. Default: $WHATAMI_CONFIG, else "

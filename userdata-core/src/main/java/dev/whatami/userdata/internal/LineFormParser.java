@@ -306,17 +306,17 @@ public final class LineFormParser {
             if (!isEnv && !KEYS.contains(lower)) {
                 String nearest = nearestKey(lower);
                 String shown = Shown.word(token.text());
-                error(token, "unknown key \"" + key + "\"" + (nearest == null ? "." : "; did you mean \""
+                error(token, "unknown key \"" + Shown.clip(key) + "\"" + (nearest == null ? "." : "; did you mean \""
                         + nearest + "\"?") + " Known keys: " + String.join(", ", KEYS) + ". If \"" + shown
                         + "\" is an argument for the script, put it after --: " + shownName + " <server> -- " + shown);
                 return;
             }
             if (!REPEATABLE.contains(identity) && !seenKeys.add(identity)) {
-                error(token.column(), key, "\"" + key + "\" is given twice; keep one.");
+                error(token.column(), key, "\"" + Shown.clip(key) + "\" is given twice; keep one.");
                 return;
             }
             if (value.isEmpty() && !isEnv) {
-                error(token, "\"" + key + "=\" has no value; write e.g. " + example(lower));
+                error(token, "\"" + Shown.clip(key) + "=\" has no value; write e.g. " + example(lower));
                 return;
             }
             switch (isEnv ? "env" : lower) {
@@ -325,13 +325,13 @@ public final class LineFormParser {
                 case "frequency" -> {
                     Optional<Frequency> f = Frequency.fromToken(value);
                     if (f.isEmpty()) {
-                        error(token, "frequency \"" + value + "\" is not one of per-instance, per-boot, once, always.");
+                        error(token, "frequency \"" + Shown.clip(value) + "\" is not one of per-instance, per-boot, once, always.");
                     }
                     frequency = f.orElse(null);
                 }
                 case "retries" -> {
                     if (!value.matches("[0-9]{1,4}") || Integer.parseInt(value) > Rules.MAX_RETRIES) {
-                        error(token, "retries must be a whole number 0-" + Rules.MAX_RETRIES + ", got \"" + value
+                        error(token, "retries must be a whole number 0-" + Rules.MAX_RETRIES + ", got \"" + Shown.clip(value)
                                 + "\"; e.g. retries=3.");
                     } else {
                         retries = Integer.parseInt(value);
@@ -373,7 +373,7 @@ public final class LineFormParser {
         private void timeout(Token token, String value) {
             Matcher m = TIMEOUT.matcher(value);
             if (!m.matches() || Long.parseLong(m.group(1)) == 0) {
-                error(token, "timeout \"" + value + "\" must be a positive number followed by s, m or h; "
+                error(token, "timeout \"" + Shown.clip(value) + "\" must be a positive number followed by s, m or h; "
                         + "e.g. timeout=90s, timeout=10m, timeout=2h.");
                 return;
             }

@@ -20,6 +20,8 @@ public final class PlanBuilder {
     private final List<Problem> problems = new ArrayList<>();
     private final List<Problem> warnings = new ArrayList<>();
     private final Map<String, String> placeOfName = new HashMap<>();
+    private int problemTotal;
+    private int warningTotal;
     private boolean tooMany;
 
     /**
@@ -47,16 +49,36 @@ public final class PlanBuilder {
         this.maxTasks = maxTasks;
     }
 
+    /** Records a problem; past {@link UserDataLimits#MAX_PROBLEMS} it is only counted. */
     public void problem(Problem problem) {
-        problems.add(problem);
+        problemTotal++;
+        if (problems.size() < UserDataLimits.MAX_PROBLEMS) {
+            problems.add(problem);
+        }
     }
 
+    /** Records a warning; past {@link UserDataLimits#MAX_PROBLEMS} it is only counted. */
     public void warning(Problem warning) {
-        warnings.add(warning);
+        warningTotal++;
+        if (warnings.size() < UserDataLimits.MAX_PROBLEMS) {
+            warnings.add(warning);
+        }
     }
 
+    /** How many problems were found, also those not kept. */
     public int problemCount() {
-        return problems.size();
+        return problemTotal;
+    }
+
+    /** The kept entries, then one saying how many more there were. */
+    private static List<Problem> withRest(List<Problem> kept, int total, String what) {
+        if (total <= kept.size()) {
+            return kept;
+        }
+        List<Problem> all = new ArrayList<>(kept);
+        all.add(Problem.whole("and " + (total - kept.size()) + " more " + what + " (the first " + kept.size()
+                + " are shown)"));
+        return all;
     }
 
     public int taskCount() {
@@ -82,7 +104,7 @@ public final class PlanBuilder {
     private void add(TaskSpec task, String place, int line, int column, String prefix, String rename) {
         if (tasks.size() >= maxTasks) {
             if (!tooMany) {
-                problems.add(new Problem(line, column, "", prefix + "more than " + maxTasks + " tasks (the limit); "
+                problem(new Problem(line, column, "", prefix + "more than " + maxTasks + " tasks (the limit); "
                         + "this is task " + (tasks.size() + 1) + ". Run fewer tasks, or one script that starts the "
                         + "others."));
                 tooMany = true;
@@ -91,7 +113,7 @@ public final class PlanBuilder {
         }
         String first = placeOfName.putIfAbsent(task.name(), place);
         if (first != null) {
-            problems.add(new Problem(line, column, task.name(), prefix + "a second task named " + task.name() + " ("
+            problem(new Problem(line, column, task.name(), prefix + "a second task named " + task.name() + " ("
                     + first + " has one); each task's directory, logs and run-once record are kept under its name — "
                     + rename + "."));
             return;
@@ -107,16 +129,16 @@ public final class PlanBuilder {
      */
     public TaskPlan plan(Problem noTask) {
         if (!problems.isEmpty()) {
-            throw new UserDataException(problems);
+            throw new UserDataException(withRest(problems, problemTotal, "problems"), problemTotal);
         }
         if (tasks.isEmpty()) {
             throw new UserDataException(noTask);
         }
-        return new TaskPlan(tasks, warnings);
+        return new TaskPlan(tasks, withRest(warnings, warningTotal, "warnings"));
     }
 
     /** The warnings so far. */
     public List<Problem> warnings() {
-        return List.copyOf(warnings);
+        return List.copyOf(withRest(warnings, warningTotal, "warnings"));
     }
 }

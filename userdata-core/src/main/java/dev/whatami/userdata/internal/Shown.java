@@ -31,7 +31,20 @@ public final class Shown {
 
     /** One word of user-data as it may be shown; control characters as {@code \\uXXXX}. */
     public static String word(String word) {
-        return escapeControls(redact(word));
+        return shorten(escapeControls(redact(word)), UserDataLimits.MAX_SHOWN_WORD);
+    }
+
+    /**
+     * A key or a value the parser quotes as it is (never secret, e.g. an unknown key's name or a frequency), cut to
+     * a readable length, control characters escaped.
+     */
+    public static String clip(String s) {
+        return shorten(escapeControls(s), UserDataLimits.MAX_SHOWN_WORD);
+    }
+
+    /** {@code s} whole when short enough, else its start and how long it was (a problem is never megabytes). */
+    private static String shorten(String s, int max) {
+        return s.length() <= max ? s : s.substring(0, max) + "…(" + s.length() + " characters)";
     }
 
     private static String escapeControls(String s) {
@@ -67,11 +80,15 @@ public final class Shown {
     public static String line(String line) {
         StringBuilder b = new StringBuilder();
         for (String w : line.strip().split("[ \t]+")) {
+            if (b.length() > UserDataLimits.MAX_SHOWN_LINE) {
+                return b.substring(0, UserDataLimits.MAX_SHOWN_LINE) + "…";
+            }
             if (!w.isEmpty()) {
                 b.append(b.length() == 0 ? "" : " ").append(word(w));
             }
         }
-        return b.toString();
+        return b.length() > UserDataLimits.MAX_SHOWN_LINE ? b.substring(0, UserDataLimits.MAX_SHOWN_LINE) + "…"
+                : b.toString();
     }
 
     /** Whether the parser reads {@code word} as a URL. */

@@ -11,6 +11,13 @@ public final class UserDataLimits {
     /** Longest script name, in UTF-8 bytes. */
     public static final int MAX_NAME_BYTES = dev.whatami.userdata.ScriptName.MAX_BYTES;
 
+    /** Most problems (and, apart, warnings) kept and shown; the rest are counted: "and N more". */
+    public static final int MAX_PROBLEMS = 100;
+    /** Longest word of user-data a message shows whole, in characters; a longer one is cut and its length named. */
+    public static final int MAX_SHOWN_WORD = 80;
+    /** Longest line of user-data a message shows, in characters. */
+    public static final int MAX_SHOWN_LINE = 240;
+
     private UserDataLimits() {
     }
 }

@@ -5,6 +5,8 @@ import java.io.Reader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
@@ -44,7 +46,7 @@ final class ConfigSources {
             file = DEFAULT_CONFIG;
         }
         Properties p = new Properties();
-        if (Files.isRegularFile(file)) {
+        if (Files.isRegularFile(file) && (required || Files.isReadable(file))) {
             try (Reader r = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
                 p.load(r);
             } catch (IOException | IllegalArgumentException e) {
@@ -56,10 +58,34 @@ final class ConfigSources {
                 throw new IllegalArgumentException("config file " + file + " sets unknown keys " + unknown
                         + "; known keys are " + new TreeSet<>(known));
             }
+            String token = p.getProperty("report-token");
+            if (token != null && !token.isBlank()) {
+                refuseIfOthersCanRead(file);
+            }
         } else if (required) {
             throw new IllegalArgumentException("config file " + file + " does not exist");
         }
         return new ConfigSources(env, p, file);
+    }
+
+    /**
+     * A config file that holds the report token must be readable by its owner and root only (the package ships it 0640
+     * root:root): anyone who can read the token can send reports as every instance of the fleet.
+     */
+    private static void refuseIfOthersCanRead(Path file) {
+        try {
+            Set<PosixFilePermission> mode = Files.getPosixFilePermissions(file);
+            int gid = (Integer) Files.getAttribute(file, "unix:gid");
+            boolean groupReads = mode.contains(PosixFilePermission.GROUP_READ) && gid != 0;
+            if (mode.contains(PosixFilePermission.OTHERS_READ) || groupReads) {
+                throw new IllegalArgumentException("config file " + file + " holds report-token= but "
+                        + (groupReads ? "its group (gid " + gid + ")" : "every user") + " can read it (mode "
+                        + PosixFilePermissions.toString(mode) + "); chmod 600 " + file + " (or 640 with group root), "
+                        + "or give the token as WHATAMI_REPORT_TOKEN instead");
+            }
+        } catch (IOException | UnsupportedOperationException e) {
+            // no POSIX modes here (not Linux): nothing to check against
+        }
     }
 
     /** A value and where it came from, for {@code --print-config}. */

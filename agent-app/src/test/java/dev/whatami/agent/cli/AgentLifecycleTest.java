@@ -335,6 +335,28 @@ class AgentLifecycleTest {
     }
 
     @Test
+    void aReportTokenInAConfigFileOthersCanRead_isRefused_namingTheFileNotTheToken() throws Exception {
+        Path conf = Files.writeString(dir.resolve("agent.properties"), "report-token=hunter2\ndeadline=45s\n");
+        Files.setPosixFilePermissions(conf, java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
+        assertThat(agent(Map.of(), "run", "--config", conf.toString(), "--state-dir", dir.resolve("s").toString(),
+                "--print-config")).isEqualTo(2);
+        assertThat(err.toString()).contains("config file " + conf + " holds report-token")
+                .contains("chmod 600 " + conf).doesNotContain("hunter2");
+        assertThat(out.toString()).doesNotContain("hunter2");
+
+        Files.setPosixFilePermissions(conf, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
+        assertThat(agent(Map.of(), "run", "--config", conf.toString(), "--state-dir", dir.resolve("s").toString(),
+                "--print-config")).isZero();
+        assertThat(out.toString()).containsPattern("report-token +\\(set, not shown\\)");
+
+        // a file without a token may be read by anyone
+        Files.writeString(conf, "deadline=45s\n");
+        Files.setPosixFilePermissions(conf, java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
+        assertThat(agent(Map.of(), "run", "--config", conf.toString(), "--state-dir", dir.resolve("s").toString(),
+                "--print-config")).isZero();
+    }
+
+    @Test
     void printConfig_showsEachValueAndWhereItCameFrom_withoutSecrets() throws Exception {
         Path conf = Files.writeString(dir.resolve("agent.properties"), "log-dir=/from/file\ndeadline=45s\n");
         assertThat(agent(Map.of("WHATAMI_DEADLINE", "30s", "WHATAMI_REPORT_TOKEN", "hunter2"), "run", "--config",

@@ -50,12 +50,6 @@ public final class AzureBlobAccess {
         return endpoint;
     }
 
-    /** Whether {@code url} is an Azure blob URL this access applies to. */
-    public static boolean isBlobUrl(URI url) {
-        String host = url.getHost() == null ? "" : url.getHost().toLowerCase(Locale.ROOT);
-        return "https".equalsIgnoreCase(url.getScheme()) && host.endsWith(".blob.core.windows.net");
-    }
-
     @Override
     public String toString() {
         return "AzureBlobAccess[" + endpoint.map(URI::toString).orElse("Azure") + "]";

@@ -90,11 +90,6 @@ final class FileSnapshots implements HttpContent.Factory {
         return load(path, content, file);
     }
 
-    /** Bytes currently held; for tests. */
-    long cachedBytes() {
-        return cachedBytes.get();
-    }
-
     private void forget(String path, Snapshot snapshot) {
         if (cache.remove(path, snapshot)) {
             cachedBytes.addAndGet(-snapshot.length);

@@ -123,11 +123,6 @@ final class SlowClientGuard extends AbstractLifeCycle implements Connection.List
         tick = scheduler.schedule(this::sweep, TICK_MILLIS, TimeUnit.MILLISECONDS);
     }
 
-    /** Open connections being tracked; for tests. */
-    int tracked() {
-        return tracks.size();
-    }
-
     void sweep() {
         try {
             long now = System.nanoTime();

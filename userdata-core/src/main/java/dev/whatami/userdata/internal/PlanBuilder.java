@@ -81,10 +81,6 @@ public final class PlanBuilder {
         return all;
     }
 
-    public int taskCount() {
-        return tasks.size();
-    }
-
     /**
      * Adds a task written on a line of {@code origin}; refused when it is one too many or its name is taken.
      *

@@ -9,7 +9,6 @@ import java.io.InputStream;
 import java.io.Writer;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -38,7 +37,7 @@ final class ReportHandlers extends Handler.Abstract {
     private static final long DRAIN_LIMIT = 4L * ReportStore.MAX_BYTES;
 
     private final ReportStore store;
-    private final Optional<byte[]> token;
+    private final Optional<BearerToken> token;
     private final StatusCodec codec = StatusCodec.create();
 
     private final java.util.function.Consumer<String> outcomes;
@@ -46,7 +45,7 @@ final class ReportHandlers extends Handler.Abstract {
     ReportHandlers(ReportStore store, Optional<String> token, java.util.function.Consumer<String> outcomes) {
         this.store = store;
         this.outcomes = outcomes;
-        this.token = token.map(t -> ("Bearer " + t).getBytes(StandardCharsets.UTF_8));
+        this.token = token.map(BearerToken::bearer);
     }
 
     @Override
@@ -186,9 +185,7 @@ final class ReportHandlers extends Handler.Abstract {
 
     private boolean receive(Request request, Response response, Callback callback) throws IOException {
         if (token.isPresent()) {
-            String given = request.getHeaders().get(HttpHeader.AUTHORIZATION);
-            byte[] g = given == null ? new byte[0] : given.getBytes(StandardCharsets.UTF_8);
-            if (!MessageDigest.isEqual(g, token.get())) { // constant time
+            if (!token.get().presentIn(request)) {
                 response.getHeaders().put(HttpHeader.WWW_AUTHENTICATE, "Bearer");
                 // the body is not read: tell the client the connection ends, so it does not reuse it
                 response.getHeaders().put(HttpHeader.CONNECTION, "close");

@@ -38,7 +38,10 @@ import org.slf4j.LoggerFactory;
  * the writers of every server take turns only for that update and the commit, so the limits hold across servers
  * while reports of different instances are written side by side (a herd of a thousand agents reporting at once
  * would otherwise queue behind one lock held for the whole of each report). Eviction, under the totals' lock, skips
- * rows another writer holds. Pages are read in one read-only snapshot, so counts and rows agree. The order is the embedded store's —
+ * rows another writer holds. A page's counts and keys are read in one read-only snapshot, so they agree; its reports
+ * are then fetched a few at a time while the page is written (a report replaced meanwhile shows its newer version, one
+ * forgotten meanwhile is left out), so a page of large reports is never in memory at once. The order is the embedded
+ * store's —
  * failures first, newest first, then by id — with ids compared by code point ({@code COLLATE "C"}; Java's order
  * differs only for ids with characters beyond U+FFFF).
  *
@@ -80,12 +83,34 @@ public final class JdbcReportStore implements ReportStore {
         hc.addDataSourceProperty("tcpKeepAlive", true);
         hc.addDataSourceProperty("ApplicationName", "whatami-server");
         this.pool = new HikariDataSource(hc);
-        try (Connection c = pool.getConnection()) {
+        try (Connection c = firstConnection()) {
             ReportSchema.migrate(c);
             recount(c);
         } catch (SQLException e) {
             pool.close();
             throw new IOException("cannot use the database " + describe(b.url) + ": " + message(e), e);
+        }
+    }
+
+    /** How long the first connection may take when the database answers slowly (a loaded machine), not wrongly. */
+    static final Duration STARTUP_PATIENCE = Duration.ofSeconds(15);
+
+    /**
+     * The pool's first connection. A timeout with no failure under it (the pool was only slow: a busy machine, a
+     * database still starting) is waited out up to {@link #STARTUP_PATIENCE}; a refusal (wrong password, no such
+     * database, connection refused) is reported at once.
+     */
+    private Connection firstConnection() throws SQLException {
+        long deadline = System.nanoTime() + STARTUP_PATIENCE.toNanos();
+        while (true) {
+            try {
+                return pool.getConnection();
+            } catch (java.sql.SQLTransientConnectionException e) {
+                if (e.getCause() != null || System.nanoTime() > deadline) {
+                    throw e;
+                }
+                LOG.debug("report store: the database is slow to give a first connection; waiting");
+            }
         }
     }
 
@@ -301,23 +326,24 @@ public final class JdbcReportStore implements ReportStore {
                         matching = r.getLong(1);
                     }
                 }
-                List<byte[]> rows = new ArrayList<>();
+                // the page's keys in the snapshot; their bodies are fetched a few at a time as the page is written
+                List<String> keys = new ArrayList<>();
                 if (query.limit() > 0 && query.offset() < matching) {
-                    try (PreparedStatement p = c.prepareStatement("SELECT body FROM whatami_reports" + where
+                    try (PreparedStatement p = c.prepareStatement("SELECT instance_id FROM whatami_reports" + where
                             + PAGE_ORDER + " LIMIT ? OFFSET ?")) {
                         args.add((long) query.limit());
                         args.add((long) query.offset());
                         bind(p, args);
-                        p.setFetchSize(256);
+                        p.setFetchSize(1000);
                         try (ResultSet r = p.executeQuery()) {
                             while (r.next()) {
-                                rows.add(r.getBytes(1));
+                                keys.add(r.getString(1));
                             }
                         }
                     }
                 }
                 c.commit();
-                return new ReportPage(rows, matching, counter.counts(), query);
+                return new ReportPage(new Bodies(keys), matching, counter.counts(), query);
             } catch (SQLException | RuntimeException e) {
                 rollbackQuietly(c);
                 throw e;
@@ -383,6 +409,81 @@ public final class JdbcReportStore implements ReportStore {
 
     private interface Work<T> {
         T run() throws SQLException, InvalidReportException;
+    }
+
+    /** Reports fetched per query while a page is written: at most this many bodies are in memory for one page. */
+    static final int PAGE_BATCH = 16;
+
+    /**
+     * A page's reports by key, fetched {@link #PAGE_BATCH} at a time (each batch on a connection taken and given back
+     * at once, so a slow reader holds no connection); an instance forgotten since the page was counted is left out.
+     */
+    private final class Bodies implements ReportPage.Rows {
+        private final List<String> keys;
+
+        Bodies(List<String> keys) {
+            this.keys = List.copyOf(keys);
+        }
+
+        @Override
+        public int size() {
+            return keys.size();
+        }
+
+        @Override
+        public java.util.Iterator<byte[]> iterator() {
+            return new java.util.Iterator<>() {
+                private int next;
+                private final java.util.ArrayDeque<byte[]> batch = new java.util.ArrayDeque<>();
+
+                @Override
+                public boolean hasNext() {
+                    while (batch.isEmpty() && next < keys.size()) {
+                        List<String> ids = keys.subList(next, Math.min(keys.size(), next + PAGE_BATCH));
+                        next += ids.size();
+                        batch.addAll(fetch(ids));
+                    }
+                    return !batch.isEmpty();
+                }
+
+                @Override
+                public byte[] next() {
+                    if (!hasNext()) {
+                        throw new java.util.NoSuchElementException();
+                    }
+                    return batch.removeFirst();
+                }
+            };
+        }
+
+        private List<byte[]> fetch(List<String> ids) {
+            try {
+                return retried(() -> {
+                    java.util.Map<String, byte[]> found = new java.util.HashMap<>();
+                    try (Connection c = pool.getConnection(); PreparedStatement p = c.prepareStatement(
+                            "SELECT instance_id, body FROM whatami_reports WHERE instance_id = ANY(?)")) {
+                        p.setArray(1, c.createArrayOf("text", ids.toArray()));
+                        try (ResultSet r = p.executeQuery()) {
+                            while (r.next()) {
+                                found.put(r.getString(1), r.getBytes(2));
+                            }
+                        }
+                    }
+                    List<byte[]> inOrder = new ArrayList<>(ids.size());
+                    for (String id : ids) {
+                        byte[] body = found.get(id);
+                        if (body != null) {
+                            inOrder.add(body);
+                        }
+                    }
+                    return inOrder;
+                });
+            } catch (InvalidReportException e) {
+                throw new IllegalStateException(e); // never: reading refuses no report
+            } catch (SQLException e) {
+                throw new java.io.UncheckedIOException(new IOException("the database did not answer: " + message(e), e));
+            }
+        }
     }
 
     /** Runs {@code work}, once more if a connection broke under it (the database restarted, say). */

@@ -36,6 +36,14 @@ final class ReportHandlers extends Handler.Abstract {
     /** A refused body up to this size is read and dropped, so the client sees the 413 rather than a reset. */
     private static final long DRAIN_LIMIT = 4L * ReportStore.MAX_BYTES;
 
+    /**
+     * Most status pages (or status.json pages) written at once. Each holds at most a batch of reports (a database
+     * store's {@code PAGE_BATCH}, the embedded store's are in memory anyway) and blocks while its client reads slowly;
+     * more readers get 503 with Retry-After, so slow readers cannot take the heap or every thread.
+     */
+    static final int MAX_STATUS_READERS = 8;
+
+    private final java.util.concurrent.Semaphore readers = new java.util.concurrent.Semaphore(MAX_STATUS_READERS);
     private final ReportStore store;
     private final Optional<BearerToken> token;
     private final StatusCodec codec = StatusCodec.create();
@@ -66,23 +74,33 @@ final class ReportHandlers extends Handler.Abstract {
                 } catch (IllegalArgumentException e) {
                     return send(response, callback, 400, "text/plain", e.getMessage() + "\n");
                 }
-                ReportPage page;
-                try {
-                    page = store.page(query);
-                } catch (IOException e) {
-                    LOG.warn("could not read the reports: {}", e.toString());
-                    return send(response, callback, 503, "text/plain", "the reports cannot be read right now; "
-                            + "try again (the server's log says why)\n");
+                if (!readers.tryAcquire()) {
+                    // each page being written holds a few reports in memory; this many at once, no more
+                    response.getHeaders().put(HttpHeader.RETRY_AFTER, "2");
+                    return send(response, callback, 503, "text/plain", "the status is being read by "
+                            + MAX_STATUS_READERS + " clients at once; try again in a moment\n");
                 }
-                stream(response, callback, path.equals("/status") ? "text/html;charset=utf-8" : "application/json",
-                        out -> {
-                            if (path.equals("/status")) {
-                                StatusPage.render(page, out);
-                            } else {
-                                json(page, out);
-                            }
-                        });
-                return true;
+                try {
+                    ReportPage page;
+                    try {
+                        page = store.page(query);
+                    } catch (IOException e) {
+                        LOG.warn("could not read the reports: {}", e.toString());
+                        return send(response, callback, 503, "text/plain", "the reports cannot be read right now; "
+                                + "try again (the server's log says why)\n");
+                    }
+                    stream(response, callback, path.equals("/status") ? "text/html;charset=utf-8"
+                            : "application/json", out -> {
+                                if (path.equals("/status")) {
+                                    StatusPage.render(page, out);
+                                } else {
+                                    json(page, out);
+                                }
+                            });
+                    return true;
+                } finally {
+                    readers.release();
+                }
             }
             default -> {
                 return false;

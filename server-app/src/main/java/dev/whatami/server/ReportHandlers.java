@@ -5,7 +5,6 @@ import dev.whatami.status.ReceivedReport;
 import dev.whatami.status.RunState;
 import dev.whatami.status.StatusCodec;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.Writer;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -211,43 +210,57 @@ final class ReportHandlers extends Handler.Abstract {
             }
         }
         long declared = request.getLength();
-        byte[] body;
-        try (InputStream in = Request.asInputStream(request)) {
-            body = declared > ReportStore.MAX_BYTES ? new byte[0] : in.readNBytes(ReportStore.MAX_BYTES + 1);
-            if (declared > ReportStore.MAX_BYTES || body.length > ReportStore.MAX_BYTES) {
-                // read (a bounded amount of) the rest, so the client is not reset before it reads the answer
-                outcomes.accept("refused");
-                if (declared > DRAIN_LIMIT || drain(in) >= DRAIN_LIMIT) {
-                    response.getHeaders().put(HttpHeader.CONNECTION, "close");
-                }
+        if (declared > ReportStore.MAX_BYTES) {
+            outcomes.accept("refused");
+            if (declared > DRAIN_LIMIT) {
+                response.getHeaders().put(HttpHeader.CONNECTION, "close");
                 return send(response, callback, 413, "text/plain", "reports are at most " + ReportStore.MAX_BYTES
                         + " bytes\n");
             }
         }
+        // the body is read as it arrives, holding no thread while a client sends slowly
+        BodyReader.read(request, ReportStore.MAX_BYTES, DRAIN_LIMIT, new BodyReader.Done() {
+            @Override
+            public void body(byte[] body) {
+                keep(request, body, response, callback);
+            }
+
+            @Override
+            public void tooLarge(boolean drained) {
+                if (declared <= ReportStore.MAX_BYTES) {
+                    outcomes.accept("refused");
+                }
+                if (!drained) {
+                    response.getHeaders().put(HttpHeader.CONNECTION, "close");
+                }
+                send(response, callback, 413, "text/plain", "reports are at most " + ReportStore.MAX_BYTES
+                        + " bytes\n");
+            }
+
+            @Override
+            public void failed(Throwable cause) {
+                callback.failed(cause);
+            }
+        });
+        return true;
+    }
+
+    private void keep(Request request, byte[] body, Response response, Callback callback) {
         try {
             outcomes.accept(store.accept(body, Request.getRemoteAddr(request)).name().toLowerCase(java.util.Locale.ROOT));
         } catch (ReportStore.InvalidReportException e) {
             outcomes.accept("refused");
-            return send(response, callback, e.status(), "text/plain", e.getMessage() + "\n");
-        } catch (IOException e) {
+            send(response, callback, e.status(), "text/plain", e.getMessage() + "\n");
+            return;
+        } catch (IOException | RuntimeException e) {
             outcomes.accept("failed");
             LOG.warn("could not keep a report: {}", e.toString());
             response.getHeaders().put(HttpHeader.RETRY_AFTER, "5");
-            return send(response, callback, 503, "text/plain", "the report could not be kept right now; send it "
+            send(response, callback, 503, "text/plain", "the report could not be kept right now; send it "
                     + "again (the server's log says why)\n");
+            return;
         }
-        return send(response, callback, 204, "text/plain", "");
-    }
-
-    /** Reads and drops up to {@link #DRAIN_LIMIT} bytes; returns how many. */
-    private static long drain(InputStream in) throws IOException {
-        byte[] buffer = new byte[16 * 1024];
-        long total = 0;
-        int n;
-        while (total < DRAIN_LIMIT && (n = in.read(buffer)) > 0) {
-            total += n;
-        }
-        return total;
+        send(response, callback, 204, "text/plain", "");
     }
 
     private static boolean send(Response response, Callback callback, int status, String type, String body) {

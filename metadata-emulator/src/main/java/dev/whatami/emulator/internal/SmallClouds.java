@@ -27,8 +27,8 @@ public final class SmallClouds {
                     return CloudService.htmlError(404);
                 }
                 if (!"Bearer Oracle".equals(r.header("Authorization").orElse(null))) {
-                    return EmulatorAnswer.of(401, "application/json", JsonBodies.compact(Map.of("code", "NotAuthenticated",
-                            "message", "Authorization header is missing or invalid")));
+                    return EmulatorAnswer.of(401, "application/json", JsonBodies.compact(Map.of("code",
+                            "NotAuthenticated", "message", "Authorization header is missing or invalid")));
                 }
                 if (r.header("Forwarded").isPresent() || r.header("X-Forwarded-For").isPresent()
                         || r.header("X-Forwarded-Host").isPresent()) {

@@ -1,7 +1,6 @@
 import dev.whatami.fetch.FetchRequest;
 import dev.whatami.fetch.FetchResult;
 import dev.whatami.fetch.ScriptFetcher;
-import dev.whatami.fetch.TrustLevel;
 import dev.whatami.fetch.TrustedKeys;
 import dev.whatami.boot.ReportPolicy;
 import dev.whatami.metadata.HttpClientFactory;
@@ -13,6 +12,7 @@ import dev.whatami.status.RunStatus;
 import dev.whatami.status.StatusCodec;
 import dev.whatami.status.TaskState;
 import dev.whatami.status.TaskStatus;
+import dev.whatami.status.Trust;
 import dev.whatami.userdata.Digest;
 import dev.whatami.userdata.DigestAlgorithm;
 import java.io.IOException;
@@ -229,7 +229,7 @@ public class Herd {
                                 .digest(Optional.of(new Digest(DigestAlgorithm.SHA256, sha)))
                                 .deadline(runStart.plus(DEADLINE)).build());
                         record(stepMs, "fetch", t0);
-                        if (r.trust() != TrustLevel.SIGNATURE) {
+                        if (r.trust() != Trust.SIGNATURE) {
                             throw new IllegalStateException("trust " + r.trust());
                         }
                         fetched.incrementAndGet();

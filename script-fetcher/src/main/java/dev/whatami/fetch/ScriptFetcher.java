@@ -53,7 +53,7 @@ public interface ScriptFetcher extends AutoCloseable {
      * Places bytes that came inside the user-data (the script form, MIME shell-script parts) with the same guarantees
      * as a download: staging file, {@code fsync}, atomic rename, mode 0700.
      *
-     * @return the placed file, with trust {@link TrustLevel#USER_DATA} and source {@code source}
+     * @return the placed file, with trust {@link dev.whatami.status.Trust#USER_DATA} and source {@code source}
      * @throws SignatureRefusedException when trusted keys are configured: an inline script without a signature is
      *                                   refused ({@link RefusalReason#SIGNATURE_MISSING})
      * @throws FetchException with {@link FetchFailure#LOCAL_IO} when the file cannot be written
@@ -64,7 +64,8 @@ public interface ScriptFetcher extends AutoCloseable {
      * {@link #placeInline(byte[], URI, Path, String)} for a script that carries its signature in the user-data: with
      * trusted keys configured, the signature (base64 of the 64 bytes, or the raw 64 bytes) must verify over
      * {@code content}, or the script is refused ({@link SignatureRefusedException}); then its trust is
-     * {@link TrustLevel#SIGNATURE}. Without trusted keys it is {@link TrustLevel#USER_DATA}, signature or not.
+     * {@link dev.whatami.status.Trust#SIGNATURE}. Without trusted keys it is
+     * {@link dev.whatami.status.Trust#USER_DATA}, signature or not.
      *
      * @throws SignatureRefusedException when keys are configured and the signature is missing or does not verify
      * @throws FetchException            with {@link FetchFailure#LOCAL_IO} when the file cannot be written

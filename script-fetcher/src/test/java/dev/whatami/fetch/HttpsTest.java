@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.sun.net.httpserver.HttpsConfigurator;
 import com.sun.net.httpserver.HttpsServer;
+import dev.whatami.status.Trust;
 import java.io.InputStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -102,7 +103,7 @@ class HttpsTest {
     void httpsWithTheCaBundle_isTrustedAsTransport() throws Exception {
         try (ScriptFetcher f = ScriptFetcher.builder().caBundle(caPem).requireHttps(true).build()) {
             FetchResult r = f.fetch(FetchRequest.builder(url("/c.sh"), dir, "c.sh").build());
-            assertThat(r.trust()).isEqualTo(TrustLevel.TRANSPORT);
+            assertThat(r.trust()).isEqualTo(Trust.TRANSPORT);
             assertThat(Files.readAllBytes(r.path())).isEqualTo(SCRIPT);
         }
     }
@@ -125,7 +126,7 @@ class HttpsTest {
         assertThat(dir.resolve("c.sh")).doesNotExist();
         try (ScriptFetcher f = ScriptFetcher.builder().caBundle(caPem).build()) {
             assertThat(f.fetch(FetchRequest.builder(url("/c.sh"), dir, "c.sh").build()).trust())
-                    .isEqualTo(TrustLevel.TRANSPORT);
+                    .isEqualTo(Trust.TRANSPORT);
         }
     }
 

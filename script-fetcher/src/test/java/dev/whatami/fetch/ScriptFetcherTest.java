@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.whatami.metadata.RetryPolicy;
+import dev.whatami.status.Trust;
 import dev.whatami.userdata.Digest;
 import dev.whatami.userdata.DigestAlgorithm;
 import java.io.IOException;
@@ -64,7 +65,7 @@ class ScriptFetcherTest {
         assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(r.path()))).isEqualTo("rwx------");
         assertThat(r.sha256()).isEqualTo(sha("SHA-256", SCRIPT));
         assertThat(r.size()).isEqualTo(SCRIPT.length);
-        assertThat(r.trust()).isEqualTo(TrustLevel.NONE);
+        assertThat(r.trust()).isEqualTo(Trust.NONE);
         assertThat(r.attempts()).isEqualTo(1);
         assertThat(leftovers()).isEmpty();
     }
@@ -75,7 +76,7 @@ class ScriptFetcherTest {
         Digest pin = new Digest(DigestAlgorithm.SHA512, sha("SHA-512", SCRIPT));
         FetchResult r = fetcher.fetch(FetchRequest.builder(server.url("/c.sh"), dir, "c.sh").digest(Optional.of(pin))
                 .build());
-        assertThat(r.trust()).isEqualTo(TrustLevel.PIN);
+        assertThat(r.trust()).isEqualTo(Trust.PIN);
     }
 
     @Test

@@ -7,9 +7,9 @@ import dev.whatami.fetch.FetchRequest;
 import dev.whatami.fetch.FetchResult;
 import dev.whatami.fetch.IntegrityException;
 import dev.whatami.fetch.ScriptFetcher;
-import dev.whatami.fetch.TrustLevel;
 import dev.whatami.fetch.TrustedKeys;
 import dev.whatami.metadata.RetryPolicy;
+import dev.whatami.status.Trust;
 import dev.whatami.userdata.Digest;
 import dev.whatami.userdata.DigestAlgorithm;
 import java.net.URI;
@@ -116,7 +116,7 @@ class NginxCacheTest {
             FetchResult boot1 = fetcher.fetch(FetchRequest.builder(script, Files.createDirectories(dir.resolve("b1")),
                     "collector.pl").digest(Optional.of(new Digest(DigestAlgorithm.SHA256, sha256(v1)))).build());
             assertThat(Files.readString(boot1.path())).isEqualTo(v1);
-            assertThat(boot1.trust()).isEqualTo(TrustLevel.SIGNATURE);
+            assertThat(boot1.trust()).isEqualTo(Trust.SIGNATURE);
 
             // the script is replaced on the server (and re-signed); the user-data's pin moves with it
             publish(root, key, v2);
@@ -128,7 +128,7 @@ class NginxCacheTest {
             FetchResult boot2 = fetcher.fetch(FetchRequest.builder(script, Files.createDirectories(dir.resolve("b2")),
                     "collector.pl").digest(Optional.of(new Digest(DigestAlgorithm.SHA256, sha256(v2)))).build());
             assertThat(Files.readString(boot2.path())).isEqualTo(v2);
-            assertThat(boot2.trust()).isEqualTo(TrustLevel.SIGNATURE);
+            assertThat(boot2.trust()).isEqualTo(Trust.SIGNATURE);
             assertThat(http.send(HttpRequest.newBuilder(URI.create(script + ".sig")).build(),
                     HttpResponse.BodyHandlers.ofString()).body())
                     .isEqualTo(Files.readString(root.resolve("collector.pl.sig")));

@@ -199,7 +199,7 @@ final class DefaultInstanceCredentials implements InstanceCredentials {
 
     private static Map<String, Object> json(byte[] body, URI url, String what) {
         try {
-            return SmallJson.object(new String(body, StandardCharsets.UTF_8));
+            return MetadataJson.object(body);
         } catch (IllegalArgumentException e) {
             // never the body: it holds secrets
             throw new MetadataProtocolException(Reason.MALFORMED_ANSWER, what + " at " + url + " is not the JSON "

@@ -11,11 +11,11 @@ import dev.whatami.fetch.RefusalReason;
 import dev.whatami.fetch.S3Access;
 import dev.whatami.fetch.ScriptFetcher;
 import dev.whatami.fetch.SignatureRefusedException;
-import dev.whatami.fetch.TrustLevel;
 import dev.whatami.fetch.TrustedKeys;
 import dev.whatami.metadata.HttpClientFactory;
 import dev.whatami.metadata.RetryPolicy;
 import dev.whatami.metadata.Sleeper;
+import dev.whatami.status.Trust;
 import dev.whatami.userdata.Redact;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
@@ -373,7 +373,7 @@ public final class DefaultScriptFetcher implements ScriptFetcher {
         try (Staging staging = new Staging(targetDir, fileName, Optional.empty(), Math.max(1, content.length),
                 s.trustedKeys(), live)) {
             staging.copyFrom(new ByteArrayInputStream(content), fileName, n -> { });
-            TrustLevel trust = TrustLevel.USER_DATA;
+            Trust trust = Trust.USER_DATA;
             if (!s.trustedKeys().isEmpty()) {
                 String what = "the script " + fileName + " carried in the user-data";
                 Optional<byte[]> decoded = signature.flatMap(TrustedKeys::decodeSignature);
@@ -387,7 +387,7 @@ public final class DefaultScriptFetcher implements ScriptFetcher {
                             + "signature does not verify with any trusted key (" + String.join(", ",
                             s.trustedKeys().names()) + "); sign it again with the owner's key", source, 0);
                 }
-                trust = TrustLevel.SIGNATURE;
+                trust = Trust.SIGNATURE;
             }
             String sha256 = staging.sha256Hex();
             Path target = targetDir.resolve(fileName);

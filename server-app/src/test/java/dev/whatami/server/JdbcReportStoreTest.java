@@ -373,11 +373,11 @@ class JdbcReportStoreTest {
         }
         try (java.sql.Connection c = java.sql.DriverManager.getConnection(pg.jdbcUrl(), TestPostgres.USER,
                 pg.password()); java.sql.Statement st = c.createStatement()) {
-            st.execute("INSERT INTO whatami_schema (version, description) VALUES (2, 'from the future')");
+            st.execute("INSERT INTO whatami_schema (version, description) VALUES (3, 'from the future')");
         }
         assertThatThrownBy(() -> pg.store(ReportLimits.defaults(), Clock.systemUTC())).isInstanceOf(IOException.class)
-                .hasMessage("cannot use the database " + pg.jdbcUrl() + ": the database's report schema is version 2; "
-                        + "this whatami-server knows versions up to 1: run a newer whatami-server against it");
+                .hasMessage("cannot use the database " + pg.jdbcUrl() + ": the database's report schema is version 3; "
+                        + "this whatami-server knows versions up to 2: run a newer whatami-server against it");
     }
 
     @Test
@@ -398,7 +398,7 @@ class JdbcReportStoreTest {
             while (r.next()) {
                 versions.add(r.getInt(1));
             }
-            assertThat(versions).containsExactly(1);
+            assertThat(versions).containsExactly(1, 2);
         }
     }
 

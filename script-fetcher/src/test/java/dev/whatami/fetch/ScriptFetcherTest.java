@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.whatami.metadata.RetryPolicy;
+import dev.whatami.testsupport.FakeTime;
 import dev.whatami.userdata.Digest;
 import dev.whatami.userdata.DigestAlgorithm;
 import java.io.IOException;
@@ -32,11 +33,11 @@ class ScriptFetcherTest {
     Path dir;
     private final FileServer server = new FileServer();
     private final FakeTime time = new FakeTime();
-    private final List<Duration> sleeps = time.sleeps;
+    private final List<Duration> sleeps = time.sleeps();
     /** Rounds 500 ms apart, doubling, no jitter, at most 3: the waits can be asserted exactly. */
     static final RetryPolicy THREE = RetryPolicy.builder().maxAttempts(3).baseDelay(Duration.ofMillis(500))
             .maxDelay(Duration.ofSeconds(8)).jitter(false).build();
-    private final ScriptFetcher fetcher = ScriptFetcher.builder().clock(time).sleeper(time).retryPolicy(THREE).build();
+    private final ScriptFetcher fetcher = ScriptFetcher.builder().clock(time).sleeper(time::sleep).retryPolicy(THREE).build();
 
     @AfterEach
     void stop() {

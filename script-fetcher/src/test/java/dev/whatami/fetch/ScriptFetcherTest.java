@@ -21,6 +21,7 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.random.RandomGenerator;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -117,6 +118,28 @@ class ScriptFetcherTest {
         assertThat(Files.readAllBytes(r.path())).isEqualTo(SCRIPT);
         assertThat(sleeps).containsExactly(Duration.ofMillis(500), Duration.ofSeconds(1));
         assertThat(r.attempts()).isEqualTo(3);
+    }
+
+    @Test
+    void theJitter_isDrawnFromTheInjectedRandomness() throws Exception {
+        server.file("/c.sh", SCRIPT).failOnce("/c.sh", 503).failOnce("/c.sh", 500);
+        RandomGenerator quarter = new RandomGenerator() {
+            @Override
+            public long nextLong() {
+                throw new AssertionError("the jitter draws doubles");
+            }
+
+            @Override
+            public double nextDouble() {
+                return 0.25;
+            }
+        };
+        try (ScriptFetcher f = ScriptFetcher.builder().clock(time).sleeper(time::sleep).random(quarter)
+                .retryPolicy(THREE.toBuilder().jitter(true).build()).build()) {
+            FetchResult r = f.fetch(FetchRequest.builder(server.url("/c.sh"), dir, "c.sh").build());
+            assertThat(r.attempts()).isEqualTo(3);
+        }
+        assertThat(sleeps).containsExactly(Duration.ofMillis(125), Duration.ofMillis(250)); // ¼ of 500 ms, of 1 s
     }
 
     @Test

@@ -28,6 +28,7 @@ public final class FakeTime extends Clock {
 
     private final Instant start;
     private volatile Instant now;
+    private volatile Duration tick = Duration.ZERO;
     private final List<Duration> sleeps = new CopyOnWriteArrayList<>();
     private final List<Consumer<Duration>> onSleep = new CopyOnWriteArrayList<>();
 
@@ -40,6 +41,25 @@ public final class FakeTime extends Clock {
     public FakeTime(Instant start) {
         this.start = Objects.requireNonNull(start, "start");
         this.now = start;
+    }
+
+    /**
+     * Makes every later reading ({@link #instant()}, {@link #millis()}) move the clock on by {@code step} first, for
+     * code that must see time pass between two readings (an order by time of arrival). Not a wait.
+     *
+     * @return this clock
+     */
+    public FakeTime ticking(Duration step) {
+        if (step.isNegative()) {
+            throw new IllegalArgumentException("time does not go back: ticking(" + step + ")");
+        }
+        this.tick = step;
+        return this;
+    }
+
+    /** The time now, as the last reading saw it: never ticks (see {@link #ticking}). */
+    public Instant now() {
+        return now;
     }
 
     /** Where this clock started. */
@@ -95,9 +115,16 @@ public final class FakeTime extends Clock {
         return this;
     }
 
+    /** The time now; on a {@link #ticking} clock, after the tick. */
     @Override
     public Instant instant() {
-        return now;
+        if (tick.isZero()) {
+            return now;
+        }
+        synchronized (this) {
+            now = now.plus(tick);
+            return now;
+        }
     }
 
     @Override

@@ -35,4 +35,14 @@ class FakeTimeTest {
         assertThatThrownBy(() -> time.advance(Duration.ofSeconds(-1))).isInstanceOf(IllegalArgumentException.class)
                 .hasMessage("time does not go back: advance(PT-1S)");
     }
+
+    @Test
+    void aTickingClock_movesOnAtEveryReading_butNotWhenPeekedAt() {
+        FakeTime time = new FakeTime(Instant.EPOCH).ticking(Duration.ofMillis(1));
+        assertThat(time.instant()).isEqualTo(Instant.ofEpochMilli(1));
+        assertThat(time.millis()).isEqualTo(2);
+        assertThat(time.now()).isEqualTo(Instant.ofEpochMilli(2));
+        assertThat(time.elapsed()).isEqualTo(Duration.ofMillis(2));
+        assertThat(time.sleeps()).isEmpty();
+    }
 }

@@ -52,8 +52,8 @@ class BadMorningTest {
         try (FaultyFiles files = new FaultyFiles(); FaultyFiles reports = new FaultyFiles().start();
              MetadataEmulator imds = MetadataEmulator.builder().instanceId("i-late")
                      .userData(files.uri(SCRIPT_PATH).toString()).clock(time).start();
-             MetadataClient metadata = MetadataClient.builder().endpoint(imds.endpoint()).clock(time).sleeper(time::sleep)
-                     .build()) {
+             MetadataClient metadata = MetadataClient.builder().endpoint(imds.endpoint()).clock(time)
+                     .sleeper(time::sleep).build()) {
             files.serve(SCRIPT_PATH, SCRIPT).serve(SCRIPT_PATH + ".sig", BootFaultMatrixTest.signatureOf(SCRIPT));
             time.onSleep(elapsed -> {
                 if (!files.started() && !time.instant().isBefore(time.start().plusSeconds(8))) {
@@ -78,8 +78,8 @@ class BadMorningTest {
         try (FaultyFiles files = new FaultyFiles(); FaultyFiles reports = new FaultyFiles().start();
              MetadataEmulator imds = MetadataEmulator.builder().instanceId("i-twice")
                      .userData(files.uri(SCRIPT_PATH).toString()).clock(time).start();
-             MetadataClient metadata = MetadataClient.builder().endpoint(imds.endpoint()).clock(time).sleeper(time::sleep)
-                     .build()) {
+             MetadataClient metadata = MetadataClient.builder().endpoint(imds.endpoint()).clock(time)
+                     .sleeper(time::sleep).build()) {
             files.serve(SCRIPT_PATH, SCRIPT).serve(SCRIPT_PATH + ".sig", BootFaultMatrixTest.signatureOf(SCRIPT));
             RunStatus first = boot(metadata, time, reports.uri("/reports")).fetchDeadline(Duration.ofSeconds(5))
                     .build().run();
@@ -106,8 +106,8 @@ class BadMorningTest {
         try (FaultyFiles files = new FaultyFiles().start(); FaultyFiles reports = new FaultyFiles().start();
              MetadataEmulator imds = MetadataEmulator.builder().instanceId("i-slowtoken").imdsV2Required(true)
                      .userData(files.uri(SCRIPT_PATH).toString()).clock(time).start();
-             MetadataClient metadata = MetadataClient.builder().endpoint(imds.endpoint()).clock(time).sleeper(time::sleep)
-                     .build()) {
+             MetadataClient metadata = MetadataClient.builder().endpoint(imds.endpoint()).clock(time)
+                     .sleeper(time::sleep).build()) {
             files.serve(SCRIPT_PATH, SCRIPT).serve(SCRIPT_PATH + ".sig", BootFaultMatrixTest.signatureOf(SCRIPT));
             imds.faults().slowToken(Duration.ofMillis(1500));
             RunStatus run = boot(metadata, time, reports.uri("/reports")).build().run();

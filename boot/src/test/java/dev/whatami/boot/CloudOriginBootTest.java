@@ -43,8 +43,8 @@ class CloudOriginBootTest {
         try (FaultyFiles s3 = new FaultyFiles().start();
              MetadataEmulator imds = MetadataEmulator.builder().instanceId("i-s3").ec2Role("collector-role")
                      .userData("s3://roles-bucket/collector.sh").clock(time).start();
-             MetadataClient metadata = MetadataClient.builder().endpoint(imds.endpoint()).clock(time).sleeper(time::sleep)
-                     .build()) {
+             MetadataClient metadata = MetadataClient.builder().endpoint(imds.endpoint()).clock(time)
+                     .sleeper(time::sleep).build()) {
             s3.serve("/roles-bucket/collector.sh", SCRIPT)
                     .serve("/roles-bucket/collector.sh.sig", BootFaultMatrixTest.signatureOf(SCRIPT));
             StringBuilder console = new StringBuilder();

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.whatami.metadata.RetryLoop.Outcome;
 import dev.whatami.metadata.RetryLoop.Stop;
 import dev.whatami.testsupport.FakeTime;
+import dev.whatami.testsupport.FixedRandom;
 import java.io.IOException;
 import java.time.Duration;
 import java.time.Instant;
@@ -15,23 +16,11 @@ import java.util.random.RandomGenerator;
 import org.junit.jupiter.api.Test;
 
 class RetryLoopTest {
+    /** Jitter that always draws half the ceiling. */
+    private static final RandomGenerator HALF = FixedRandom.drawing(0.5);
+
     private final FakeTime time = new FakeTime();
     private final List<Integer> attempts = new ArrayList<>();
-
-    /** Jitter that always draws {@code fraction} of the ceiling. */
-    private static RandomGenerator drawing(double fraction) {
-        return new RandomGenerator() {
-            @Override
-            public long nextLong() {
-                throw new AssertionError("the loop draws doubles");
-            }
-
-            @Override
-            public double nextDouble() {
-                return fraction;
-            }
-        };
-    }
 
     private RetryLoop loop(RetryPolicy policy, RandomGenerator random) {
         return RetryLoop.builder(policy).clock(time).sleeper(time::sleep).random(random).build();
@@ -50,7 +39,7 @@ class RetryLoopTest {
     @Test
     void stopsAtTheAttemptLimit_withoutAWaitAfterTheLast_andSaysWhatFailedLast() {
         RetryPolicy p = RetryPolicy.builder().maxAttempts(3).jitter(false).build();
-        Stop stop = loop(p, drawing(0.5)).run(deadline(p), this::failing, s -> s);
+        Stop stop = loop(p, HALF).run(deadline(p), this::failing, s -> s);
         assertThat(attempts).containsExactly(1, 2, 3);
         assertThat(stop.reason()).isEqualTo(Stop.Reason.ATTEMPTS);
         assertThat(stop.attempts()).isEqualTo(3);
@@ -63,13 +52,13 @@ class RetryLoopTest {
     void waitsTheBackoff_drawnFromTheInjectedJitter_cappedAtMaxDelay() {
         RetryPolicy p = RetryPolicy.builder().maxAttempts(7).baseDelay(Duration.ofMillis(100))
                 .maxDelay(Duration.ofMillis(1000)).deadline(Duration.ofMinutes(1)).build();
-        loop(p, drawing(0.5)).run(deadline(p), this::failing, s -> s);
+        loop(p, HALF).run(deadline(p), this::failing, s -> s);
         // half of 100, 200, 400, 800, then of the 1 s cap
         assertThat(time.sleeps()).containsExactly(Duration.ofMillis(50), Duration.ofMillis(100),
                 Duration.ofMillis(200), Duration.ofMillis(400), Duration.ofMillis(500), Duration.ofMillis(500));
 
         time.sleeps().clear();
-        loop(p.toBuilder().jitter(false).build(), drawing(0.5)).run(deadline(p), this::failing, s -> s);
+        loop(p.toBuilder().jitter(false).build(), HALF).run(deadline(p), this::failing, s -> s);
         assertThat(time.sleeps()).as("no jitter: the ceilings themselves").containsExactly(Duration.ofMillis(100),
                 Duration.ofMillis(200), Duration.ofMillis(400), Duration.ofMillis(800), Duration.ofMillis(1000),
                 Duration.ofMillis(1000));
@@ -78,7 +67,7 @@ class RetryLoopTest {
     @Test
     void aLongerRetryAfter_winsOverTheBackoff_aShorterOneDoesNot() {
         RetryPolicy p = RetryPolicy.builder().maxAttempts(3).jitter(false).build();
-        loop(p, drawing(0)).run(deadline(p), n -> Outcome.retry(null, n == 1 ? Duration.ofSeconds(3)
+        loop(p, FixedRandom.drawing(0)).run(deadline(p), n -> Outcome.retry(null, n == 1 ? Duration.ofSeconds(3)
                 : Duration.ofMillis(1)), s -> s);
         assertThat(time.sleeps()).containsExactly(Duration.ofSeconds(3), Duration.ofMillis(200));
     }
@@ -87,7 +76,7 @@ class RetryLoopTest {
     void startsNoAttemptAfterAWaitThatWouldEndAtTheDeadline() {
         RetryPolicy p = RetryPolicy.builder().jitter(false).deadline(Duration.ofSeconds(1)).build();
         Instant start = time.instant();
-        Stop stop = loop(p, drawing(0.5)).run(deadline(p), this::failing, s -> s);
+        Stop stop = loop(p, HALF).run(deadline(p), this::failing, s -> s);
         // 0.1 + 0.2 + 0.4 = 0.7 s waited; the next wait (0.8 s) would end past the 1 s deadline
         assertThat(stop.reason()).isEqualTo(Stop.Reason.DEADLINE);
         assertThat(attempts).containsExactly(1, 2, 3, 4);
@@ -99,7 +88,7 @@ class RetryLoopTest {
     @Test
     void aRetryAfterPastTheDeadline_endsTheRunAtOnce() {
         RetryPolicy p = RetryPolicy.builder().deadline(Duration.ofSeconds(10)).build();
-        Stop stop = loop(p, drawing(0.5)).run(deadline(p), n -> {
+        Stop stop = loop(p, HALF).run(deadline(p), n -> {
             attempts.add(n);
             return Outcome.retry(null, Duration.ofSeconds(10));
         }, s -> s);
@@ -113,7 +102,7 @@ class RetryLoopTest {
     void anErrorTheAttemptThrows_isNotRetried_andReachesTheCallerAsItIs() {
         RetryPolicy p = RetryPolicy.defaults();
         IllegalStateException refused = new IllegalStateException("HTTP 403");
-        assertThatThrownBy(() -> loop(p, drawing(0.5)).run(deadline(p), n -> {
+        assertThatThrownBy(() -> loop(p, HALF).run(deadline(p), n -> {
             attempts.add(n);
             throw refused;
         }, s -> "gave up")).isSameAs(refused);
@@ -124,7 +113,7 @@ class RetryLoopTest {
     @Test
     void aDoneAttempt_endsTheRunWithItsValue() {
         RetryPolicy p = RetryPolicy.builder().jitter(false).build();
-        String v = loop(p, drawing(0.5)).run(deadline(p), n -> n < 3 ? Outcome.retry(new IOException("reset"))
+        String v = loop(p, HALF).run(deadline(p), n -> n < 3 ? Outcome.retry(new IOException("reset"))
                 : Outcome.done("answer " + n), s -> "gave up");
         assertThat(v).isEqualTo("answer 3");
         assertThat(time.sleeps()).containsExactly(Duration.ofMillis(100), Duration.ofMillis(200));

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.whatami.metadata.RetryPolicy;
 import dev.whatami.testsupport.FakeTime;
+import dev.whatami.testsupport.FixedRandom;
 import dev.whatami.userdata.Digest;
 import dev.whatami.userdata.DigestAlgorithm;
 import java.io.IOException;
@@ -21,7 +22,6 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.random.RandomGenerator;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -38,7 +38,8 @@ class ScriptFetcherTest {
     /** Rounds 500 ms apart, doubling, no jitter, at most 3: the waits can be asserted exactly. */
     static final RetryPolicy THREE = RetryPolicy.builder().maxAttempts(3).baseDelay(Duration.ofMillis(500))
             .maxDelay(Duration.ofSeconds(8)).jitter(false).build();
-    private final ScriptFetcher fetcher = ScriptFetcher.builder().clock(time).sleeper(time::sleep).retryPolicy(THREE).build();
+    private final ScriptFetcher fetcher = ScriptFetcher.builder().clock(time).sleeper(time::sleep).retryPolicy(THREE)
+            .build();
 
     @AfterEach
     void stop() {
@@ -123,19 +124,8 @@ class ScriptFetcherTest {
     @Test
     void theJitter_isDrawnFromTheInjectedRandomness() throws Exception {
         server.file("/c.sh", SCRIPT).failOnce("/c.sh", 503).failOnce("/c.sh", 500);
-        RandomGenerator quarter = new RandomGenerator() {
-            @Override
-            public long nextLong() {
-                throw new AssertionError("the jitter draws doubles");
-            }
-
-            @Override
-            public double nextDouble() {
-                return 0.25;
-            }
-        };
-        try (ScriptFetcher f = ScriptFetcher.builder().clock(time).sleeper(time::sleep).random(quarter)
-                .retryPolicy(THREE.toBuilder().jitter(true).build()).build()) {
+        try (ScriptFetcher f = ScriptFetcher.builder().clock(time).sleeper(time::sleep)
+                .random(FixedRandom.drawing(0.25)).retryPolicy(THREE.toBuilder().jitter(true).build()).build()) {
             FetchResult r = f.fetch(FetchRequest.builder(server.url("/c.sh"), dir, "c.sh").build());
             assertThat(r.attempts()).isEqualTo(3);
         }

@@ -7,6 +7,7 @@ import com.sun.net.httpserver.HttpServer;
 import dev.whatami.status.RunState;
 import dev.whatami.status.RunStatus;
 import dev.whatami.testsupport.FakeTime;
+import dev.whatami.testsupport.FixedRandom;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.URI;
@@ -21,6 +22,9 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 class ReporterTest {
+    /** Jitter that always draws half the ceiling. */
+    private static final RandomGenerator HALF = FixedRandom.drawing(0.5);
+
     @Test
     void aSlowBoot_stillReportsItsEnd_theBudgetCountsOnlyTimeSpentReporting() throws Exception {
         List<String> states = new CopyOnWriteArrayList<>();
@@ -99,21 +103,6 @@ class ReporterTest {
         return server;
     }
 
-    /** Jitter that always draws {@code fraction} of the ceiling. */
-    private static RandomGenerator drawing(double fraction) {
-        return new RandomGenerator() {
-            @Override
-            public long nextLong() {
-                throw new AssertionError("the jitter draws doubles");
-            }
-
-            @Override
-            public double nextDouble() {
-                return fraction;
-            }
-        };
-    }
-
     private static List<Duration> waitsOfAReport(ReportPolicy policy, RandomGenerator random, AtomicInteger calls)
             throws Exception {
         FakeTime clock = new FakeTime();
@@ -130,7 +119,7 @@ class ReporterTest {
     @Test
     void theWaits_areThePolicysJitter_drawnFromTheInjectedRandomness() throws Exception {
         AtomicInteger calls = new AtomicInteger();
-        List<Duration> waits = waitsOfAReport(ReportPolicy.forBudget(ReportPolicy.DEFAULT_BUDGET), drawing(0.5), calls);
+        List<Duration> waits = waitsOfAReport(ReportPolicy.forBudget(ReportPolicy.DEFAULT_BUDGET), HALF, calls);
         assertThat(calls).hasValue(6);
         // half of 200 ms doubling to the 2 s cap
         assertThat(waits).containsExactly(Duration.ofMillis(100), Duration.ofMillis(200), Duration.ofMillis(400),
@@ -142,7 +131,7 @@ class ReporterTest {
         ReportPolicy p = ReportPolicy.forBudget(ReportPolicy.DEFAULT_BUDGET);
         ReportPolicy steady = new ReportPolicy(p.retry().toBuilder().jitter(false).build(), p.perCallTimeout());
         AtomicInteger calls = new AtomicInteger();
-        assertThat(waitsOfAReport(steady, drawing(0.5), calls)).containsExactly(Duration.ofMillis(200),
+        assertThat(waitsOfAReport(steady, HALF, calls)).containsExactly(Duration.ofMillis(200),
                 Duration.ofMillis(400), Duration.ofMillis(800), Duration.ofMillis(1600), Duration.ofSeconds(2));
         assertThat(calls).hasValue(6);
     }
@@ -153,7 +142,7 @@ class ReporterTest {
         ReportPolicy steady = new ReportPolicy(p.retry().toBuilder().jitter(false).build(), p.perCallTimeout());
         AtomicInteger calls = new AtomicInteger();
         // 0.2 + 0.4 s waited; the next wait (0.8 s) would end past the 1 s budget: no fourth POST
-        assertThat(waitsOfAReport(steady, drawing(0.5), calls)).containsExactly(Duration.ofMillis(200),
+        assertThat(waitsOfAReport(steady, HALF, calls)).containsExactly(Duration.ofMillis(200),
                 Duration.ofMillis(400));
         assertThat(calls).hasValue(3);
     }

@@ -21,7 +21,7 @@ import org.slf4j.LoggerFactory;
  * ends the loop at once and reaches the caller as it is. For HTTP answers, {@link #retriedStatus(int)} is the rule.
  *
  * <pre>{@code
- * RetryLoop loop = RetryLoop.builder(policy).clock(clock).sleeper(sleeper).random(random).build();
+ * RetryLoop loop = RetryLoop.of(policy, clock, sleeper, random);
  * String body = loop.run(clock.instant().plus(policy.deadline()), attempt -> {
  *     try {
  *         return Outcome.done(get(url));
@@ -44,16 +44,31 @@ public final class RetryLoop {
     private final Sleeper sleeper;
     private final RandomGenerator random;
 
-    private RetryLoop(Builder b) {
-        this.policy = b.policy;
-        this.clock = b.clock;
-        this.sleeper = b.sleeper;
-        this.random = b.random;
+    private RetryLoop(RetryPolicy policy, Clock clock, Sleeper sleeper, RandomGenerator random) {
+        this.policy = Objects.requireNonNull(policy, "policy");
+        this.clock = Objects.requireNonNull(clock, "clock");
+        this.sleeper = Objects.requireNonNull(sleeper, "sleeper");
+        this.random = Objects.requireNonNull(random, "random");
     }
 
-    /** A builder for a loop under {@code policy}, with the system clock, real sleeps and thread-local randomness. */
-    public static Builder builder(RetryPolicy policy) {
-        return new Builder(policy);
+    /**
+     * A loop under {@code policy}.
+     *
+     * @param clock   what deadlines are measured on ({@link Clock#systemUTC()} for real)
+     * @param sleeper waits between attempts ({@link Sleeper#SYSTEM} for real; tests give one that moves a fake clock)
+     * @param random  randomness for the policy's jitter, used by every thread that runs the loop (unused when the
+     *                policy has no jitter)
+     */
+    public static RetryLoop of(RetryPolicy policy, Clock clock, Sleeper sleeper, RandomGenerator random) {
+        return new RetryLoop(policy, clock, sleeper, random);
+    }
+
+    /**
+     * A loop under {@code policy} whose jitter is drawn from each thread's own {@link ThreadLocalRandom}, so that it
+     * may serve many threads; otherwise as {@link #of(RetryPolicy, Clock, Sleeper, RandomGenerator)}.
+     */
+    public static RetryLoop of(RetryPolicy policy, Clock clock, Sleeper sleeper) {
+        return new RetryLoop(policy, clock, sleeper, THREAD_LOCAL);
     }
 
     /**
@@ -217,44 +232,6 @@ public final class RetryLoop {
         /** The interruption, else the last failure, else null: what to attach as an exception's cause. */
         public Throwable cause() {
             return interruption.<Throwable>map(e -> e).orElse(lastFailure.orElse(null));
-        }
-    }
-
-    /** Builds a {@link RetryLoop}. Not thread-safe. */
-    public static final class Builder {
-        private final RetryPolicy policy;
-        private Clock clock = Clock.systemUTC();
-        private Sleeper sleeper = Sleeper.SYSTEM;
-        private RandomGenerator random = THREAD_LOCAL;
-
-        private Builder(RetryPolicy policy) {
-            this.policy = Objects.requireNonNull(policy, "policy");
-        }
-
-        /** The clock deadlines are measured on. Default: {@link Clock#systemUTC()}. */
-        public Builder clock(Clock clock) {
-            this.clock = Objects.requireNonNull(clock, "clock");
-            return this;
-        }
-
-        /** Waits between attempts. Default: {@link Sleeper#SYSTEM}. Tests give one that advances a fake clock. */
-        public Builder sleeper(Sleeper sleeper) {
-            this.sleeper = Objects.requireNonNull(sleeper, "sleeper");
-            return this;
-        }
-
-        /**
-         * Randomness for the policy's jitter (unused when the policy has none). Default: each thread's own
-         * {@link ThreadLocalRandom}. A generator given here is used by every thread that runs the loop.
-         */
-        public Builder random(RandomGenerator random) {
-            this.random = Objects.requireNonNull(random, "random");
-            return this;
-        }
-
-        /** The loop. */
-        public RetryLoop build() {
-            return new RetryLoop(this);
         }
     }
 }

@@ -23,7 +23,7 @@ class RetryLoopTest {
     private final List<Integer> attempts = new ArrayList<>();
 
     private RetryLoop loop(RetryPolicy policy, RandomGenerator random) {
-        return RetryLoop.builder(policy).clock(time).sleeper(time::sleep).random(random).build();
+        return RetryLoop.of(policy, time, time::sleep, random);
     }
 
     private Instant deadline(RetryPolicy policy) {
@@ -123,9 +123,9 @@ class RetryLoopTest {
     void anInterruptedWait_endsTheRun_andKeepsTheInterrupt() {
         RetryPolicy p = RetryPolicy.defaults();
         InterruptedException interrupt = new InterruptedException("stop");
-        RetryLoop loop = RetryLoop.builder(p).clock(time).sleeper(d -> {
+        RetryLoop loop = RetryLoop.of(p, time, d -> {
             throw interrupt;
-        }).build();
+        });
         try {
             Stop stop = loop.run(deadline(p), this::failing, s -> s);
             assertThat(stop.reason()).isEqualTo(Stop.Reason.INTERRUPTED);
@@ -141,5 +141,19 @@ class RetryLoopTest {
     void theRetriedStatuses_are5xx_429_and408_only() {
         assertThat(List.of(500, 502, 503, 504, 599, 429, 408)).allMatch(RetryLoop::retriedStatus);
         assertThat(List.of(200, 204, 301, 304, 400, 401, 403, 404, 410, 499)).noneMatch(RetryLoop::retriedStatus);
+    }
+
+    @Test
+    void byDefault_theJitterIsEachThreadsOwn_withinTheCeilings() throws Exception {
+        RetryPolicy p = RetryPolicy.builder().maxAttempts(6).build();
+        RetryLoop loop = RetryLoop.of(p, time, time::sleep);
+        Thread other = new Thread(() -> loop.run(deadline(p), this::failing, s -> s));
+        other.start();
+        other.join();
+        loop.run(deadline(p), this::failing, s -> s);
+        assertThat(time.sleeps()).hasSize(10);
+        for (int i = 0; i < 10; i++) {
+            assertThat(time.sleeps().get(i)).isBetween(Duration.ZERO, p.backoffCeiling(i % 5 + 1));
+        }
     }
 }

@@ -8,7 +8,7 @@ import java.util.random.RandomGenerator;
  * draws its jitter some other way is noticed. Immutable; thread-safe.
  *
  * <pre>{@code
- * RetryLoop.builder(policy).clock(time).sleeper(time::sleep).random(FixedRandom.drawing(0.5)).build();
+ * RetryLoop.of(policy, time, time::sleep, FixedRandom.drawing(0.5));
  * }</pre>
  */
 public final class FixedRandom implements RandomGenerator {

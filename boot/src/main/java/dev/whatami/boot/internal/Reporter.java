@@ -63,11 +63,8 @@ final class Reporter implements AutoCloseable {
         this.token = token;
         this.clock = clock;
         this.budget = reporting.retry().deadline();
-        RetryLoop.Builder retry = RetryLoop.builder(reporting.retry()).clock(clock).sleeper(sleeper);
-        if (random != null) {
-            retry.random(random);
-        }
-        this.loop = retry.build();
+        this.loop = random == null ? RetryLoop.of(reporting.retry(), clock, sleeper)
+                : RetryLoop.of(reporting.retry(), clock, sleeper, random);
         this.http = HttpClientFactory.builder().connectTimeout(reporting.perCallTimeout())
                 .socketTimeout(reporting.perCallTimeout()).build();
         this.aborter = Executors.newSingleThreadScheduledExecutor(r -> {

@@ -85,8 +85,7 @@ public final class DefaultMetadataClient implements MetadataClient {
     }
 
     private RetryLoop loop(RetryPolicy policy) {
-        return RetryLoop.builder(policy).clock(settings.clock()).sleeper(settings.sleeper()).random(settings.random())
-                .build();
+        return RetryLoop.of(policy, settings.clock(), settings.sleeper(), settings.random());
     }
 
     private ProviderClient client(Provider p) {

@@ -85,9 +85,8 @@ public final class DefaultScriptFetcher implements ScriptFetcher {
         }
         CloseableHttpClient http = owned != null ? owned : s.httpClient();
         this.watchdog = new Watchdog(s.clock());
-        RetryLoop.Builder retry = RetryLoop.builder(s.retryPolicy()).clock(s.clock()).sleeper(s.sleeper());
-        s.random().ifPresent(retry::random);
-        this.loop = retry.build();
+        this.loop = s.random().map(r -> RetryLoop.of(s.retryPolicy(), s.clock(), s.sleeper(), r))
+                .orElseGet(() -> RetryLoop.of(s.retryPolicy(), s.clock(), s.sleeper()));
         this.context = new Download.Context(new Exchange(http, s.readTimeout()),
                 s.cacheDir().map(dir -> new HttpCache(dir, live)), s.trustedKeys(), s.listener(), live, s.clock(),
                 this::origin);

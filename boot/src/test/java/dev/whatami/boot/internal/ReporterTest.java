@@ -51,62 +51,43 @@ class ReporterTest {
     @ParameterizedTest
     @ValueSource(ints = {503, 429, 408})
     void aServerBusyFiveTimesInARow_stillGetsTheReport_onTheSixthAttempt_withinTheBudget(int busy) throws Exception {
-        java.util.concurrent.atomic.AtomicInteger calls = new java.util.concurrent.atomic.AtomicInteger();
-        HttpServer server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
-        server.createContext("/reports", ex -> {
-            ex.getRequestBody().readAllBytes();
-            ex.sendResponseHeaders(calls.incrementAndGet() <= 5 ? busy : 204, -1);
-            ex.close();
-        });
-        server.start();
-        FakeTime clock = new FakeTime();
-        try (Reporter r = new Reporter(URI.create("http://127.0.0.1:" + server.getAddress().getPort() + "/reports"),
-                Optional.empty(), ReportPolicy.DEFAULT_BUDGET, clock, clock::sleep)) {
-            r.send(RunStatus.builder(RunState.DONE).build());
-        } finally {
-            server.stop(0);
-        }
+        AtomicInteger calls = new AtomicInteger();
+        List<Duration> waits = waitsOfAReport(ReportPolicy.forBudget(ReportPolicy.DEFAULT_BUDGET), null, 5, busy,
+                calls);
         assertThat(calls).hasValue(6);
-        assertThat(clock.sleeps()).hasSize(5).allSatisfy(d -> assertThat(d).isLessThanOrEqualTo(Duration.ofSeconds(2)));
+        assertThat(waits).hasSize(5).allSatisfy(d -> assertThat(d).isLessThanOrEqualTo(Duration.ofSeconds(2)));
     }
 
     @Test
     void aReportTheServerRefuses_isNotSentAgain() throws Exception {
-        java.util.concurrent.atomic.AtomicInteger calls = new java.util.concurrent.atomic.AtomicInteger();
-        HttpServer server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
-        server.createContext("/reports", ex -> {
-            ex.getRequestBody().readAllBytes();
-            calls.incrementAndGet();
-            ex.sendResponseHeaders(400, -1);
-            ex.close();
-        });
-        server.start();
-        FakeTime clock = new FakeTime();
-        try (Reporter r = new Reporter(URI.create("http://127.0.0.1:" + server.getAddress().getPort() + "/reports"),
-                Optional.empty(), ReportPolicy.DEFAULT_BUDGET, clock, clock::sleep)) {
-            r.send(RunStatus.builder(RunState.DONE).build());
-        } finally {
-            server.stop(0);
-        }
+        AtomicInteger calls = new AtomicInteger();
+        List<Duration> waits = waitsOfAReport(ReportPolicy.forBudget(ReportPolicy.DEFAULT_BUDGET), null,
+                Integer.MAX_VALUE, 400, calls);
         assertThat(calls).hasValue(1);
+        assertThat(waits).isEmpty();
     }
 
-    /** A report server that answers {@code busy} to the first {@code times} POSTs, then 204; counts them. */
-    private static HttpServer busyServer(int times, int busy, AtomicInteger calls) throws Exception {
+    /** A report server that answers {@code status} to the first {@code times} POSTs, then 204; counts them. */
+    private static HttpServer server(int times, int status, AtomicInteger calls) throws Exception {
         HttpServer server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
         server.createContext("/reports", ex -> {
             ex.getRequestBody().readAllBytes();
-            ex.sendResponseHeaders(calls.incrementAndGet() <= times ? busy : 204, -1);
+            ex.sendResponseHeaders(calls.incrementAndGet() <= times ? status : 204, -1);
             ex.close();
         });
         server.start();
         return server;
     }
 
-    private static List<Duration> waitsOfAReport(ReportPolicy policy, RandomGenerator random, AtomicInteger calls)
-            throws Exception {
+    /**
+     * The waits of one report to a server that answers {@code status} {@code times} times first.
+     *
+     * @param random the jitter's randomness, or null for the default
+     */
+    private static List<Duration> waitsOfAReport(ReportPolicy policy, RandomGenerator random, int times, int status,
+                                                 AtomicInteger calls) throws Exception {
         FakeTime clock = new FakeTime();
-        HttpServer server = busyServer(5, 503, calls);
+        HttpServer server = server(times, status, calls);
         try (Reporter r = new Reporter(URI.create("http://127.0.0.1:" + server.getAddress().getPort() + "/reports"),
                 Optional.empty(), policy, clock, clock::sleep, random)) {
             r.send(RunStatus.builder(RunState.DONE).build());
@@ -119,7 +100,8 @@ class ReporterTest {
     @Test
     void theWaits_areThePolicysJitter_drawnFromTheInjectedRandomness() throws Exception {
         AtomicInteger calls = new AtomicInteger();
-        List<Duration> waits = waitsOfAReport(ReportPolicy.forBudget(ReportPolicy.DEFAULT_BUDGET), HALF, calls);
+        List<Duration> waits = waitsOfAReport(ReportPolicy.forBudget(ReportPolicy.DEFAULT_BUDGET), HALF, 5, 503,
+                calls);
         assertThat(calls).hasValue(6);
         // half of 200 ms doubling to the 2 s cap
         assertThat(waits).containsExactly(Duration.ofMillis(100), Duration.ofMillis(200), Duration.ofMillis(400),
@@ -131,7 +113,7 @@ class ReporterTest {
         ReportPolicy p = ReportPolicy.forBudget(ReportPolicy.DEFAULT_BUDGET);
         ReportPolicy steady = new ReportPolicy(p.retry().toBuilder().jitter(false).build(), p.perCallTimeout());
         AtomicInteger calls = new AtomicInteger();
-        assertThat(waitsOfAReport(steady, HALF, calls)).containsExactly(Duration.ofMillis(200),
+        assertThat(waitsOfAReport(steady, HALF, 5, 503, calls)).containsExactly(Duration.ofMillis(200),
                 Duration.ofMillis(400), Duration.ofMillis(800), Duration.ofMillis(1600), Duration.ofSeconds(2));
         assertThat(calls).hasValue(6);
     }
@@ -142,7 +124,7 @@ class ReporterTest {
         ReportPolicy steady = new ReportPolicy(p.retry().toBuilder().jitter(false).build(), p.perCallTimeout());
         AtomicInteger calls = new AtomicInteger();
         // 0.2 + 0.4 s waited; the next wait (0.8 s) would end past the 1 s budget: no fourth POST
-        assertThat(waitsOfAReport(steady, HALF, calls)).containsExactly(Duration.ofMillis(200),
+        assertThat(waitsOfAReport(steady, HALF, 5, 503, calls)).containsExactly(Duration.ofMillis(200),
                 Duration.ofMillis(400));
         assertThat(calls).hasValue(3);
     }

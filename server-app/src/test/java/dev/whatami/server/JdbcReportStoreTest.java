@@ -9,10 +9,11 @@ import dev.whatami.status.RunStatus;
 import dev.whatami.status.StatusCodec;
 import dev.whatami.status.TaskState;
 import dev.whatami.status.TaskStatus;
+import dev.whatami.testsupport.FakeTime;
 import java.io.IOException;
 import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
-import java.time.ZoneId;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -60,25 +61,7 @@ class JdbcReportStoreTest {
 
     /** A clock that advances 1 ms at every reading, the same sequence for every store given one. */
     static Clock ticking() {
-        return new Clock() {
-            private Instant now = Instant.parse("2026-12-02T00:00:00Z");
-
-            @Override
-            public ZoneId getZone() {
-                return ZoneOffset.UTC;
-            }
-
-            @Override
-            public Clock withZone(ZoneId zone) {
-                return this;
-            }
-
-            @Override
-            public synchronized Instant instant() {
-                now = now.plusMillis(1);
-                return now;
-            }
-        };
+        return new FakeTime(Instant.parse("2026-12-02T00:00:00Z")).ticking(Duration.ofMillis(1));
     }
 
     static byte[] report(String id, String provider, String run, long revision, Instant start, RunState state,

@@ -97,6 +97,15 @@ class BadMorningTest {
             assertThat(task.history()).extracting(e -> e.outcome()).containsExactly(TaskState.NOT_FETCHED,
                     TaskState.SUCCEEDED);
             assertThat(Files.readString(dir.resolve("ran"))).isEqualTo("ran\n");
+
+            // both boots reported with the one instance key, made at the first and kept (0600) in the state dir
+            Path keyFile = dir.resolve("state").resolve("report-key");
+            String key = Files.readString(keyFile);
+            assertThat(key).matches("[A-Za-z0-9_-]{43}");
+            assertThat(java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(keyFile)))
+                    .isEqualTo("rw-------");
+            assertThat(reports.requests()).filteredOn(r -> r.startsWith("POST /reports")).hasSizeGreaterThanOrEqualTo(2)
+                    .allSatisfy(r -> assertThat(r).endsWith(" Whatami-Instance-Key: " + key));
         }
     }
 

@@ -41,6 +41,7 @@ final class Reporter implements AutoCloseable {
 
     private final URI url;
     private final Optional<String> token;
+    private final Optional<String> instanceKey;
     private final Clock clock;
     private final RetryLoop loop;
     private final Duration budget;
@@ -59,8 +60,15 @@ final class Reporter implements AutoCloseable {
      */
     Reporter(URI url, Optional<String> token, ReportPolicy reporting, Clock clock, Sleeper sleeper,
              RandomGenerator random) {
+        this(url, token, Optional.empty(), reporting, clock, sleeper, random);
+    }
+
+    /** @param instanceKey this instance's report key ({@link InstanceKey}), sent with each report */
+    Reporter(URI url, Optional<String> token, Optional<String> instanceKey, ReportPolicy reporting, Clock clock,
+             Sleeper sleeper, RandomGenerator random) {
         this.url = url;
         this.token = token;
+        this.instanceKey = instanceKey;
         this.clock = clock;
         this.budget = reporting.retry().deadline();
         this.loop = random == null ? RetryLoop.of(reporting.retry(), clock, sleeper)
@@ -99,6 +107,7 @@ final class Reporter implements AutoCloseable {
         HttpPost post = new HttpPost(url);
         post.setEntity(new ByteArrayEntity(body, ContentType.APPLICATION_JSON));
         token.ifPresent(t -> post.addHeader("Authorization", "Bearer " + t));
+        instanceKey.ifPresent(k -> post.addHeader(InstanceKey.HEADER, k));
         ScheduledFuture<?> abort = aborter.schedule(post::cancel, left.toMillis(), TimeUnit.MILLISECONDS);
         int code;
         try (ClassicHttpResponse response = http.executeOpen(null, post, null)) {

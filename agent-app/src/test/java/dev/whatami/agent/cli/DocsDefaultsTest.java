@@ -1,0 +1,359 @@
+package dev.whatami.agent.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.fail;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.lang.reflect.Field;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeSet;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Model.OptionSpec;
+
+/**
+ * {@code docs/agent.md}'s flag tables against the code, so neither can drift from the other: every option of every
+ * command is documented under the command's heading with the label and the default the code really has, every
+ * documented flag exists, and {@code run}'s environment column names the variable the code reads. {@code run}'s
+ * defaults are what {@code run --print-config} reports with nothing set (the code's own fallbacks), else the
+ * "Default:" of the option's help; a help text whose "Default:" disagrees with the fallback fails too.
+ *
+ * <p>The table convention: a default in backticks is the value itself (optionally followed by a size in words,
+ * {@code `67108864` (64 MiB)}, which must be the same number); a default in words (off, none, …) means the code has
+ * no value. Booleans are {@code off}.
+ */
+class DocsDefaultsTest {
+    private static final Path DOC = Path.of("..", "docs", "agent.md");
+    private static final String PROGRAM = "whatami-agent";
+
+    /** One row of a flag table. */
+    record Row(String flag, String label, String environment, String defaultCell) {
+    }
+
+    private static Map<String, Map<String, Row>> tables;
+    private static Map<String, CommandSpec> commands;
+
+    @TempDir
+    static Path dir;
+
+    @BeforeAll
+    static void read() throws IOException {
+        tables = tables(Files.readAllLines(DOC, StandardCharsets.UTF_8), PROGRAM);
+        commands = new LinkedHashMap<>();
+        WhatamiAgent.commandLine(Map.of()).getSubcommands()
+                .forEach((name, cl) -> commands.put(name, cl.getCommandSpec()));
+    }
+
+    @Test
+    void everyCommandWithOptionsHasATable_andEveryTableIsACommand() {
+        for (Map.Entry<String, CommandSpec> c : commands.entrySet()) {
+            if (!options(c.getValue()).isEmpty()) {
+                assertThat(tables).as(DOC + " has a flag table under a heading `" + PROGRAM + " " + c.getKey() + "`")
+                        .containsKey(c.getKey());
+            }
+        }
+        assertThat(commands).as("the commands " + DOC + " documents").containsKeys(tables.keySet().toArray(String[]::new));
+    }
+
+    @Test
+    void everyFlagIsDocumented_withItsLabel_andEveryDocumentedFlagExists() {
+        for (Map.Entry<String, Map<String, Row>> t : tables.entrySet()) {
+            CommandSpec spec = commands.get(t.getKey());
+            if (spec == null) {
+                continue; // the test above names it
+            }
+            Map<String, OptionSpec> code = options(spec);
+            assertThat(new TreeSet<>(t.getValue().keySet())).as("the flags of " + t.getKey() + " in " + DOC)
+                    .isEqualTo(new TreeSet<>(code.keySet()));
+            for (Row row : t.getValue().values()) {
+                OptionSpec o = code.get(row.flag());
+                String label = o.arity().max() == 0 ? "" : o.paramLabel();
+                assertThat(row.label()).as(t.getKey() + " " + row.flag() + ": the label in " + DOC
+                        + " (empty for a flag without a value)").isEqualTo(label);
+            }
+        }
+    }
+
+    @Test
+    void runDefaults_areTheCodesFallbacks() {
+        Map<String, String> fallbacks = printConfigDefaults();
+        Map<String, OptionSpec> code = options(commands.get("run"));
+        Map<String, Row> doc = tables.get("run");
+        for (OptionSpec o : code.values()) {
+            String key = o.longestName().substring(2);
+            Optional<String> help = helpDefault(o);
+            String fallback = fallbacks.getOrDefault(key, "");
+            Optional<String> expected;
+            if (o.arity().max() == 0) {
+                assertThat(fallback).as(key + " is a flag: print-config's default").isIn("", "false");
+                expected = Optional.empty();
+            } else if (!fallback.isEmpty()) {
+                help.ifPresent(h -> assertThat(h).as("run --help says " + o.longestName() + " defaults to " + h
+                        + ", but the code falls back to " + fallback).isEqualTo(fallback));
+                expected = Optional.of(fallback);
+            } else {
+                expected = help;
+            }
+            checkDefault("run", doc.get(o.longestName()), o, expected);
+        }
+    }
+
+    /** The one run default the CLI leaves to the library: the IMDSv2 token timeout, read from the client's builder. */
+    @Test
+    void runImdsTokenTimeout_isTheMetadataClientsDefault() throws ReflectiveOperationException {
+        Object builder = dev.whatami.metadata.MetadataClient.builder();
+        Field f = field(builder.getClass(), "tokenTimeout");
+        Duration d = (Duration) f.get(builder);
+        assertThat(literal(tables.get("run").get("--imds-token-timeout").defaultCell()))
+                .as(DOC + ": the default of --imds-token-timeout").contains(Durations.text(d));
+    }
+
+    @Test
+    void otherCommandsDefaults_areThePicocliDefaultsOrTheHelpsDefault() {
+        for (Map.Entry<String, Map<String, Row>> t : tables.entrySet()) {
+            if (t.getKey().equals("run") || !commands.containsKey(t.getKey())) {
+                continue;
+            }
+            for (OptionSpec o : options(commands.get(t.getKey())).values()) {
+                Optional<String> expected = o.arity().max() == 0 ? Optional.empty()
+                        : Optional.ofNullable(o.defaultValue()).or(() -> helpDefault(o));
+                if (o.defaultValue() != null) {
+                    helpDefault(o).ifPresent(h -> assertThat(h).as(t.getKey() + " " + o.longestName()
+                            + ": the help's Default and picocli's defaultValue").isEqualTo(o.defaultValue()));
+                }
+                checkDefault(t.getKey(), t.getValue().get(o.longestName()), o, expected);
+            }
+        }
+    }
+
+    @Test
+    void runEnvironmentColumn_namesTheVariableTheCodeReads() {
+        for (Row row : tables.get("run").values()) {
+            String key = row.flag().substring(2);
+            List<String> named = new ArrayList<>();
+            Matcher m = Pattern.compile("WHATAMI_[A-Z0-9_]+").matcher(row.environment());
+            while (m.find()) {
+                named.add(m.group());
+            }
+            String variable = "WHATAMI_" + key.toUpperCase(Locale.ROOT).replace('-', '_');
+            if (RunCommand.KEYS.contains(key) || key.equals("config")) {
+                assertThat(named).as(DOC + ": the environment of " + row.flag()).containsExactly(variable);
+            } else {
+                assertThat(named).as(DOC + ": " + row.flag() + " is not read from the environment").isEmpty();
+            }
+        }
+    }
+
+    /** The parser and the checks themselves: a wrong default, a missing flag and a wrong gloss are caught. */
+    @Test
+    void theChecks_catchADriftedDoc() {
+        List<String> doc = List.of("# x", "", "## `whatami-agent run`", "", "| option | environment | default | meaning |",
+                "|---|---|---|---|", "| `--deadline DURATION` | `WHATAMI_DEADLINE` | `90s` | budget |",
+                "| `--max-script-size BYTES` | | `67108864` (32 MiB) | largest |", "| `--dry-run` | | off | plan |", "",
+                "## `whatami-agent status`", "", "| option | default | meaning |", "|---|---|---|",
+                "| `--timeout DURATION` | `0s` | give up |");
+        Map<String, Map<String, Row>> t = tables(doc, PROGRAM);
+        assertThat(t).containsOnlyKeys("run", "status");
+        assertThat(t.get("run").get("--deadline")).isEqualTo(new Row("--deadline", "DURATION", "`WHATAMI_DEADLINE`", "`90s`"));
+        assertThat(t.get("run").get("--dry-run").label()).isEmpty();
+        assertThat(t.get("status").get("--timeout").defaultCell()).isEqualTo("`0s`");
+        OptionSpec deadline = options(commands.get("run")).get("--deadline");
+        assertThatFails(() -> checkDefault("run", t.get("run").get("--deadline"), deadline, Optional.of("120s")));
+        OptionSpec size = options(commands.get("run")).get("--max-script-size");
+        assertThatFails(() -> checkDefault("run", t.get("run").get("--max-script-size"), size, Optional.of("67108864")));
+        assertThatFails(() -> checkDefault("run", null, deadline, Optional.of("120s")));
+        OptionSpec dryRun = options(commands.get("run")).get("--dry-run");
+        checkDefault("run", t.get("run").get("--dry-run"), dryRun, Optional.empty());
+        assertThatFails(() -> checkDefault("run", new Row("--dry-run", "", "", "`false`"), dryRun, Optional.empty()));
+    }
+
+    private static void assertThatFails(Runnable check) {
+        try {
+            check.run();
+        } catch (AssertionError expected) {
+            return;
+        }
+        fail("the check passed a drifted doc");
+    }
+
+    // ---- the checks
+
+    private static void checkDefault(String command, Row row, OptionSpec o, Optional<String> expected) {
+        assertThat(row).as(DOC + " documents " + command + " " + o.longestName()).isNotNull();
+        String where = DOC + ": the default of " + command + " " + o.longestName() + " (\"" + row.defaultCell() + "\")";
+        Optional<String> documented = literal(row.defaultCell());
+        if (expected.isPresent()) {
+            assertThat(documented).as(where + " must start with `" + expected.get() + "`").contains(expected.get());
+            Matcher gloss = Pattern.compile("^`[^`]*` \\((\\d+) (KiB|MiB|GiB)\\)").matcher(row.defaultCell());
+            if (gloss.find()) {
+                long bytes = Long.parseLong(gloss.group(1)) << switch (gloss.group(2)) {
+                    case "KiB" -> 10;
+                    case "MiB" -> 20;
+                    default -> 30;
+                };
+                assertThat(Long.toString(bytes)).as(where + ": the size in words").isEqualTo(expected.get());
+            }
+        } else {
+            assertThat(documented).as(where + ": the code has no value here, so the doc may not name one").isEmpty();
+            if (o.arity().max() == 0) {
+                assertThat(row.defaultCell()).as(where + ": a flag without a value").isEqualTo("off");
+            }
+        }
+    }
+
+    /** What {@code run --print-config} says each setting falls back to with no flag, variable or config file. */
+    private static Map<String, String> printConfigDefaults() {
+        Path empty = dir.resolve("empty.properties");
+        try {
+            Files.writeString(empty, "");
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        int code = WhatamiAgent.execute(Map.of(), new String[] {"run", "--print-config", "--config", empty.toString()},
+                new PrintWriter(out, true), new PrintWriter(err, true));
+        assertThat(code).as(err.toString()).isZero();
+        Map<String, String> defaults = new LinkedHashMap<>();
+        Pattern line = Pattern.compile("^(\\S+) +(.*?) *\\(([^()]*)\\)$");
+        for (String l : out.toString().split("\n")) {
+            Matcher m = line.matcher(l);
+            assertThat(m.matches()).as("a print-config line: " + l).isTrue();
+            assertThat(m.group(3)).as("with nothing set, " + m.group(1) + " comes from").isEqualTo("default");
+            defaults.put(m.group(1), m.group(2));
+        }
+        assertThat(defaults).as("print-config's settings").isNotEmpty();
+        return defaults;
+    }
+
+    // ---- reading the code
+
+    /** A command's options by long name, without --help and --version. */
+    static Map<String, OptionSpec> options(CommandSpec spec) {
+        Map<String, OptionSpec> out = new LinkedHashMap<>();
+        for (OptionSpec o : spec.options()) {
+            if (!o.usageHelp() && !o.versionHelp()) {
+                out.put(o.longestName(), o);
+            }
+        }
+        return out;
+    }
+
+    /**
+     * The value a help text's "Default: ..." names, if it names one: after any "$VARIABLE, else" and "..., else"
+     * alternatives, a path, a number or a duration at the start of the last one ({@code /var/lib/whatami},
+     * {@code 10s}, {@code 67108864}); empty for words ({@code none}, {@code this jar}, {@code what is left of ...}).
+     */
+    static Optional<String> helpDefault(OptionSpec o) {
+        String text = String.join(" ", o.description());
+        int at = text.lastIndexOf("Default: ");
+        if (at < 0) {
+            return Optional.empty();
+        }
+        String d = text.substring(at + "Default: ".length());
+        String[] alternatives = d.split(", else ");
+        String last = alternatives[alternatives.length - 1].strip();
+        if (last.startsWith("${DEFAULT-VALUE}")) {
+            return Optional.ofNullable(o.defaultValue());
+        }
+        Matcher m = Pattern.compile("^(/\\S*|\\d\\S*|auto\\b)").matcher(last);
+        if (!m.find()) {
+            return Optional.empty();
+        }
+        return Optional.of(m.group(1).replaceAll("[.,;)]+$", ""));
+    }
+
+    private static Field field(Class<?> type, String name) throws NoSuchFieldException {
+        try {
+            Field f = type.getDeclaredField(name);
+            f.setAccessible(true);
+            return f;
+        } catch (NoSuchFieldException e) {
+            throw new NoSuchFieldException(type.getName() + " has no field " + name + ": where is its default now? "
+                    + "Point DocsDefaultsTest at it");
+        }
+    }
+
+    // ---- reading the doc
+
+    /** The value a default cell names: the text of a leading {@code `...`}, else empty. */
+    static Optional<String> literal(String cell) {
+        Matcher m = Pattern.compile("^`([^`]*)`").matcher(cell);
+        return m.find() ? Optional.of(m.group(1)) : Optional.empty();
+    }
+
+    /**
+     * The flag tables of {@code lines}, by command: the rows starting with {@code | `--} of the first table under each
+     * heading {@code `program command`} (or {@code `program`} alone, keyed ""). With four columns the second is the
+     * environment.
+     */
+    static Map<String, Map<String, Row>> tables(List<String> lines, String program) {
+        Pattern heading = Pattern.compile("^#+ `" + Pattern.quote(program) + "(?: ([a-z-]+))?`$");
+        Map<String, Map<String, Row>> out = new LinkedHashMap<>();
+        String command = null;
+        boolean inTable = false;
+        for (String l : lines) {
+            Matcher h = heading.matcher(l);
+            if (h.matches()) {
+                command = h.group(1) == null ? "" : h.group(1);
+                inTable = false;
+                continue;
+            }
+            if (l.startsWith("#")) {
+                command = null;
+                continue;
+            }
+            if (command == null) {
+                continue;
+            }
+            if (l.startsWith("|")) {
+                inTable = true;
+                if (!l.startsWith("| `--")) {
+                    continue;
+                }
+                List<String> cells = cells(l);
+                Matcher f = Pattern.compile("^`(--[a-z0-9-]+)(?: ([^`]+))?`$").matcher(cells.get(0));
+                if (!f.matches()) {
+                    throw new AssertionError(DOC + ": a flag cell must be `--name LABEL` or `--name`: " + l);
+                }
+                Row row = cells.size() >= 4 ? new Row(f.group(1), f.group(2) == null ? "" : f.group(2), cells.get(1),
+                        cells.get(2)) : new Row(f.group(1), f.group(2) == null ? "" : f.group(2), "", cells.get(1));
+                Map<String, Row> table = out.computeIfAbsent(command, k -> new LinkedHashMap<>());
+                if (table.put(row.flag(), row) != null) {
+                    throw new AssertionError(DOC + ": " + row.flag() + " twice under " + command);
+                }
+            } else if (inTable) {
+                command = null; // only the first table after the heading
+                inTable = false;
+            }
+        }
+        return out;
+    }
+
+    /** A table row's cells, trimmed; {@code \|} inside a cell is a pipe. */
+    private static List<String> cells(String row) {
+        String body = row.strip();
+        body = body.substring(1, body.length() - 1);
+        List<String> out = new ArrayList<>();
+        for (String c : body.split("(?<!\\\\)\\|", -1)) {
+            out.add(c.strip().replace("\\|", "|"));
+        }
+        return out;
+    }
+}

@@ -181,6 +181,14 @@ class DocsDefaultsTest {
         assertThat(Checked.docValue("50,000")).isEqualTo(50_000L);
         assertThat(Checked.docValue("5 min")).isEqualTo(Duration.ofMinutes(5));
         assertThat(Checked.docValue("200 ms")).isEqualTo(Duration.ofMillis(200));
+        // a literal in a file of the repository, and a unit for a bare number
+        assertThat(Checked.resolve("file:pom.xml#<artifactId>(server-app)</artifactId>", Path.of("."))).isEqualTo("server-app");
+        Checked.verify(new Checked.Check("x", "4 s", "=", "file:pom.xml#<modelVersion>(\\d)\\.0\\.0@s", "takes 4 s",
+                Path.of(".")));
+        assertThatFails(() -> verifyUnchecked(new Checked.Check("x", "4 ms", "=",
+                "file:pom.xml#<modelVersion>(\\d)\\.0\\.0@s", "takes 4 ms", Path.of("."))));
+        assertThatFails(() -> verifyUnchecked(new Checked.Check("x", "4", "=", "file:pom.xml#<nothing>(\\d+)", "4",
+                Path.of("."))));
     }
 
     private static void verifyUnchecked(Checked.Check c) {
@@ -200,8 +208,10 @@ class DocsDefaultsTest {
      * {@code MS}/{@code MILLIS}); {@code "TEXT" in REF} when the code's text contains TEXT. VALUE (or TEXT) must also
      * appear in the text the comment follows, so the prose and the check cannot part. REF is
      * {@code class#member.member...}: static then instance fields, no-argument methods, or methods whose arguments are
-     * {@code "text"} (a String or a Path), numbers, or the class's own static fields by name; or {@code file:PATH},
-     * a file of the repository, as text. (module) names the module whose test classes can load the classes named.
+     * {@code "text"} (a String, a Path or its UTF-8 bytes), numbers, or the class's own static fields by name; or
+     * {@code file:PATH}, a file of the repository, as text; or {@code file:PATH#REGEX}, the first group of the
+     * regular expression's first match there (for a literal the code does not name). A number checked against a
+     * duration or size in words may say its unit: {@code REF@ms}, {@code REF@s}, {@code REF@KiB}. (module) names the module whose test classes can load the classes named.
      */
     static final class Checked {
         static final List<String> MODULES = List.of("agent-app", "server-app");
@@ -285,8 +295,17 @@ class DocsDefaultsTest {
             if (!c.text().contains(c.value())) {
                 throw new AssertionError("\"" + c.value() + "\" is checked but not in the text before the comment");
             }
-            Object code = resolve(c.ref(), c.repo());
-            String member = c.ref().substring(c.ref().lastIndexOf('#') + 1);
+            Matcher suffix = Pattern.compile("^(.*)@(ms|s|KiB)$").matcher(c.ref());
+            String ref = suffix.matches() ? suffix.group(1) : c.ref();
+            Object code = resolve(ref, c.repo());
+            String member = ref.substring(ref.lastIndexOf('#') + 1);
+            if (suffix.matches() && code instanceof Number n) {
+                code = switch (suffix.group(2)) {
+                    case "ms" -> Duration.ofMillis(n.longValue());
+                    case "s" -> Duration.ofSeconds(n.longValue());
+                    default -> n.longValue() << 10;
+                };
+            }
             if (c.op().equals("in")) {
                 if (!String.valueOf(code).contains(c.value())) {
                     throw new AssertionError("\"" + c.value() + "\" is not in " + c.ref());
@@ -341,11 +360,22 @@ class DocsDefaultsTest {
 
         static Object resolve(String ref, Path repo) throws ReflectiveOperationException {
             if (ref.startsWith("file:")) {
+                String[] pathAndPattern = ref.substring("file:".length()).split("#", 2);
+                String text;
                 try {
-                    return Files.readString(repo.resolve(ref.substring("file:".length())), StandardCharsets.UTF_8);
+                    text = Files.readString(repo.resolve(pathAndPattern[0]), StandardCharsets.UTF_8);
                 } catch (IOException e) {
                     throw new AssertionError("cannot read " + ref + ": " + e.getMessage());
                 }
+                if (pathAndPattern.length == 1) {
+                    return text;
+                }
+                Matcher m = Pattern.compile(pathAndPattern[1]).matcher(text);
+                if (!m.find()) {
+                    throw new AssertionError(pathAndPattern[0] + " no longer has " + pathAndPattern[1]);
+                }
+                String found = m.group(1).replace("_", "");
+                return found.matches("\\d+") ? (Object) Long.parseLong(found) : found;
             }
             int hash = ref.indexOf('#');
             if (hash < 0) {
@@ -428,17 +458,45 @@ class DocsDefaultsTest {
                 for (int i = 0; i < values.length; i++) {
                     values[i] = argument(owner, args.get(i).strip(), types[i]);
                 }
-                m.setAccessible(true);
+                if (!m.trySetAccessible()) { // a JDK class's implementation (List.of's): call it through its interface
+                    m = publicOne(type, m);
+                }
                 return m.invoke(java.lang.reflect.Modifier.isStatic(m.getModifiers()) ? null : target, values);
             }
             throw new NoSuchMethodException(type.getName() + " has no field or method " + name + " of " + args.size()
                     + " arguments");
         }
 
+        /** {@code m} as a public interface or superclass of {@code type} declares it. */
+        private static java.lang.reflect.Method publicOne(Class<?> type, java.lang.reflect.Method m)
+                throws NoSuchMethodException {
+            List<Class<?>> types = new ArrayList<>();
+            for (Class<?> t = type; t != null; t = t.getSuperclass()) {
+                types.add(t);
+            }
+            for (int i = 0; i < types.size(); i++) {
+                for (Class<?> in : types.get(i).getInterfaces()) {
+                    if (!types.contains(in)) {
+                        types.add(in);
+                    }
+                }
+            }
+            for (Class<?> t : types) {
+                if (java.lang.reflect.Modifier.isPublic(t.getModifiers()) && t.getModule().isExported(t.getPackageName())) {
+                    try {
+                        return t.getMethod(m.getName(), m.getParameterTypes());
+                    } catch (NoSuchMethodException e) {
+                        // the next one
+                    }
+                }
+            }
+            throw new NoSuchMethodException(type.getName() + "." + m.getName() + " cannot be called from here");
+        }
+
         private static Object argument(Class<?> owner, String arg, Class<?> type) throws ReflectiveOperationException {
             if (arg.startsWith("\"")) {
                 String s = arg.substring(1, arg.length() - 1);
-                return type == Path.class ? Path.of(s) : s;
+                return type == Path.class ? Path.of(s) : type == byte[].class ? s.getBytes(StandardCharsets.UTF_8) : s;
             }
             if (arg.matches("[A-Z][A-Z0-9_]*")) {
                 Field f = findField(owner, arg);

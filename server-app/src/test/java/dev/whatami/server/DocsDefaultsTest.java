@@ -55,9 +55,13 @@ class DocsDefaultsTest {
     static void read() throws IOException {
         tables = tables(Files.readAllLines(DOC, StandardCharsets.UTF_8), PROGRAM);
         commands = new LinkedHashMap<>();
-        CommandLine top = WhatamiServer.commandLine(Map.of());
-        commands.put("", top.getCommandSpec());
-        top.getSubcommands().forEach((name, cl) -> commands.put(name, cl.getCommandSpec()));
+        add("", WhatamiServer.commandLine(Map.of()));
+    }
+
+    /** {@code cl} and its commands, and theirs, by their names after the program's ("manifest sign"). */
+    private static void add(String name, CommandLine cl) {
+        commands.put(name, cl.getCommandSpec());
+        cl.getSubcommands().forEach((sub, c) -> add(name.isEmpty() ? sub : name + " " + sub, c));
     }
 
     private static String name(String command) {
@@ -119,9 +123,11 @@ class DocsDefaultsTest {
                 "|---|---|---|", "| `--port N` | `8081` | port |", "| `--max-upload BYTES` | `67108864` (32 MiB) | largest |",
                 "| `--list` | off | listings |", "| `--access-log FILE\\|-` | none | log |", "",
                 "## `whatami-server keygen`", "", "| option | default | meaning |", "|---|---|---|",
-                "| `--out DIR` | none (required) | where |", "", "## Connections", "", "| `--port N` | `1` | not a table of flags |");
+                "| `--out DIR` | none (required) | where |", "", "## Connections", "", "| `--port N` | `1` | not a table of flags |",
+                "", "## `whatami-server manifest sign`", "", "| option | default | meaning |", "|---|---|---|",
+                "| `--dir DIR` | none (required) | the scripts |");
         Map<String, Map<String, Row>> t = tables(doc, PROGRAM);
-        assertThat(t).containsOnlyKeys("", "keygen");
+        assertThat(t).containsOnlyKeys("", "keygen", "manifest sign");
         assertThat(t.get("").get("--port")).isEqualTo(new Row("--port", "N", "", "`8081`"));
         assertThat(t.get("").get("--access-log").label()).isEqualTo("FILE|-");
         assertThat(t.get("keygen").get("--out").defaultCell()).isEqualTo("none (required)");
@@ -582,11 +588,11 @@ class DocsDefaultsTest {
 
     /**
      * The flag tables of {@code lines}, by command: the rows starting with {@code | `--} of the first table under each
-     * heading {@code `program command`} (or {@code `program`} alone, keyed ""). With four columns the second is the
-     * environment.
+     * heading {@code `program command`} (also {@code `program command subcommand`}; {@code `program`} alone is keyed
+     * ""). With four columns the second is the environment.
      */
     static Map<String, Map<String, Row>> tables(List<String> lines, String program) {
-        Pattern heading = Pattern.compile("^#+ `" + Pattern.quote(program) + "(?: ([a-z-]+))?`$");
+        Pattern heading = Pattern.compile("^#+ `" + Pattern.quote(program) + "(?: ([a-z-]+(?: [a-z-]+)*))?`$");
         Map<String, Map<String, Row>> out = new LinkedHashMap<>();
         String command = null;
         boolean inTable = false;

@@ -671,11 +671,11 @@ class DocsDefaultsTest {
 
     /**
      * The flag tables of {@code lines}, by command: the rows starting with {@code | `--} of the first table under each
-     * heading {@code `program command`} (or {@code `program`} alone, keyed ""). With four columns the second is the
-     * environment.
+     * heading {@code `program command`} (also {@code `program command subcommand`}; {@code `program`} alone is keyed
+     * ""). With four columns the second is the environment.
      */
     static Map<String, Map<String, Row>> tables(List<String> lines, String program) {
-        Pattern heading = Pattern.compile("^#+ `" + Pattern.quote(program) + "(?: ([a-z-]+))?`$");
+        Pattern heading = Pattern.compile("^#+ `" + Pattern.quote(program) + "(?: ([a-z-]+(?: [a-z-]+)*))?`$");
         Map<String, Map<String, Row>> out = new LinkedHashMap<>();
         String command = null;
         boolean inTable = false;

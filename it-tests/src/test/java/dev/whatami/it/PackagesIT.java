@@ -63,7 +63,10 @@ class PackagesIT {
         List<String> entries = run(List.of("dpkg-deb", "--contents", deb(name).toString())).lines().toList();
         assertThat(entries).isNotEmpty().allSatisfy(line -> assertThat(line)
                 .matches("^(-rw-r--r--|-rwxr-xr-x|drwxr-xr-x) root/root +\\d+ 2026-11-24 00:00 \\./.*"
-                        // the agent's config may hold the report token: root only
-                        + "|^-rw-r----- root/root +\\d+ 2026-11-24 00:00 \\./etc/whatami/agent\\.properties$"));
+                        // the agent's config may hold the report token, the server's names its tokens: root only
+                        + "|^-rw-r----- root/root +\\d+ 2026-11-24 00:00 \\./etc/(whatami/agent\\.properties"
+                        + "|default/whatami-server)$"
+                        // the server's tokens directory (systemd's LoadCredential= hands them to the server)
+                        + "|^drwx------ root/root +0 2026-11-24 00:00 \\./etc/whatami-server/tokens/$"));
     }
 }

@@ -23,7 +23,7 @@ import java.util.Optional;
  * }</pre>
  *
  * Thread-safe. Closing it stops the server, releases every request a fault holds and resets open connections.
- * It depends on nothing but SLF4J's API and logs nothing above debug.
+ * It depends on SLF4J's API and jackson-jr alone and logs nothing above debug.
  */
 public final class MetadataEmulator implements AutoCloseable {
     private final MetadataService service;

@@ -1,5 +1,6 @@
 package dev.whatami.fetch;
 
+import dev.whatami.status.Trust;
 import java.net.URI;
 import java.nio.file.Path;
 import java.util.Objects;
@@ -15,7 +16,7 @@ import java.util.Objects;
  * @param trust    why it may be believed
  * @param attempts attempts it took over every URL (1 when the first try worked; 0 for inline content)
  */
-public record FetchResult(Path path, URI source, String sha256, long size, TrustLevel trust, int attempts) {
+public record FetchResult(Path path, URI source, String sha256, long size, Trust trust, int attempts) {
     public FetchResult {
         Objects.requireNonNull(path, "path");
         Objects.requireNonNull(source, "source");

@@ -11,6 +11,7 @@ import java.time.Duration;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.function.Supplier;
+import java.util.random.RandomGenerator;
 import org.apache.hc.client5.http.impl.classic.CloseableHttpClient;
 
 /**
@@ -53,7 +54,7 @@ public interface ScriptFetcher extends AutoCloseable {
      * Places bytes that came inside the user-data (the script form, MIME shell-script parts) with the same guarantees
      * as a download: staging file, {@code fsync}, atomic rename, mode 0700.
      *
-     * @return the placed file, with trust {@link TrustLevel#USER_DATA} and source {@code source}
+     * @return the placed file, with trust {@link dev.whatami.status.Trust#USER_DATA} and source {@code source}
      * @throws SignatureRefusedException when trusted keys are configured: an inline script without a signature is
      *                                   refused ({@link RefusalReason#SIGNATURE_MISSING})
      * @throws FetchException with {@link FetchFailure#LOCAL_IO} when the file cannot be written
@@ -64,7 +65,8 @@ public interface ScriptFetcher extends AutoCloseable {
      * {@link #placeInline(byte[], URI, Path, String)} for a script that carries its signature in the user-data: with
      * trusted keys configured, the signature (base64 of the 64 bytes, or the raw 64 bytes) must verify over
      * {@code content}, or the script is refused ({@link SignatureRefusedException}); then its trust is
-     * {@link TrustLevel#SIGNATURE}. Without trusted keys it is {@link TrustLevel#USER_DATA}, signature or not.
+     * {@link dev.whatami.status.Trust#SIGNATURE}. Without trusted keys it is
+     * {@link dev.whatami.status.Trust#USER_DATA}, signature or not.
      *
      * @throws SignatureRefusedException when keys are configured and the signature is missing or does not verify
      * @throws FetchException            with {@link FetchFailure#LOCAL_IO} when the file cannot be written
@@ -88,6 +90,7 @@ public interface ScriptFetcher extends AutoCloseable {
         private RetryPolicy retryPolicy = RetryPolicy.defaults();
         private Clock clock = Clock.systemUTC();
         private Sleeper sleeper = Sleeper.SYSTEM;
+        private RandomGenerator random;
         private CloseableHttpClient httpClient;
         private TrustedKeys trustedKeys = TrustedKeys.none();
         private boolean requireSignature;
@@ -152,6 +155,15 @@ public interface ScriptFetcher extends AutoCloseable {
         /** Waits between rounds. Default: {@link Sleeper#SYSTEM}. Tests inject one that advances a fake clock. */
         public Builder sleeper(Sleeper sleeper) {
             this.sleeper = Objects.requireNonNull(sleeper, "sleeper");
+            return this;
+        }
+
+        /**
+         * Randomness for the retry policy's jitter (unused when the policy has none); used by every thread that
+         * fetches. Default: each thread's own {@link java.util.concurrent.ThreadLocalRandom}. Tests inject a fixed one.
+         */
+        public Builder random(RandomGenerator random) {
+            this.random = Objects.requireNonNull(random, "random");
             return this;
         }
 
@@ -255,7 +267,7 @@ public interface ScriptFetcher extends AutoCloseable {
          */
         public ScriptFetcher build() {
             return new DefaultScriptFetcher(new DefaultScriptFetcher.Settings(connectTimeout, readTimeout,
-                    attemptTimeout, retryPolicy, clock, sleeper, httpClient, trustedKeys, requireSignature,
+                    attemptTimeout, retryPolicy, clock, sleeper, Optional.ofNullable(random), httpClient, trustedKeys, requireSignature,
                     requireHttps, Optional.ofNullable(caBundle), Optional.ofNullable(cacheDir), listener,
                     Optional.ofNullable(s3).map(DefaultScriptFetcher::once),
                     Optional.ofNullable(gcs).map(DefaultScriptFetcher::once),

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.sun.net.httpserver.HttpExchange;
+import dev.whatami.status.Trust;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -68,7 +69,7 @@ class BearerOriginsTest {
                 .trustedKeys(TrustedKeys.of("owner.pub", owner.publicPem())).build()) {
             FetchResult r = f.fetch(FetchRequest.builder(URI.create("gs://roles/dir/c.sh"), dir, "c.sh").build());
             assertThat(Files.readAllBytes(r.path())).isEqualTo(SCRIPT);
-            assertThat(r.trust()).isEqualTo(TrustLevel.SIGNATURE);
+            assertThat(r.trust()).isEqualTo(Trust.SIGNATURE);
         }
         assertThat(seen).containsExactly("/storage/v1/b/roles/o/dir%2Fc.sh?alt=media Bearer " + TOKEN,
                 "/storage/v1/b/roles/o/dir%2Fc.sh.sig?alt=media Bearer " + TOKEN);
@@ -139,7 +140,7 @@ class BearerOriginsTest {
                     .hasMessageNotContaining("c2VjcmV0");
             FetchResult r = f.fetch(FetchRequest.builder(sas, dir, "c.sh")
                     .signature(new SignatureSource.Inline(owner.sign(SCRIPT))).build());
-            assertThat(r.trust()).isEqualTo(TrustLevel.SIGNATURE);
+            assertThat(r.trust()).isEqualTo(Trust.SIGNATURE);
         }
         assertThat(seen).containsExactly("/acct/roles/c.sh?SAS - " + AzureBlobAccess.API_VERSION);
     }

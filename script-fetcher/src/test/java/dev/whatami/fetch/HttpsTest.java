@@ -6,6 +6,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.sun.net.httpserver.HttpsConfigurator;
 import com.sun.net.httpserver.HttpsServer;
+import dev.whatami.status.Trust;
+import dev.whatami.testsupport.FakeTime;
 import java.io.InputStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -102,7 +104,7 @@ class HttpsTest {
     void httpsWithTheCaBundle_isTrustedAsTransport() throws Exception {
         try (ScriptFetcher f = ScriptFetcher.builder().caBundle(caPem).requireHttps(true).build()) {
             FetchResult r = f.fetch(FetchRequest.builder(url("/c.sh"), dir, "c.sh").build());
-            assertThat(r.trust()).isEqualTo(TrustLevel.TRANSPORT);
+            assertThat(r.trust()).isEqualTo(Trust.TRANSPORT);
             assertThat(Files.readAllBytes(r.path())).isEqualTo(SCRIPT);
         }
     }
@@ -110,7 +112,7 @@ class HttpsTest {
     @Test
     void httpsWithoutTrustingTheCa_isNotFetched_notRetried_andFixingTheBundleFixesIt() throws Exception {
         FakeTime time = new FakeTime();
-        try (ScriptFetcher f = ScriptFetcher.builder().clock(time).sleeper(time).build()) {
+        try (ScriptFetcher f = ScriptFetcher.builder().clock(time).sleeper(time::sleep).build()) {
             assertThatThrownBy(() -> f.fetch(FetchRequest.builder(url("/c.sh"), dir, "c.sh").build()))
                     .isInstanceOfSatisfying(FetchException.class, e -> {
                         assertThat(e).isNotInstanceOf(FetchRefusedException.class);
@@ -121,11 +123,11 @@ class HttpsTest {
                     .hasMessageEndingWith("Give the fetcher the CA that issued the server's certificate "
                             + "(caBundle(...)), or fix the certificate; nothing ran, and the next run tries again.");
         }
-        assertThat(time.sleeps).isEmpty(); // the same trust store will not trust it a second later
+        assertThat(time.sleeps()).isEmpty(); // the same trust store will not trust it a second later
         assertThat(dir.resolve("c.sh")).doesNotExist();
         try (ScriptFetcher f = ScriptFetcher.builder().caBundle(caPem).build()) {
             assertThat(f.fetch(FetchRequest.builder(url("/c.sh"), dir, "c.sh").build()).trust())
-                    .isEqualTo(TrustLevel.TRANSPORT);
+                    .isEqualTo(Trust.TRANSPORT);
         }
     }
 

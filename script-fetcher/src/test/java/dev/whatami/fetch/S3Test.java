@@ -7,6 +7,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.whatami.metadata.RetryPolicy;
+import dev.whatami.status.Trust;
 import dev.whatami.userdata.Digest;
 import dev.whatami.userdata.DigestAlgorithm;
 import java.io.ByteArrayInputStream;
@@ -103,7 +104,7 @@ class S3Test {
             FetchResult r = f.fetch(FetchRequest.builder(URI.create("s3://roles/collector.pl"), dir, "collector.pl")
                     .digest(Optional.of(new Digest(DigestAlgorithm.SHA256, sha256(SCRIPT)))).build());
             assertThat(Files.readAllBytes(r.path())).isEqualTo(SCRIPT);
-            assertThat(r.trust()).isEqualTo(TrustLevel.PIN);
+            assertThat(r.trust()).isEqualTo(Trust.PIN);
             assertThat(r.source()).isEqualTo(URI.create("s3://roles/collector.pl"));
         }
     }
@@ -154,7 +155,7 @@ class S3Test {
                 .trustedKeys(TrustedKeys.of("owner.pub", owner.publicPem())).build()) {
             FetchResult r = f.fetch(FetchRequest.builder(URI.create("s3://roles/collector.pl"), dir, "collector.pl")
                     .build());
-            assertThat(r.trust()).isEqualTo(TrustLevel.SIGNATURE); // s3://roles/collector.pl.sig, signed too
+            assertThat(r.trust()).isEqualTo(Trust.SIGNATURE); // s3://roles/collector.pl.sig, signed too
         }
         assertThat(asked.get()).isEqualTo(2); // the script and its signature
     }

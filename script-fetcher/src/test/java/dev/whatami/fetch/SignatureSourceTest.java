@@ -5,6 +5,8 @@ import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.whatami.status.Trust;
+import dev.whatami.testsupport.FakeTime;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -30,7 +32,7 @@ class SignatureSourceTest {
     @BeforeEach
     void keys() throws Exception {
         owner = new Keys();
-        fetcher = ScriptFetcher.builder().clock(time).sleeper(time).retryPolicy(ScriptFetcherTest.THREE)
+        fetcher = ScriptFetcher.builder().clock(time).sleeper(time::sleep).retryPolicy(ScriptFetcherTest.THREE)
                 .trustedKeys(TrustedKeys.of("owner.pub", owner.publicPem())).build();
     }
 
@@ -50,7 +52,7 @@ class SignatureSourceTest {
         String sig = Base64.getEncoder().encodeToString(owner.sign(SCRIPT));
         FetchResult r = fetcher.fetch(FetchRequest.builder(presigned("/c.sh"), dir, "c.sh")
                 .signature(SignatureSource.parse(sig)).build());
-        assertThat(r.trust()).isEqualTo(TrustLevel.SIGNATURE);
+        assertThat(r.trust()).isEqualTo(Trust.SIGNATURE);
         assertThat(server.requests).containsExactly("/c.sh"); // no .sig was asked for
     }
 
@@ -59,7 +61,7 @@ class SignatureSourceTest {
         server.file("/c.sh", SCRIPT).file("/sigs/c.sh.sig", owner.signBase64(SCRIPT));
         FetchResult r = fetcher.fetch(FetchRequest.builder(presigned("/c.sh"), dir, "c.sh")
                 .signature(SignatureSource.parse(presigned("/sigs/c.sh.sig").toString())).build());
-        assertThat(r.trust()).isEqualTo(TrustLevel.SIGNATURE);
+        assertThat(r.trust()).isEqualTo(Trust.SIGNATURE);
         assertThat(server.requests).containsExactly("/c.sh", "/sigs/c.sh.sig");
     }
 
@@ -91,7 +93,7 @@ class SignatureSourceTest {
     void anInlineScript_withItsSignature_isTrustedAsSignature() throws Exception {
         FetchResult r = fetcher.placeInline(SCRIPT, URI.create("imds:user-data"), dir, "inline.sh",
                 Optional.of(owner.signBase64(SCRIPT)));
-        assertThat(r.trust()).isEqualTo(TrustLevel.SIGNATURE);
+        assertThat(r.trust()).isEqualTo(Trust.SIGNATURE);
         assertThat(Files.readAllBytes(r.path())).isEqualTo(SCRIPT);
     }
 
@@ -114,7 +116,7 @@ class SignatureSourceTest {
     void withoutKeys_anInlineScriptIsTrustedAsUserData() {
         try (ScriptFetcher plain = ScriptFetcher.builder().build()) {
             assertThat(plain.placeInline(SCRIPT, URI.create("imds:user-data"), dir, "inline.sh").trust())
-                    .isEqualTo(TrustLevel.USER_DATA);
+                    .isEqualTo(Trust.USER_DATA);
         }
     }
 }

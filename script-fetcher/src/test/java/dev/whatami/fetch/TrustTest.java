@@ -5,6 +5,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import dev.whatami.status.Trust;
+import dev.whatami.testsupport.FakeTime;
 import dev.whatami.userdata.Digest;
 import dev.whatami.userdata.DigestAlgorithm;
 import java.net.URI;
@@ -37,7 +39,7 @@ class TrustTest {
         owner = new Keys();
         Path keyDir = Files.createDirectories(dir.resolve("trusted-keys"));
         Files.writeString(keyDir.resolve("owner.pub"), owner.publicPem());
-        fetcher = ScriptFetcher.builder().clock(time).sleeper(time).retryPolicy(ScriptFetcherTest.THREE).trustedKeys(TrustedKeys.fromDirectory(keyDir)).build();
+        fetcher = ScriptFetcher.builder().clock(time).sleeper(time::sleep).retryPolicy(ScriptFetcherTest.THREE).trustedKeys(TrustedKeys.fromDirectory(keyDir)).build();
     }
 
     @AfterEach
@@ -63,14 +65,14 @@ class TrustTest {
     void goodSignature_base64_isTrustedAsSignature() throws Exception {
         server.file("/c.sh", SCRIPT).file("/c.sh.sig", owner.signBase64(SCRIPT));
         FetchResult r = fetch(Optional.empty());
-        assertThat(r.trust()).isEqualTo(TrustLevel.SIGNATURE);
+        assertThat(r.trust()).isEqualTo(Trust.SIGNATURE);
         assertThat(Files.readAllBytes(r.path())).isEqualTo(SCRIPT);
     }
 
     @Test
     void goodSignature_raw64Bytes_isAccepted() throws Exception {
         server.file("/c.sh", SCRIPT).file("/c.sh.sig", owner.sign(SCRIPT));
-        assertThat(fetch(Optional.empty()).trust()).isEqualTo(TrustLevel.SIGNATURE);
+        assertThat(fetch(Optional.empty()).trust()).isEqualTo(Trust.SIGNATURE);
     }
 
     @Test
@@ -134,7 +136,7 @@ class TrustTest {
     void signatureServerDown_isNotFetched_notRefused_andOnlyTheSignatureIsAskedAgain() throws Exception {
         server.file("/c.sh", SCRIPT).file("/c.sh.sig", owner.signBase64(SCRIPT)).failOnce("/c.sh.sig", 503);
         FetchResult r = fetch(Optional.empty());
-        assertThat(r.trust()).isEqualTo(TrustLevel.SIGNATURE);
+        assertThat(r.trust()).isEqualTo(Trust.SIGNATURE);
         assertThat(r.attempts()).isEqualTo(2);
         assertThat(server.hits("/c.sh")).isEqualTo(1); // the script's bytes were kept while the signature was retried
         assertThat(server.hits("/c.sh.sig")).isEqualTo(2);
@@ -229,7 +231,7 @@ class TrustTest {
                 .encode(Files.readAllBytes(sig)));
         try (ScriptFetcher f = ScriptFetcher.builder().trustedKeys(TrustedKeys.fromDirectory(pub.getParent())).build()) {
             assertThat(f.fetch(FetchRequest.builder(server.url("/c.sh"), dir.resolve("t"), "c.sh").build()).trust())
-                    .isEqualTo(TrustLevel.SIGNATURE);
+                    .isEqualTo(Trust.SIGNATURE);
         }
     }
 

@@ -38,7 +38,10 @@ import org.slf4j.LoggerFactory;
  * the writers of every server take turns only for that update and the commit, so the limits hold across servers
  * while reports of different instances are written side by side (a herd of a thousand agents reporting at once
  * would otherwise queue behind one lock held for the whole of each report). Eviction, under the totals' lock, skips
- * rows another writer holds. Pages are read in one read-only snapshot, so counts and rows agree. The order is the embedded store's —
+ * rows another writer holds. A page's counts and keys are read in one read-only snapshot, so they agree; its reports
+ * are then fetched a few at a time while the page is written (a report replaced meanwhile shows its newer version, one
+ * forgotten meanwhile is left out), so a page of large reports is never in memory at once. The order is the embedded
+ * store's —
  * failures first, newest first, then by id — with ids compared by code point ({@code COLLATE "C"}; Java's order
  * differs only for ids with characters beyond U+FFFF).
  *
@@ -51,7 +54,7 @@ import org.slf4j.LoggerFactory;
 public final class JdbcReportStore implements ReportStore {
     private static final Logger LOG = LoggerFactory.getLogger(JdbcReportStore.class);
     private static final String COLUMNS = "instance_id, run_id, revision, started_at, received_at, provider, role, "
-            + "state, rank, kept_seq, bytes, body";
+            + "state, rank, kept_seq, bytes, body, key_sha256";
     private static final String PAGE_ORDER = " ORDER BY rank, received_at DESC, instance_id";
 
     private final StatusCodec codec = StatusCodec.create();
@@ -80,12 +83,34 @@ public final class JdbcReportStore implements ReportStore {
         hc.addDataSourceProperty("tcpKeepAlive", true);
         hc.addDataSourceProperty("ApplicationName", "whatami-server");
         this.pool = new HikariDataSource(hc);
-        try (Connection c = pool.getConnection()) {
+        try (Connection c = firstConnection()) {
             ReportSchema.migrate(c);
             recount(c);
         } catch (SQLException e) {
             pool.close();
             throw new IOException("cannot use the database " + describe(b.url) + ": " + message(e), e);
+        }
+    }
+
+    /** How long the first connection may take when the database answers slowly (a loaded machine), not wrongly. */
+    static final Duration STARTUP_PATIENCE = Duration.ofSeconds(15);
+
+    /**
+     * The pool's first connection. A timeout with no failure under it (the pool was only slow: a busy machine, a
+     * database still starting) is waited out up to {@link #STARTUP_PATIENCE}; a refusal (wrong password, no such
+     * database, connection refused) is reported at once.
+     */
+    private Connection firstConnection() throws SQLException {
+        long deadline = System.nanoTime() + STARTUP_PATIENCE.toNanos();
+        while (true) {
+            try {
+                return pool.getConnection();
+            } catch (java.sql.SQLTransientConnectionException e) {
+                if (e.getCause() != null || System.nanoTime() > deadline) {
+                    throw e;
+                }
+                LOG.debug("report store: the database is slow to give a first connection; waiting");
+            }
         }
     }
 
@@ -95,10 +120,11 @@ public final class JdbcReportStore implements ReportStore {
     }
 
     @Override
-    public Accepted accept(byte[] body, String from) throws InvalidReportException, IOException {
+    public Accepted accept(byte[] body, String from, Optional<String> instanceKey) throws InvalidReportException,
+            IOException {
         RunStatus status = Reports.parse(codec, body, clock.instant());
         try {
-            return retried(() -> store(status, from));
+            return retried(() -> store(status, from, instanceKey));
         } catch (InvalidReportException e) {
             throw e;
         } catch (SQLException e) {
@@ -106,7 +132,8 @@ public final class JdbcReportStore implements ReportStore {
         }
     }
 
-    private Accepted store(RunStatus status, String from) throws SQLException, InvalidReportException {
+    private Accepted store(RunStatus status, String from, Optional<String> instanceKey) throws SQLException,
+            InvalidReportException {
         String id = status.instance().orElseThrow().instanceId();
         try (Connection c = pool.getConnection()) {
             c.setAutoCommit(false);
@@ -121,8 +148,9 @@ public final class JdbcReportStore implements ReportStore {
                     long keptRevision = 0;
                     Optional<Instant> keptStart = Optional.empty();
                     RunState keptState = null;
-                    try (PreparedStatement p = c.prepareStatement("SELECT run_id, revision, started_at, bytes, state "
-                            + "FROM whatami_reports WHERE instance_id = ? FOR UPDATE")) {
+                    Optional<byte[]> keptKey = Optional.empty();
+                    try (PreparedStatement p = c.prepareStatement("SELECT run_id, revision, started_at, bytes, state, "
+                            + "key_sha256 FROM whatami_reports WHERE instance_id = ? FOR UPDATE")) {
                         p.setString(1, id);
                         try (ResultSet r = p.executeQuery()) {
                             if (r.next()) {
@@ -132,9 +160,11 @@ public final class JdbcReportStore implements ReportStore {
                                         .map(OffsetDateTime::toInstant);
                                 keptBytes = r.getInt(4);
                                 keptState = state(r.getString(5));
+                                keptKey = Optional.ofNullable(r.getBytes(6));
                             }
                         }
                     }
+                    Optional<byte[]> keyHash = Reports.bind(id, keptKey, instanceKey);
                     Accepted verdict = Reports.compare(keptRun, keptRevision, keptStart, keptState, status);
                     if (verdict != Accepted.STORED) {
                         c.commit();
@@ -146,11 +176,11 @@ public final class JdbcReportStore implements ReportStore {
                     stored = codec.write(received);
                     Reports.checkSize(stored.length, limits);
                     if (keptRun != null) {
-                        upsert(c, received, stored);
+                        upsert(c, received, stored, keyHash);
                         created = false;
                         break;
                     }
-                    if (insertNew(c, received, stored)) {
+                    if (insertNew(c, received, stored, keyHash)) {
                         created = true;
                         break;
                     }
@@ -197,8 +227,9 @@ public final class JdbcReportStore implements ReportStore {
     }
 
     /** Inserts the first report of an instance; false (nothing changed) when the instance has a row already. */
-    private boolean insertNew(Connection c, ReceivedReport received, byte[] stored) throws SQLException {
-        return write(c, received, stored, " ON CONFLICT (instance_id) DO NOTHING") == 1;
+    private boolean insertNew(Connection c, ReceivedReport received, byte[] stored, Optional<byte[]> keyHash)
+            throws SQLException {
+        return write(c, received, stored, keyHash, " ON CONFLICT (instance_id) DO NOTHING") == 1;
     }
 
     /**
@@ -233,20 +264,21 @@ public final class JdbcReportStore implements ReportStore {
         return forgotten;
     }
 
-    private void upsert(Connection c, ReceivedReport received, byte[] stored) throws SQLException {
-        write(c, received, stored, " ON CONFLICT (instance_id) DO UPDATE SET "
+    private void upsert(Connection c, ReceivedReport received, byte[] stored, Optional<byte[]> keyHash)
+            throws SQLException {
+        write(c, received, stored, keyHash, " ON CONFLICT (instance_id) DO UPDATE SET "
                 + "run_id = EXCLUDED.run_id, revision = EXCLUDED.revision, started_at = EXCLUDED.started_at, "
                 + "received_at = EXCLUDED.received_at, provider = EXCLUDED.provider, role = EXCLUDED.role, "
                 + "state = EXCLUDED.state, rank = EXCLUDED.rank, kept_seq = EXCLUDED.kept_seq, "
-                + "bytes = EXCLUDED.bytes, body = EXCLUDED.body");
+                + "bytes = EXCLUDED.bytes, body = EXCLUDED.body, key_sha256 = EXCLUDED.key_sha256");
     }
 
-    private static int write(Connection c, ReceivedReport received, byte[] stored, String onConflict)
-            throws SQLException {
+    private static int write(Connection c, ReceivedReport received, byte[] stored, Optional<byte[]> keyHash,
+            String onConflict) throws SQLException {
         RunStatus s = received.status();
         InstanceInfo i = s.instance().orElseThrow();
         try (PreparedStatement p = c.prepareStatement("INSERT INTO whatami_reports (" + COLUMNS + ") VALUES (?, ?, ?, "
-                + "?, ?, ?, ?, ?, ?, nextval('whatami_reports_kept_seq'), ?, ?)" + onConflict)) {
+                + "?, ?, ?, ?, ?, ?, nextval('whatami_reports_kept_seq'), ?, ?, ?)" + onConflict)) {
             p.setString(1, i.instanceId());
             p.setString(2, s.runId().orElse(null));
             p.setLong(3, s.revision());
@@ -259,6 +291,7 @@ public final class JdbcReportStore implements ReportStore {
             p.setInt(9, Fleet.rank(s.state()));
             p.setInt(10, stored.length);
             p.setBytes(11, stored);
+            p.setBytes(12, keyHash.orElse(null));
             return p.executeUpdate();
         }
     }
@@ -301,23 +334,24 @@ public final class JdbcReportStore implements ReportStore {
                         matching = r.getLong(1);
                     }
                 }
-                List<byte[]> rows = new ArrayList<>();
+                // the page's keys in the snapshot; their bodies are fetched a few at a time as the page is written
+                List<String> keys = new ArrayList<>();
                 if (query.limit() > 0 && query.offset() < matching) {
-                    try (PreparedStatement p = c.prepareStatement("SELECT body FROM whatami_reports" + where
+                    try (PreparedStatement p = c.prepareStatement("SELECT instance_id FROM whatami_reports" + where
                             + PAGE_ORDER + " LIMIT ? OFFSET ?")) {
                         args.add((long) query.limit());
                         args.add((long) query.offset());
                         bind(p, args);
-                        p.setFetchSize(256);
+                        p.setFetchSize(1000);
                         try (ResultSet r = p.executeQuery()) {
                             while (r.next()) {
-                                rows.add(r.getBytes(1));
+                                keys.add(r.getString(1));
                             }
                         }
                     }
                 }
                 c.commit();
-                return new ReportPage(rows, matching, counter.counts(), query);
+                return new ReportPage(new Bodies(keys), matching, counter.counts(), query);
             } catch (SQLException | RuntimeException e) {
                 rollbackQuietly(c);
                 throw e;
@@ -383,6 +417,81 @@ public final class JdbcReportStore implements ReportStore {
 
     private interface Work<T> {
         T run() throws SQLException, InvalidReportException;
+    }
+
+    /** Reports fetched per query while a page is written: at most this many bodies are in memory for one page. */
+    static final int PAGE_BATCH = 16;
+
+    /**
+     * A page's reports by key, fetched {@link #PAGE_BATCH} at a time (each batch on a connection taken and given back
+     * at once, so a slow reader holds no connection); an instance forgotten since the page was counted is left out.
+     */
+    private final class Bodies implements ReportPage.Rows {
+        private final List<String> keys;
+
+        Bodies(List<String> keys) {
+            this.keys = List.copyOf(keys);
+        }
+
+        @Override
+        public int size() {
+            return keys.size();
+        }
+
+        @Override
+        public java.util.Iterator<byte[]> iterator() {
+            return new java.util.Iterator<>() {
+                private int next;
+                private final java.util.ArrayDeque<byte[]> batch = new java.util.ArrayDeque<>();
+
+                @Override
+                public boolean hasNext() {
+                    while (batch.isEmpty() && next < keys.size()) {
+                        List<String> ids = keys.subList(next, Math.min(keys.size(), next + PAGE_BATCH));
+                        next += ids.size();
+                        batch.addAll(fetch(ids));
+                    }
+                    return !batch.isEmpty();
+                }
+
+                @Override
+                public byte[] next() {
+                    if (!hasNext()) {
+                        throw new java.util.NoSuchElementException();
+                    }
+                    return batch.removeFirst();
+                }
+            };
+        }
+
+        private List<byte[]> fetch(List<String> ids) {
+            try {
+                return retried(() -> {
+                    java.util.Map<String, byte[]> found = new java.util.HashMap<>();
+                    try (Connection c = pool.getConnection(); PreparedStatement p = c.prepareStatement(
+                            "SELECT instance_id, body FROM whatami_reports WHERE instance_id = ANY(?)")) {
+                        p.setArray(1, c.createArrayOf("text", ids.toArray()));
+                        try (ResultSet r = p.executeQuery()) {
+                            while (r.next()) {
+                                found.put(r.getString(1), r.getBytes(2));
+                            }
+                        }
+                    }
+                    List<byte[]> inOrder = new ArrayList<>(ids.size());
+                    for (String id : ids) {
+                        byte[] body = found.get(id);
+                        if (body != null) {
+                            inOrder.add(body);
+                        }
+                    }
+                    return inOrder;
+                });
+            } catch (InvalidReportException e) {
+                throw new IllegalStateException(e); // never: reading refuses no report
+            } catch (SQLException e) {
+                throw new java.io.UncheckedIOException(new IOException("the database did not answer: " + message(e), e));
+            }
+        }
     }
 
     /** Runs {@code work}, once more if a connection broke under it (the database restarted, say). */

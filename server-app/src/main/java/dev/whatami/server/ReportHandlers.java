@@ -5,11 +5,9 @@ import dev.whatami.status.ReceivedReport;
 import dev.whatami.status.RunState;
 import dev.whatami.status.StatusCodec;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.Writer;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -37,8 +35,16 @@ final class ReportHandlers extends Handler.Abstract {
     /** A refused body up to this size is read and dropped, so the client sees the 413 rather than a reset. */
     private static final long DRAIN_LIMIT = 4L * ReportStore.MAX_BYTES;
 
+    /**
+     * Most status pages (or status.json pages) written at once. Each holds at most a batch of reports (a database
+     * store's {@code PAGE_BATCH}, the embedded store's are in memory anyway) and blocks while its client reads slowly;
+     * more readers get 503 with Retry-After, so slow readers cannot take the heap or every thread.
+     */
+    static final int MAX_STATUS_READERS = 8;
+
+    private final java.util.concurrent.Semaphore readers = new java.util.concurrent.Semaphore(MAX_STATUS_READERS);
     private final ReportStore store;
-    private final Optional<byte[]> token;
+    private final Optional<BearerToken> token;
     private final StatusCodec codec = StatusCodec.create();
 
     private final java.util.function.Consumer<String> outcomes;
@@ -46,7 +52,7 @@ final class ReportHandlers extends Handler.Abstract {
     ReportHandlers(ReportStore store, Optional<String> token, java.util.function.Consumer<String> outcomes) {
         this.store = store;
         this.outcomes = outcomes;
-        this.token = token.map(t -> ("Bearer " + t).getBytes(StandardCharsets.UTF_8));
+        this.token = token.map(BearerToken::bearer);
     }
 
     @Override
@@ -67,23 +73,33 @@ final class ReportHandlers extends Handler.Abstract {
                 } catch (IllegalArgumentException e) {
                     return send(response, callback, 400, "text/plain", e.getMessage() + "\n");
                 }
-                ReportPage page;
-                try {
-                    page = store.page(query);
-                } catch (IOException e) {
-                    LOG.warn("could not read the reports: {}", e.toString());
-                    return send(response, callback, 503, "text/plain", "the reports cannot be read right now; "
-                            + "try again (the server's log says why)\n");
+                if (!readers.tryAcquire()) {
+                    // each page being written holds a few reports in memory; this many at once, no more
+                    response.getHeaders().put(HttpHeader.RETRY_AFTER, "2");
+                    return send(response, callback, 503, "text/plain", "the status is being read by "
+                            + MAX_STATUS_READERS + " clients at once; try again in a moment\n");
                 }
-                stream(response, callback, path.equals("/status") ? "text/html;charset=utf-8" : "application/json",
-                        out -> {
-                            if (path.equals("/status")) {
-                                StatusPage.render(page, out);
-                            } else {
-                                json(page, out);
-                            }
-                        });
-                return true;
+                try {
+                    ReportPage page;
+                    try {
+                        page = store.page(query);
+                    } catch (IOException e) {
+                        LOG.warn("could not read the reports: {}", e.toString());
+                        return send(response, callback, 503, "text/plain", "the reports cannot be read right now; "
+                                + "try again (the server's log says why)\n");
+                    }
+                    stream(response, callback, path.equals("/status") ? "text/html;charset=utf-8"
+                            : "application/json", out -> {
+                                if (path.equals("/status")) {
+                                    StatusPage.render(page, out);
+                                } else {
+                                    json(page, out);
+                                }
+                            });
+                    return true;
+                } finally {
+                    readers.release();
+                }
             }
             default -> {
                 return false;
@@ -186,53 +202,74 @@ final class ReportHandlers extends Handler.Abstract {
 
     private boolean receive(Request request, Response response, Callback callback) throws IOException {
         if (token.isPresent()) {
-            String given = request.getHeaders().get(HttpHeader.AUTHORIZATION);
-            byte[] g = given == null ? new byte[0] : given.getBytes(StandardCharsets.UTF_8);
-            if (!MessageDigest.isEqual(g, token.get())) { // constant time
+            if (!token.get().presentIn(request)) {
                 response.getHeaders().put(HttpHeader.WWW_AUTHENTICATE, "Bearer");
                 // the body is not read: tell the client the connection ends, so it does not reuse it
                 response.getHeaders().put(HttpHeader.CONNECTION, "close");
                 return send(response, callback, 401, "text/plain", "a valid report token is required\n");
             }
         }
+        String key = request.getHeaders().get(Reports.KEY_HEADER);
+        if (key != null && !Reports.validKey(key)) {
+            response.getHeaders().put(HttpHeader.CONNECTION, "close");
+            outcomes.accept("refused");
+            return send(response, callback, 400, "text/plain", "the " + Reports.KEY_HEADER + " header must be 16-256 "
+                    + "letters, digits, '-' or '_'\n");
+        }
+        Optional<String> instanceKey = Optional.ofNullable(key);
         long declared = request.getLength();
-        byte[] body;
-        try (InputStream in = Request.asInputStream(request)) {
-            body = declared > ReportStore.MAX_BYTES ? new byte[0] : in.readNBytes(ReportStore.MAX_BYTES + 1);
-            if (declared > ReportStore.MAX_BYTES || body.length > ReportStore.MAX_BYTES) {
-                // read (a bounded amount of) the rest, so the client is not reset before it reads the answer
-                outcomes.accept("refused");
-                if (declared > DRAIN_LIMIT || drain(in) >= DRAIN_LIMIT) {
-                    response.getHeaders().put(HttpHeader.CONNECTION, "close");
-                }
+        if (declared > ReportStore.MAX_BYTES) {
+            outcomes.accept("refused");
+            if (declared > DRAIN_LIMIT) {
+                response.getHeaders().put(HttpHeader.CONNECTION, "close");
                 return send(response, callback, 413, "text/plain", "reports are at most " + ReportStore.MAX_BYTES
                         + " bytes\n");
             }
         }
+        // the body is read as it arrives, holding no thread while a client sends slowly
+        BodyReader.read(request, ReportStore.MAX_BYTES, DRAIN_LIMIT, new BodyReader.Done() {
+            @Override
+            public void body(byte[] body) {
+                keep(request, body, instanceKey, response, callback);
+            }
+
+            @Override
+            public void tooLarge(boolean drained) {
+                if (declared <= ReportStore.MAX_BYTES) {
+                    outcomes.accept("refused");
+                }
+                if (!drained) {
+                    response.getHeaders().put(HttpHeader.CONNECTION, "close");
+                }
+                send(response, callback, 413, "text/plain", "reports are at most " + ReportStore.MAX_BYTES
+                        + " bytes\n");
+            }
+
+            @Override
+            public void failed(Throwable cause) {
+                callback.failed(cause);
+            }
+        });
+        return true;
+    }
+
+    private void keep(Request request, byte[] body, Optional<String> instanceKey, Response response,
+            Callback callback) {
         try {
-            outcomes.accept(store.accept(body, Request.getRemoteAddr(request)).name().toLowerCase(java.util.Locale.ROOT));
+            outcomes.accept(store.accept(body, Request.getRemoteAddr(request), instanceKey).name().toLowerCase(java.util.Locale.ROOT));
         } catch (ReportStore.InvalidReportException e) {
             outcomes.accept("refused");
-            return send(response, callback, e.status(), "text/plain", e.getMessage() + "\n");
-        } catch (IOException e) {
+            send(response, callback, e.status(), "text/plain", e.getMessage() + "\n");
+            return;
+        } catch (IOException | RuntimeException e) {
             outcomes.accept("failed");
             LOG.warn("could not keep a report: {}", e.toString());
             response.getHeaders().put(HttpHeader.RETRY_AFTER, "5");
-            return send(response, callback, 503, "text/plain", "the report could not be kept right now; send it "
+            send(response, callback, 503, "text/plain", "the report could not be kept right now; send it "
                     + "again (the server's log says why)\n");
+            return;
         }
-        return send(response, callback, 204, "text/plain", "");
-    }
-
-    /** Reads and drops up to {@link #DRAIN_LIMIT} bytes; returns how many. */
-    private static long drain(InputStream in) throws IOException {
-        byte[] buffer = new byte[16 * 1024];
-        long total = 0;
-        int n;
-        while (total < DRAIN_LIMIT && (n = in.read(buffer)) > 0) {
-            total += n;
-        }
-        return total;
+        send(response, callback, 204, "text/plain", "");
     }
 
     private static boolean send(Response response, Callback callback, int status, String type, String body) {

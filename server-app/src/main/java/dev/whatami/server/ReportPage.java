@@ -15,28 +15,67 @@ import java.util.TreeMap;
 /**
  * One page of the fleet view.
  *
- * <p>The reports are held as the bytes {@link StatusCodec} wrote and decoded one at a time as {@link #each()} is
- * iterated, so a page of large reports never holds them all decoded at once.
+ * <p>The reports are held as the bytes {@link StatusCodec} wrote, read from the store as {@link #each()} is iterated
+ * and decoded one at a time: a page of large reports is never in memory at once, whatever the store (the database's
+ * {@link Rows} fetch a few at a time).
  *
- * @param kept     the page's reports as stored ({@link StatusCodec#write(ReceivedReport)}), failures first, newest
+ * @param rows     the page's reports as stored ({@link StatusCodec#write(ReceivedReport)}), failures first, newest
  *                 first within
  * @param matching how many reports match the query's filters (all pages)
  * @param counts   the whole fleet counted, whatever the filters
  * @param query    the query this answers
  */
-public record ReportPage(List<byte[]> kept, long matching, Counts counts, ReportQuery query) {
+public record ReportPage(Rows rows, long matching, Counts counts, ReportQuery query) {
     private static final StatusCodec CODEC = StatusCodec.create();
 
+    /**
+     * A page's reports as stored, in page order, each read when the iteration reaches it. An iteration may fail
+     * with {@link java.io.UncheckedIOException} when the store cannot be read any more; a report forgotten since the
+     * page was counted is left out.
+     */
+    public interface Rows extends Iterable<byte[]> {
+        /** How many reports the page had when it was counted. */
+        int size();
+
+        /** Rows already in memory. */
+        static Rows of(List<byte[]> kept) {
+            List<byte[]> copy = List.copyOf(kept);
+            return new Rows() {
+                @Override
+                public int size() {
+                    return copy.size();
+                }
+
+                @Override
+                public Iterator<byte[]> iterator() {
+                    return copy.iterator();
+                }
+            };
+        }
+    }
+
     public ReportPage {
-        kept = List.copyOf(kept);
+        Objects.requireNonNull(rows, "rows");
         Objects.requireNonNull(counts, "counts");
         Objects.requireNonNull(query, "query");
     }
 
-    /** The page's reports, each decoded when the iteration reaches it. */
+    /** A page whose reports are in memory. */
+    public ReportPage(List<byte[]> kept, long matching, Counts counts, ReportQuery query) {
+        this(Rows.of(kept), matching, counts, query);
+    }
+
+    /** The page's reports as stored, all read into memory: for small pages and tests. */
+    public List<byte[]> kept() {
+        List<byte[]> out = new ArrayList<>(rows.size());
+        rows.forEach(out::add);
+        return out;
+    }
+
+    /** The page's reports, each read and decoded when the iteration reaches it. */
     public Iterable<ReceivedReport> each() {
         return () -> new Iterator<>() {
-            private final Iterator<byte[]> bytes = kept.iterator();
+            private final Iterator<byte[]> bytes = rows.iterator();
 
             @Override
             public boolean hasNext() {
@@ -52,7 +91,7 @@ public record ReportPage(List<byte[]> kept, long matching, Counts counts, Report
 
     /** The page's reports, all decoded: for small pages and tests. */
     public List<ReceivedReport> reports() {
-        List<ReceivedReport> out = new ArrayList<>(kept.size());
+        List<ReceivedReport> out = new ArrayList<>(rows.size());
         each().forEach(out::add);
         return out;
     }

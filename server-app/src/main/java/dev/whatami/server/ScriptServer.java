@@ -146,7 +146,8 @@ public final class ScriptServer implements AutoCloseable {
         handlers.add(new Health());
         // graceful shutdown: in-flight requests (downloads) get up to 10 s to finish, new ones are refused
         server.setHandler(new Dispatch(guard.handler(metrics.handler(
-                new org.eclipse.jetty.server.handler.GracefulHandler(new Handler.Sequence(handlers))))));
+                new org.eclipse.jetty.server.handler.GracefulHandler(new Handler.Sequence(handlers)),
+                new ReadAccess(b.readToken, b.publicStatus)))));
         server.setStopTimeout(10_000);
     }
 
@@ -259,6 +260,8 @@ public final class ScriptServer implements AutoCloseable {
         private Optional<ReportStore> reports = Optional.empty();
         private Optional<String> reportToken = Optional.empty();
         private Optional<String> uploadToken = Optional.empty();
+        private Optional<String> readToken = Optional.empty();
+        private boolean publicStatus;
         private long maxUpload = 64L << 20;
         private Optional<java.security.KeyStore> keyStore = Optional.empty();
         private String keyStorePassword = TlsFiles.PASSWORD;
@@ -317,10 +320,32 @@ public final class ScriptServer implements AutoCloseable {
             return this;
         }
 
+        /**
+         * Require this token to read {@code /status}, {@code /status.json} and {@code /metrics}: {@code Authorization:
+         * Bearer <token>}, or a browser's password prompt (Basic, any user name, the token as password). Default: none;
+         * then those pages answer loopback clients only, unless {@link #publicStatus}.
+         */
+        public Builder readToken(String token) {
+            if (token.length() < 8) {
+                throw new IllegalArgumentException("the read token must be at least 8 characters");
+            }
+            this.readToken = Optional.of(token);
+            return this;
+        }
+
+        /**
+         * Without a {@link #readToken}, let anyone who reaches the server read the status pages and metrics (instance
+         * ids, addresses, output tails). Default: off, loopback clients only.
+         */
+        public Builder publicStatus(boolean on) {
+            this.publicStatus = on;
+            return this;
+        }
+
         /** Accept PUT/DELETE of scripts with {@code Authorization: Bearer <token>}. Default: uploads off (405). */
         public Builder uploadToken(String token) {
             if (token.length() < 8) {
-                throw new IllegalArgumentException("--upload-token must be at least 8 characters");
+                throw new IllegalArgumentException("the upload token must be at least 8 characters");
             }
             this.uploadToken = Optional.of(token);
             return this;

@@ -76,31 +76,73 @@ final class ServerMetrics {
         };
     }
 
-    /** Counts every request, and answers {@code GET /metrics}; outermost but one (inside the slow-client guard). */
-    Handler handler(Handler next) {
+    /**
+     * Counts every request, and answers {@code GET /metrics}; outermost but one (inside the slow-client guard). A
+     * request is counted when its last bytes are handed to the connection, before the client can have them: whoever
+     * got an answer finds it in the next scrape. (One the handlers never answered, such as a failure Jetty answers
+     * itself, is counted when it completes.) Status, status.json and metrics are read only as {@code access} allows.
+     */
+    Handler handler(Handler next, ReadAccess access) {
         return new Handler.Wrapper(next) {
             @Override
             public boolean handle(Request request, Response response, Callback callback) throws Exception {
                 String path = Request.getPathInContext(request);
                 String method = request.getMethod();
                 String route = route(path);
-                Callback counted = Callback.from(() -> {
-                    String status = String.valueOf(response.getStatus());
-                    requests.labelValues(route, known(method), status).inc();
-                    bytes.labelValues(route).inc(Response.getContentBytesWritten(response));
-                    if (route.equals("scripts") && (method.equals("PUT") || method.equals("DELETE"))) {
-                        uploads.labelValues(method, status).inc();
-                    }
-                }, callback);
-                if (route.equals("metrics")) {
-                    return scrape(request, response, counted);
+                Counted counted = new Counted(request, response, route, known(method));
+                Callback done = Callback.from(() -> counted.record(Response.getContentBytesWritten(response)),
+                        callback);
+                if (ReadAccess.guards(route) && !access.allows(request)) {
+                    access.refuse(counted, done);
+                    return true;
                 }
-                if (!super.handle(request, response, counted)) {
-                    Response.writeError(request, response, counted, 404);
+                if (route.equals("metrics")) {
+                    return scrape(request, counted, done);
+                }
+                if (!super.handle(request, counted, done)) {
+                    Response.writeError(request, counted, done, 404);
                 }
                 return true;
             }
         };
+    }
+
+    /** The response, counting itself once: at its last write, or at completion if it never made one. */
+    private final class Counted extends Response.Wrapper {
+        private final String route;
+        private final String method;
+        private final java.util.concurrent.atomic.AtomicBoolean recorded = new java.util.concurrent.atomic.AtomicBoolean();
+        private long written;
+
+        Counted(Request request, Response response, String route, String method) {
+            super(request, response);
+            this.route = route;
+            this.method = method;
+        }
+
+        @Override
+        public void write(boolean last, ByteBuffer content, Callback callback) {
+            if (content != null) {
+                written += content.remaining();
+            }
+            if (last) {
+                record(written);
+            }
+            super.write(last, content, callback);
+        }
+
+        void record(long bytesSent) {
+            if (!recorded.compareAndSet(false, true)) {
+                return;
+            }
+            int code = getStatus();
+            String status = String.valueOf(code == 0 ? 200 : code); // not set yet: the 200 the commit will send
+            requests.labelValues(route, method, status).inc();
+            bytes.labelValues(route).inc(bytesSent);
+            if (route.equals("scripts") && (method.equals("PUT") || method.equals("DELETE"))) {
+                uploads.labelValues(method, status).inc();
+            }
+        }
     }
 
     private static String known(String method) {

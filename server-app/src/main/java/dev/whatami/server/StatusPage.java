@@ -51,7 +51,7 @@ final class StatusPage {
         roles(b, c);
         b.append("\n");
         filters(b, q);
-        if (page.kept().isEmpty()) {
+        if (page.rows().size() == 0) {
             b.append("<p id=\"none\">No instance matches these filters.</p>\n");
         } else {
             b.append("<table id=\"instances\"><thead><tr><th>instance</th><th>provider</th><th>role (tasks)</th>")

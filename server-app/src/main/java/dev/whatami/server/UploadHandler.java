@@ -14,7 +14,6 @@ import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.FileAttribute;
 import java.nio.file.attribute.PosixFilePermissions;
-import java.security.MessageDigest;
 import java.util.Optional;
 import java.util.concurrent.ThreadLocalRandom;
 import dev.whatami.userdata.ScriptName;
@@ -40,13 +39,13 @@ final class UploadHandler extends Handler.Wrapper {
         PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------"))};
 
     private final Path root;
-    private final Optional<byte[]> token;
+    private final Optional<BearerToken> token;
     private final long maxBytes;
 
     UploadHandler(Handler files, Path root, Optional<String> token, long maxBytes) {
         super(files);
         this.root = root;
-        this.token = token.map(t -> ("Bearer " + t).getBytes(StandardCharsets.UTF_8));
+        this.token = token.map(BearerToken::bearer);
         this.maxBytes = maxBytes;
     }
 
@@ -59,10 +58,9 @@ final class UploadHandler extends Handler.Wrapper {
         response.getHeaders().put(HttpHeader.CONNECTION, "close"); // a refused body is never read
         if (token.isEmpty()) {
             response.getHeaders().put(HttpHeader.ALLOW, "GET, HEAD");
-            return text(response, callback, 405, "uploads are off; start the server with --upload-token\n");
+            return text(response, callback, 405, "uploads are off; start the server with --upload-token-file FILE\n");
         }
-        String given = request.getHeaders().get(HttpHeader.AUTHORIZATION);
-        if (!MessageDigest.isEqual(given == null ? new byte[0] : given.getBytes(StandardCharsets.UTF_8), token.get())) {
+        if (!token.get().presentIn(request)) {
             response.getHeaders().put(HttpHeader.WWW_AUTHENTICATE, "Bearer");
             return text(response, callback, 401, "a valid upload token is required\n");
         }

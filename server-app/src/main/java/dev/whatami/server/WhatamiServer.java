@@ -73,13 +73,28 @@ public final class WhatamiServer implements Callable<Integer> {
             + "from FILE's first line (keep it 0600). Default: $WHATAMI_DATABASE_PASSWORD, else none")
     Path databasePasswordFile;
 
-    @Option(names = "--report-token", paramLabel = "TOKEN", description = "Require this bearer token on POST "
-            + "/reports. Default: none")
-    String reportToken;
+    @Option(names = "--report-token-file", paramLabel = "FILE", description = "Require the bearer token on this "
+            + "file's first line on POST /reports (keep it 0600). Default: $CREDENTIALS_DIRECTORY/token_report if "
+            + "systemd loaded it, else none")
+    Path reportTokenFile;
 
-    @Option(names = "--upload-token", paramLabel = "TOKEN", description = "Allow PUT/DELETE /scriptserver/<name> "
-            + "with Authorization: Bearer TOKEN (curl -T). Default: uploads off")
-    String uploadToken;
+    @Option(names = "--upload-token-file", paramLabel = "FILE", description = "Allow PUT/DELETE /scriptserver/<name> "
+            + "with Authorization: Bearer TOKEN, TOKEN on this file's first line (keep it 0600). Default: "
+            + "$CREDENTIALS_DIRECTORY/token_upload if systemd loaded it, else uploads off")
+    Path uploadTokenFile;
+
+    @Option(names = "--read-token-file", paramLabel = "FILE", description = "Require the token on this file's first "
+            + "line to read /status, /status.json and /metrics (Bearer, or a browser's password prompt). Default: "
+            + "$CREDENTIALS_DIRECTORY/token_read if systemd loaded it, else those answer loopback clients only")
+    Path readTokenFile;
+
+    @Option(names = "--public-status", description = "Without a read token, let anyone who reaches the server read "
+            + "/status, /status.json and /metrics (instance ids, addresses, output tails).")
+    boolean publicStatus;
+
+    /** Refused: a token on the command line is readable by every local user. Hidden; never echoed. */
+    @Option(names = {"--report-token", "--upload-token", "--read-token"}, paramLabel = "TOKEN", hidden = true)
+    java.util.List<String> tokenOnCommandLine;
 
     @Option(names = "--max-upload", paramLabel = "BYTES", defaultValue = "67108864", description = "Largest upload. "
             + "Default: ${DEFAULT-VALUE}")
@@ -177,19 +192,28 @@ public final class WhatamiServer implements Callable<Integer> {
             err.println("whatami-server: --database-user and --database-password-file need --database");
             return 2;
         }
+        if (tokenOnCommandLine != null && !tokenOnCommandLine.isEmpty()) {
+            err.println("whatami-server: a token on the command line can be read by every local user (ps, "
+                    + "/proc/<pid>/cmdline); write it to a file only this server's user can read (chmod 600) and give "
+                    + "--upload-token-file FILE, --report-token-file FILE or --read-token-file FILE (under systemd: "
+                    + "/etc/whatami-server/tokens/upload, report or read)");
+            return 2;
+        }
         ScriptServer.Builder builder;
+        java.util.Optional<String> uploads = java.util.Optional.empty();
+        java.util.Optional<String> readToken = java.util.Optional.empty();
         MetadataEmulator emulator = null;
         ReportStore store = null;
         try {
             builder = ScriptServer.builder(root).bind(bind).port(port).list(list);
             store = reportStore();
             builder.reports(store);
-            if (reportToken != null) {
-                builder.reportToken(reportToken);
-            }
-            if (uploadToken != null) {
-                builder.uploadToken(uploadToken);
-            }
+            TokenFiles.token(TokenFiles.Kind.REPORT, reportTokenFile, environment).ifPresent(builder::reportToken);
+            uploads = TokenFiles.token(TokenFiles.Kind.UPLOAD, uploadTokenFile, environment);
+            uploads.ifPresent(builder::uploadToken);
+            readToken = TokenFiles.token(TokenFiles.Kind.READ, readTokenFile, environment);
+            readToken.ifPresent(builder::readToken);
+            builder.publicStatus(publicStatus);
             builder.maxUpload(maxUpload).maxConnections(maxConnections);
             if (accessLog != null) {
                 builder.accessLog(accessLog);
@@ -205,7 +229,7 @@ public final class WhatamiServer implements Callable<Integer> {
             if (tlsCert != null) {
                 builder.tls(TlsFiles.fromPem(tlsCert, tlsKey), TlsFiles.PASSWORD);
             } else if (tlsKeystore != null) {
-                String pw = System.getenv().getOrDefault("WHATAMI_TLS_KEYSTORE_PASSWORD", "");
+                String pw = environment.getOrDefault("WHATAMI_TLS_KEYSTORE_PASSWORD", "");
                 java.security.KeyStore ks = java.security.KeyStore.getInstance("PKCS12");
                 try (java.io.InputStream in = Files.newInputStream(tlsKeystore)) {
                     ks.load(in, pw.toCharArray());
@@ -270,10 +294,11 @@ public final class WhatamiServer implements Callable<Integer> {
                 + server.uri() + "/scriptserver/"
                 + (emulator == null ? "; metadata emulator off" : "; metadata emulator on, IMDSv2 "
                 + (imdsV2Required ? "required" : "optional") + ", instance " + instanceId)
-                + (list ? "; listings on" : "") + (uploadToken != null ? "; uploads on (max " + maxUpload + " bytes)"
+                + (list ? "; listings on" : "") + (uploads.isPresent() ? "; uploads on (max " + maxUpload + " bytes)"
                 : "; uploads off") + (accessLog != null ? "; access log " + accessLog : "") + "; reports at " + server.uri() + "/reports, status at "
-                + server.uri() + "/status" + (database != null ? " (kept in PostgreSQL at " + JdbcReportStore.describe(database)
-                + ")" : dataDir == null ? " (in memory)" : " (kept in " + dataDir + ")") + ")");
+                + server.uri() + "/status (" + (database != null ? "kept in PostgreSQL at " + JdbcReportStore.describe(database)
+                : dataDir == null ? "in memory" : "kept in " + dataDir) + "; " + (readToken.isPresent()
+                ? "read token required" : publicStatus ? "readable by all" : "readable from this machine only") + "))");
         out.flush();
         server.join();
         return 0;

@@ -255,7 +255,7 @@ class FleetDatabaseTest {
             started = out.toString(StandardCharsets.UTF_8);
         }
         assertThat(started).contains("reports at " + base + "/reports, status at " + base + "/status (kept in "
-                + "PostgreSQL at " + pg.jdbcUrl() + ")").doesNotContain(pg.password());
+                + "PostgreSQL at " + pg.jdbcUrl() + "; readable from this machine only)").doesNotContain(pg.password());
         assertThat(http.send(HttpRequest.newBuilder(URI.create(base + "/reports"))
                 .POST(HttpRequest.BodyPublishers.ofByteArray(report(7))).build(),
                 HttpResponse.BodyHandlers.discarding()).statusCode()).isEqualTo(204);

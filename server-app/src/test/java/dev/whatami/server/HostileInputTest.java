@@ -133,9 +133,11 @@ class HostileInputTest {
     void aKilledServersUploadTempFile_isRemovedAtTheNextStart() throws Exception {
         root = Files.createDirectories(dir.resolve("www"));
         // a real server process, killed with SIGKILL while an upload is half received
+        Path token = Files.writeString(dir.resolve("upload.token"), "upload-token-1\n");
+        Files.setPosixFilePermissions(token, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
         Process p = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-cp",
                 System.getProperty("java.class.path"), "dev.whatami.server.WhatamiServer", "--root", root.toString(),
-                "--bind", "127.0.0.1", "--port", "0", "--upload-token", "upload-token-1").redirectErrorStream(true)
+                "--bind", "127.0.0.1", "--port", "0", "--upload-token-file", token.toString()).redirectErrorStream(true)
                 .start();
         try {
             String line = new java.io.BufferedReader(new java.io.InputStreamReader(p.getInputStream(),

@@ -103,14 +103,7 @@ public final class StatusCodec {
         });
         if (!s.problems().isEmpty()) {
             List<Object> problems = new ArrayList<>();
-            for (Problem p : s.problems()) {
-                Map<String, Object> pm = new LinkedHashMap<>();
-                pm.put("line", p.line());
-                pm.put("column", p.column());
-                pm.put("text", p.text());
-                pm.put("message", p.message());
-                problems.add(pm);
-            }
+            s.problems().forEach(p -> problems.add(toMap(p)));
             m.put("problems", problems);
         }
         List<Object> tasks = new ArrayList<>();
@@ -161,6 +154,19 @@ public final class StatusCodec {
             t.history().forEach(e -> history.add(eventMap(e)));
             m.put("history", history);
         }
+        return m;
+    }
+
+    /**
+     * One user-data problem as JSON-ready maps ({@code line}, {@code column}, {@code text}, {@code message}), as the
+     * document's {@code problems} and {@code whatami-agent check --json} spell it.
+     */
+    public Map<String, Object> toMap(Problem p) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("line", p.line());
+        m.put("column", p.column());
+        m.put("text", p.text());
+        m.put("message", p.message());
         return m;
     }
 

@@ -3,17 +3,20 @@ package dev.whatami.status;
 import java.util.Arrays;
 import java.util.Optional;
 
-/** Why a script that ran may be believed, strongest first, as {@code status.json}'s {@code trust} spells it. */
+/**
+ * Why a script may be believed, strongest first: what the script fetcher found when it placed the file, and what
+ * {@code status.json}'s {@code trust} says of a task that ran.
+ */
 public enum Trust {
     /** An Ed25519 signature from a trusted key verified over the exact bytes. */
     SIGNATURE("signature"),
     /** The bytes match a {@code sha256=}/{@code sha512=} pin from the user-data. */
     PIN("pin"),
-    /** Carried inside the user-data itself. */
+    /** Carried inside the user-data itself: as trustworthy as the metadata service that delivered it. */
     USER_DATA("user-data"),
     /** Fetched over https with a verified certificate; nothing vouches for the content itself. */
     TRANSPORT("https"),
-    /** Neither pin nor signature over plain http (or a local file): anyone on the path could have changed it. */
+    /** Plain http or a local file with neither pin nor signature: anyone on the path could have changed it. */
     NONE("none");
 
     private final String token;
@@ -22,7 +25,7 @@ public enum Trust {
         this.token = token;
     }
 
-    /** The spelling in JSON, e.g. {@code pin}. */
+    /** The spelling in logs and JSON, e.g. {@code pin}. */
     public String token() {
         return token;
     }

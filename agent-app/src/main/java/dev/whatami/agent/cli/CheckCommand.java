@@ -1,5 +1,6 @@
 package dev.whatami.agent.cli;
 
+import com.fasterxml.jackson.jr.ob.JSON;
 import dev.whatami.userdata.TaskPlan;
 import dev.whatami.userdata.UserDataException;
 import dev.whatami.userdata.UserDataParser;
@@ -21,6 +22,9 @@ import picocli.CommandLine.Parameters;
 @Command(name = "check", mixinStandardHelpOptions = true, usageHelpAutoWidth = true,
         description = {"Validate user-data and print the plan it makes (exit 0), or every problem (exit 2)."})
 final class CheckCommand implements Callable<Integer> {
+    private static final JSON PRETTY = JSON.std.with(JSON.Feature.PRETTY_PRINT_OUTPUT)
+            .without(JSON.Feature.WRITE_NULL_PROPERTIES);
+
     @Parameters(paramLabel = "USER-DATA", description = "The user-data text, @FILE to read a file, or - for stdin.")
     String input;
 
@@ -44,7 +48,7 @@ final class CheckCommand implements Callable<Integer> {
         }
         try {
             TaskPlan plan = UserDataParser.create().parse(bytes);
-            out.print(json ? Json.pretty(PlanView.json(plan)) + "\n" : "user-data is valid: " + PlanView.text(plan));
+            out.print(json ? pretty(PlanView.json(plan)) + "\n" : "user-data is valid: " + PlanView.text(plan));
             out.flush();
             return ExitCode.OK.code();
         } catch (UserDataException e) {
@@ -52,7 +56,7 @@ final class CheckCommand implements Callable<Integer> {
                 Map<String, Object> doc = new LinkedHashMap<>();
                 doc.put("valid", false);
                 doc.put("problems", PlanView.problems(e.problems()));
-                out.println(Json.pretty(doc));
+                out.println(pretty(doc));
                 out.flush();
             } else {
                 err.println(e.getMessage());
@@ -70,5 +74,13 @@ final class CheckCommand implements Callable<Integer> {
             return Files.readAllBytes(Path.of(input.substring(1)));
         }
         return input.getBytes(StandardCharsets.UTF_8);
+    }
+
+    private static String pretty(Object value) {
+        try {
+            return PRETTY.asString(value);
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot render JSON: " + e.getMessage(), e);
+        }
     }
 }

@@ -1,5 +1,6 @@
 package dev.whatami.agent.cli;
 
+import dev.whatami.status.StatusCodec;
 import dev.whatami.userdata.Problem;
 import dev.whatami.userdata.Redact;
 import dev.whatami.userdata.Signature;
@@ -90,16 +91,9 @@ final class PlanView {
         return out;
     }
 
+    /** The problems as the status document spells them. */
     static List<Map<String, Object>> problems(List<Problem> problems) {
-        List<Map<String, Object>> out = new ArrayList<>();
-        for (Problem p : problems) {
-            Map<String, Object> m = new LinkedHashMap<>();
-            m.put("line", p.line());
-            m.put("column", p.column());
-            m.put("text", p.text());
-            m.put("message", p.message());
-            out.add(m);
-        }
-        return out;
+        StatusCodec codec = StatusCodec.create();
+        return problems.stream().map(codec::toMap).toList();
     }
 }

@@ -2,7 +2,6 @@ package dev.whatami.boot.internal;
 
 import dev.whatami.boot.Boot;
 import dev.whatami.fetch.FetchResult;
-import dev.whatami.fetch.TrustLevel;
 import dev.whatami.boot.Ledger;
 import dev.whatami.run.TaskResult;
 import dev.whatami.run.TaskRunException;
@@ -12,7 +11,6 @@ import dev.whatami.status.StatusCodec;
 import dev.whatami.status.TaskEvent;
 import dev.whatami.status.TaskState;
 import dev.whatami.status.TaskStatus;
-import dev.whatami.status.Trust;
 import dev.whatami.userdata.Redact;
 import dev.whatami.userdata.TaskSource;
 import dev.whatami.userdata.TaskSpec;
@@ -83,7 +81,7 @@ final class TaskPipeline {
         }
         FetchResult fetched = ((Obtain.Placed) obtained).result();
         status.source(task.source() instanceof TaskSource.Inline ? fetched.source().toString()
-                : Redact.url(fetched.source())).sha256(fetched.sha256()).size(fetched.size()).trust(trust(fetched.trust()));
+                : Redact.url(fetched.source())).sha256(fetched.sha256()).size(fetched.size()).trust(fetched.trust());
         refusal = verify.check(task, fetched);
         if (refusal.isPresent()) {
             return notRun(entry, status, TaskState.REFUSED, refusal.get());
@@ -152,15 +150,5 @@ final class TaskPipeline {
 
     private static Optional<String> source(TaskSpec task) {
         return task.source() instanceof TaskSource.Remote r ? Optional.of(Redact.url(r.url())) : Optional.empty();
-    }
-
-    static Trust trust(TrustLevel level) {
-        return switch (level) {
-            case SIGNATURE -> Trust.SIGNATURE;
-            case PIN -> Trust.PIN;
-            case USER_DATA -> Trust.USER_DATA;
-            case TRANSPORT -> Trust.TRANSPORT;
-            case NONE -> Trust.NONE;
-        };
     }
 }

@@ -1,7 +1,7 @@
 package dev.whatami.boot.internal;
 
 import dev.whatami.fetch.FetchResult;
-import dev.whatami.fetch.TrustLevel;
+import dev.whatami.status.Trust;
 import dev.whatami.userdata.Redact;
 import dev.whatami.userdata.TaskSource;
 import dev.whatami.userdata.TaskSpec;
@@ -83,7 +83,7 @@ final class Verify {
 
     /** After fetching, right before running: why the placed file may not run, or empty. */
     Optional<String> check(TaskSpec task, FetchResult fetched) {
-        if (fetched.trust() == TrustLevel.NONE) {
+        if (fetched.trust() == Trust.NONE) {
             LOG.warn("task {}: {} came over plain {} with neither a pin nor a signature; anyone on the network path "
                     + "could have changed it. Pin it: add sha256={} to its user-data line.", task.name(),
                     Redact.url(fetched.source()), fetched.source().getScheme(), fetched.sha256());

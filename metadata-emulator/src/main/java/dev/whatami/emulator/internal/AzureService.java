@@ -130,7 +130,7 @@ public final class AzureService implements CloudService {
             if (text) {
                 return EmulatorAnswer.of(200, "text/plain; charset=utf-8", leaf);
             }
-            return EmulatorAnswer.of(200, "application/json; charset=utf-8", Json.compact(leaf));
+            return EmulatorAnswer.of(200, "application/json; charset=utf-8", JsonBodies.compact(leaf));
         }
         if (text) {
             return error(400, "Bad request. Query parameter format should be json for non-leaf nodes");
@@ -154,6 +154,6 @@ public final class AzureService implements CloudService {
     }
 
     private static EmulatorAnswer json(int status, Map<?, ?> doc) {
-        return EmulatorAnswer.of(status, "application/json; charset=utf-8", Json.compact(doc));
+        return EmulatorAnswer.of(status, "application/json; charset=utf-8", JsonBodies.compact(doc));
     }
 }

@@ -185,7 +185,7 @@ public final class Ec2Service implements CloudService {
     }
 
     private static EmulatorAnswer json(Map<String, Object> doc) {
-        return ec2(EmulatorAnswer.of(200, "text/plain", Json.ec2(doc)));
+        return ec2(EmulatorAnswer.of(200, "text/plain", JsonBodies.ec2(doc)));
     }
 
     private static EmulatorAnswer notFound() {

@@ -104,7 +104,7 @@ public final class GceService implements CloudService {
         doc.put("access_token", t.value());
         doc.put("expires_in", left);
         doc.put("token_type", "Bearer");
-        return google(EmulatorAnswer.of(200, "application/json", Json.compact(doc)));
+        return google(EmulatorAnswer.of(200, "application/json", JsonBodies.compact(doc)));
     }
 
     private Map<String, byte[]> attributes() {

@@ -27,12 +27,12 @@ public final class SmallClouds {
                     return CloudService.htmlError(404);
                 }
                 if (!"Bearer Oracle".equals(r.header("Authorization").orElse(null))) {
-                    return EmulatorAnswer.of(401, "application/json", Json.compact(Map.of("code", "NotAuthenticated",
-                            "message", "Authorization header is missing or invalid")));
+                    return EmulatorAnswer.of(401, "application/json", JsonBodies.compact(Map.of("code",
+                            "NotAuthenticated", "message", "Authorization header is missing or invalid")));
                 }
                 if (r.header("Forwarded").isPresent() || r.header("X-Forwarded-For").isPresent()
                         || r.header("X-Forwarded-Host").isPresent()) {
-                    return EmulatorAnswer.of(403, "application/json", Json.compact(Map.of("code", "Forbidden",
+                    return EmulatorAnswer.of(403, "application/json", JsonBodies.compact(Map.of("code", "Forbidden",
                             "message", "Forwarded requests are not allowed")));
                 }
                 Map<String, Object> instance = new LinkedHashMap<>();
@@ -52,11 +52,11 @@ public final class SmallClouds {
                         ? metadata.get(p.substring("instance/metadata/".length())) : p.equals("instance/metadata")
                         ? metadata : p.startsWith("instance/") ? instance.get(p.substring("instance/".length())) : null;
                 if (node == null) {
-                    return EmulatorAnswer.of(404, "application/json", Json.compact(Map.of("code", "NotFound",
+                    return EmulatorAnswer.of(404, "application/json", JsonBodies.compact(Map.of("code", "NotFound",
                             "message", "Not Found")));
                 }
                 return node instanceof String text ? EmulatorAnswer.of(200, "text/plain", text)
-                        : EmulatorAnswer.of(200, "application/json", Json.compact(node));
+                        : EmulatorAnswer.of(200, "application/json", JsonBodies.compact(node));
             }
         };
     }
@@ -80,7 +80,7 @@ public final class SmallClouds {
                     doc.put("hostname", "whatami-droplet");
                     doc.put("region", region);
                     doc.put("user_data", s.userData().map(u -> new String(u, StandardCharsets.UTF_8)).orElse(null));
-                    return EmulatorAnswer.of(200, "application/json", Json.compact(doc));
+                    return EmulatorAnswer.of(200, "application/json", JsonBodies.compact(doc));
                 }
                 String p = r.path().endsWith("/") ? r.path().substring(0, r.path().length() - 1) : r.path();
                 Optional<byte[]> body = switch (p) {

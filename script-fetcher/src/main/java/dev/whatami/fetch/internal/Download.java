@@ -8,8 +8,8 @@ import dev.whatami.fetch.IntegrityException;
 import dev.whatami.fetch.RefusalReason;
 import dev.whatami.fetch.SignatureRefusedException;
 import dev.whatami.fetch.SignatureSource;
-import dev.whatami.fetch.TrustLevel;
 import dev.whatami.fetch.TrustedKeys;
+import dev.whatami.status.Trust;
 import dev.whatami.userdata.Digest;
 import dev.whatami.userdata.Redact;
 import java.io.IOException;
@@ -400,8 +400,8 @@ final class Download implements AutoCloseable {
 
     /** Verifies digest and signature, then places the file. */
     private FetchResult finish(byte[] sig) throws AttemptFailed {
-        TrustLevel trust = !isFile() && origin.requestUrl(url).getScheme().equalsIgnoreCase("https")
-                ? TrustLevel.TRANSPORT : TrustLevel.NONE;
+        Trust trust = !isFile() && origin.requestUrl(url).getScheme().equalsIgnoreCase("https")
+                ? Trust.TRANSPORT : Trust.NONE;
         if (request.digest().isPresent()) {
             Digest expected = request.digest().get();
             Digest actual = staging.actual(expected.algorithm());
@@ -409,7 +409,7 @@ final class Download implements AutoCloseable {
                 throw AttemptFailed.refused(new IntegrityException(url, expected, actual, 0),
                         expected.algorithm().key() + " mismatch");
             }
-            trust = TrustLevel.PIN;
+            trust = Trust.PIN;
         }
         if (sig != null) {
             String signer = null;
@@ -426,7 +426,7 @@ final class Download implements AutoCloseable {
                         + "trust; sign it again with the owner's key.", "signature does not verify");
             }
             LOG.debug("{} is signed by {}", Redact.url(url), signer);
-            trust = TrustLevel.SIGNATURE;
+            trust = Trust.SIGNATURE;
         }
         String sha256 = staging.sha256Hex();
         long size = staging.size();

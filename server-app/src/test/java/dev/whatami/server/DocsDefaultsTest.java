@@ -543,11 +543,11 @@ class DocsDefaultsTest {
 
     // ---- reading the code
 
-    /** A command's options by long name, without --help and --version. */
+    /** A command's options by long name, without --help, --version and hidden ones (which help does not show). */
     static Map<String, OptionSpec> options(CommandSpec spec) {
         Map<String, OptionSpec> out = new LinkedHashMap<>();
         for (OptionSpec o : spec.options()) {
-            if (!o.usageHelp() && !o.versionHelp()) {
+            if (!o.usageHelp() && !o.versionHelp() && !o.hidden()) {
                 out.put(o.longestName(), o);
             }
         }

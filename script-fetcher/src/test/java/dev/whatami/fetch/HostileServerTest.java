@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import com.sun.net.httpserver.HttpExchange;
 import dev.whatami.metadata.RetryPolicy;
 import dev.whatami.testsupport.FakeTime;
+import dev.whatami.testsupport.TestHttpServer.Fault;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -108,20 +109,8 @@ class HostileServerTest {
     }
 
     /** Sends the head of the whole body but only its first {@code bytes}, then cuts the connection. */
-    private static void cutAfter(HttpExchange ex, byte[] body, int bytes) {
-        try {
-            ex.sendResponseHeaders(200, body.length);
-            ex.getResponseBody().write(body, 0, bytes);
-            ex.getResponseBody().flush();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        } finally {
-            try {
-                ex.getResponseBody().close();
-            } catch (IOException e) {
-                // expected: fewer bytes than announced
-            }
-        }
+    private static void cutAfter(HttpExchange ex, byte[] body, int bytes) throws IOException {
+        Fault.cutAfter(bytes).apply(e -> FileServer.respond(e, 200, body, java.util.Map.of())).handle(ex);
     }
 
     /** A strong ETag resumes; but a 206 whose Content-Range is not the rest of the file is not spliced on. */

@@ -289,6 +289,24 @@ public final class TestHttpServer implements AutoCloseable {
         return Collections.unmodifiableList(failures);
     }
 
+    /**
+     * Waits up to {@code timeout} (real time) until an answer has met an I/O error; whether one has. For a test that
+     * asserts the server saw its connection closed.
+     */
+    public boolean awaitFailure(Duration timeout) throws InterruptedException {
+        long end = System.nanoTime() + timeout.toNanos();
+        synchronized (failures) {
+            while (failures.isEmpty()) {
+                long left = end - System.nanoTime();
+                if (left <= 0) {
+                    return false;
+                }
+                TimeUnit.NANOSECONDS.timedWait(failures, left);
+            }
+            return true;
+        }
+    }
+
     /** A handler that answers {@code status}, {@code body} and {@code headers}. */
     public static HttpHandler answer(int status, byte[] body, Map<String, String> headers) {
         byte[] copy = body.clone();
@@ -326,11 +344,18 @@ public final class TestHttpServer implements AutoCloseable {
         try {
             handler.handle(ex);
         } catch (IOException e) {
-            failures.add(e);
+            failed(e);
             raw.close();
         } catch (UncheckedIOException e) {
-            failures.add(e.getCause());
+            failed(e.getCause());
             raw.close();
+        }
+    }
+
+    private void failed(IOException e) {
+        synchronized (failures) {
+            failures.add(e);
+            failures.notifyAll();
         }
     }
 

@@ -120,6 +120,20 @@ class TestHttpServerTest {
     }
 
     @Test
+    void aWriteToAConnectionTheClientClosed_isAFailureTheTestCanAwait() throws Exception {
+        try (TestHttpServer s = TestHttpServer.start()) {
+            s.file("/f", new byte[10_000]).fault("/f", 1, Fault.dribble(1, Duration.ofMillis(20)));
+            assertThat(s.awaitFailure(Duration.ofMillis(50))).isFalse();
+            try (java.net.Socket client = new java.net.Socket(java.net.InetAddress.getLoopbackAddress(), s.port())) {
+                client.getOutputStream().write("GET /f HTTP/1.1\r\nHost: x\r\n\r\n".getBytes(UTF_8));
+                assertThat(client.getInputStream().read()).isEqualTo('H'); // the head, then the body's first bytes
+            }
+            assertThat(s.awaitFailure(Duration.ofSeconds(10))).isTrue();
+            assertThat(s.failures()).hasSize(1);
+        }
+    }
+
+    @Test
     void aServerNotYetListening_refuses_untilItListens() throws Exception {
         try (TestHttpServer s = TestHttpServer.notYetListening()) {
             s.file("/f", "ok".getBytes(UTF_8));

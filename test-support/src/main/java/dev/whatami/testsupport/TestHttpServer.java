@@ -1,17 +1,13 @@
 package dev.whatami.testsupport;
 
-import com.sun.net.httpserver.Headers;
-import com.sun.net.httpserver.HttpContext;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpHandler;
-import com.sun.net.httpserver.HttpPrincipal;
 import com.sun.net.httpserver.HttpServer;
 import com.sun.net.httpserver.HttpsConfigurator;
 import com.sun.net.httpserver.HttpsServer;
 import java.io.ByteArrayInputStream;
 import java.io.FilterOutputStream;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.net.InetAddress;
@@ -75,7 +71,7 @@ public final class TestHttpServer implements AutoCloseable {
         static Fault hang() {
             return normal -> ex -> {
                 try {
-                    ((Exchange) ex).server.closing.await(60, TimeUnit.SECONDS);
+                    ((CountDownLatch) ex.getHttpContext().getAttributes().get(CLOSING)).await(60, TimeUnit.SECONDS);
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
                 }
@@ -103,21 +99,27 @@ public final class TestHttpServer implements AutoCloseable {
         }
 
         /**
-         * The normal answer's head (with its full Content-Length) and half its body, then the connection is closed;
-         * an answer without a body is not sent at all (the connection closes unanswered).
+         * The normal answer's head (with its full Content-Length) and half its body, then the connection is closed.
+         * For an answer with a body; {@link #drop()} is the fault of one without.
          */
         static Fault cut() {
-            return normal -> ex -> normal.handle(((Exchange) ex).cutting(-1));
+            return cutAfter(-1);
         }
 
         /** The normal answer's head (with its full Content-Length) and its first {@code bytes}, then it is cut. */
         static Fault cutAfter(int bytes) {
-            return normal -> ex -> normal.handle(((Exchange) ex).cutting(bytes));
+            return normal -> ex -> {
+                ex.setStreams(null, new Cut(ex, bytes));
+                normal.handle(ex);
+            };
         }
 
         /** The normal answer, its body written {@code bytes} at a time with {@code pause} (real time) in between. */
         static Fault dribble(int bytes, Duration pause) {
-            return normal -> ex -> normal.handle(((Exchange) ex).dribbling(bytes, pause));
+            return normal -> ex -> {
+                ex.setStreams(null, new Dribble(ex.getResponseBody(), Math.max(1, bytes), pause));
+                normal.handle(ex);
+            };
         }
     }
 
@@ -137,6 +139,8 @@ public final class TestHttpServer implements AutoCloseable {
 
     private record Queued(Fault fault, int[] left) {
     }
+
+    private static final String CLOSING = TestHttpServer.class.getName() + ".closing";
 
     private final SSLContext tls;
     private final int port;
@@ -209,7 +213,7 @@ public final class TestHttpServer implements AutoCloseable {
                     return t;
                 });
                 s.setExecutor(pool);
-                s.createContext("/", this::dispatch);
+                s.createContext("/", this::dispatch).getAttributes().put(CLOSING, closing);
                 s.start();
                 server = s;
             } catch (IOException e) {
@@ -259,7 +263,10 @@ public final class TestHttpServer implements AutoCloseable {
     /** The next {@code times} requests to {@code path} get {@code fault}, after the faults already queued there. */
     public TestHttpServer fault(String path, int times, Fault fault) {
         if (times > 0) {
-            faults.computeIfAbsent(path, k -> new ArrayDeque<>()).add(new Queued(fault, new int[] {times}));
+            Deque<Queued> q = faults.computeIfAbsent(path, k -> new ArrayDeque<>());
+            synchronized (q) {
+                q.add(new Queued(fault, new int[] {times}));
+            }
         }
         return this;
     }
@@ -330,7 +337,6 @@ public final class TestHttpServer implements AutoCloseable {
     }
 
     private void dispatch(HttpExchange raw) throws IOException {
-        Exchange ex = new Exchange(raw, this);
         String path = raw.getRequestURI().getPath();
         byte[] body = raw.getRequestBody().readAllBytes();
         raw.setStreams(new ByteArrayInputStream(body), null);
@@ -342,7 +348,7 @@ public final class TestHttpServer implements AutoCloseable {
         Fault fault = nextFault(path);
         HttpHandler handler = fault == null ? normal : fault.apply(normal);
         try {
-            handler.handle(ex);
+            handler.handle(raw);
         } catch (IOException e) {
             failed(e);
             raw.close();
@@ -386,133 +392,16 @@ public final class TestHttpServer implements AutoCloseable {
         }
     }
 
-    /** The exchange a handler sees: the JDK's, whose answer a fault may cut short or dribble out. */
-    private static final class Exchange extends HttpExchange {
-        private final HttpExchange ex;
-        private final TestHttpServer server;
-        private OutputStream body;
-        private int cutAt = Integer.MIN_VALUE;
-        private int chunk;
-        private Duration pause;
-
-        Exchange(HttpExchange ex, TestHttpServer server) {
-            this.ex = ex;
-            this.server = server;
-        }
-
-        /** Cuts the body after {@code bytes} ({@code -1}: half the announced length). */
-        Exchange cutting(int bytes) {
-            cutAt = bytes;
-            return this;
-        }
-
-        Exchange dribbling(int bytes, Duration pause) {
-            this.chunk = Math.max(1, bytes);
-            this.pause = pause;
-            return this;
-        }
-
-        @Override
-        public void sendResponseHeaders(int status, long length) throws IOException {
-            if (cutAt != Integer.MIN_VALUE && length <= 0) {
-                ex.close(); // nothing to cut: the connection closes unanswered
-                throw new IOException("the answer was dropped");
-            }
-            ex.sendResponseHeaders(status, length);
-            if (cutAt != Integer.MIN_VALUE) {
-                long keep = cutAt < 0 ? length / 2 : Math.min(cutAt, length);
-                body = new Cut(ex, keep);
-            } else if (pause != null) {
-                body = new Dribble(ex.getResponseBody(), chunk, pause);
-            }
-        }
-
-        @Override
-        public OutputStream getResponseBody() {
-            return body != null ? body : ex.getResponseBody();
-        }
-
-        @Override
-        public Headers getRequestHeaders() {
-            return ex.getRequestHeaders();
-        }
-
-        @Override
-        public Headers getResponseHeaders() {
-            return ex.getResponseHeaders();
-        }
-
-        @Override
-        public URI getRequestURI() {
-            return ex.getRequestURI();
-        }
-
-        @Override
-        public String getRequestMethod() {
-            return ex.getRequestMethod();
-        }
-
-        @Override
-        public HttpContext getHttpContext() {
-            return ex.getHttpContext();
-        }
-
-        @Override
-        public void close() {
-            ex.close();
-        }
-
-        @Override
-        public InputStream getRequestBody() {
-            return ex.getRequestBody();
-        }
-
-        @Override
-        public InetSocketAddress getRemoteAddress() {
-            return ex.getRemoteAddress();
-        }
-
-        @Override
-        public int getResponseCode() {
-            return ex.getResponseCode();
-        }
-
-        @Override
-        public InetSocketAddress getLocalAddress() {
-            return ex.getLocalAddress();
-        }
-
-        @Override
-        public String getProtocol() {
-            return ex.getProtocol();
-        }
-
-        @Override
-        public Object getAttribute(String name) {
-            return ex.getAttribute(name);
-        }
-
-        @Override
-        public void setAttribute(String name, Object value) {
-            ex.setAttribute(name, value);
-        }
-
-        @Override
-        public void setStreams(InputStream i, OutputStream o) {
-            ex.setStreams(i, o);
-        }
-
-        @Override
-        public HttpPrincipal getPrincipal() {
-            return ex.getPrincipal();
-        }
-    }
-
-    /** Lets {@code keep} bytes through, then closes the connection (short of its Content-Length: it is cut). */
+    /**
+     * Lets the first {@code keep} bytes of the body through ({@code -1}: half its Content-Length), then closes the
+     * exchange with the body short of its length: the body's close fails ("insufficient bytes written"), and on that
+     * the JDK's server closes the connection (a body closed first would leave the connection open and silent).
+     */
     private static final class Cut extends FilterOutputStream {
         private final HttpExchange ex;
         private long left;
         private boolean cut;
+        private boolean cutting;
 
         Cut(HttpExchange ex, long keep) {
             super(ex.getResponseBody());
@@ -530,32 +419,32 @@ public final class TestHttpServer implements AutoCloseable {
             if (cut) {
                 return;
             }
-            int n = (int) Math.min(len, left);
-            if (n > 0) {
-                out.write(b, off, n);
-                left -= n;
+            if (left < 0) {
+                String length = ex.getResponseHeaders().getFirst("Content-length");
+                left = length == null ? 0 : Long.parseLong(length) / 2;
             }
+            int n = (int) Math.min(len, left);
+            out.write(b, off, n);
+            left -= n;
             if (n < len) {
-                cutNow();
+                cut = true;
+                cutting = true;
+                try {
+                    out.flush();
+                } finally {
+                    ex.close();
+                    cutting = false;
+                }
             }
         }
 
         @Override
-        public void close() {
-            cutNow();
-        }
-
-        private void cutNow() {
+        public void close() throws IOException {
+            if (cutting) {
+                throw new IOException("cut short of its Content-Length");
+            }
             if (!cut) {
-                cut = true;
-                try {
-                    out.flush();
-                } catch (IOException e) {
-                    // the client has gone already
-                }
-                // closed with the body still open: the body's close then fails ("insufficient bytes written"), and
-                // on that the JDK's server closes the connection (closing the body first would leave it open)
-                ex.close();
+                out.close();
             }
         }
     }

@@ -74,6 +74,8 @@ class TestHttpServerTest {
                     for (int r; (r = in.read(buf, n, buf.length - n)) > 0; ) {
                         n += r;
                     }
+                } catch (java.net.SocketTimeoutException silent) {
+                    throw new AssertionError("the connection was left open and silent, not cut", silent);
                 } catch (IOException cut) {
                     // the connection closed short of the length
                 }

@@ -9,8 +9,7 @@ import dev.whatami.status.RunStatus;
 import dev.whatami.status.TaskState;
 import dev.whatami.status.TaskStatus;
 import dev.whatami.testsupport.FakeTime;
-import java.io.IOException;
-import java.io.UncheckedIOException;
+import dev.whatami.testsupport.TestHttpServer;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -46,22 +45,22 @@ class BadMorningTest {
                 .console(line -> { }).clock(time).sleeper(time::sleep);
     }
 
+    private static TestHttpServer reportServer() {
+        return TestHttpServer.start().answer("/reports", 204, new byte[0], Map.of());
+    }
+
     @Test
     void fileServerUp8sLate_theRoleIsTakenInThatBoot() throws Exception {
         FakeTime time = new FakeTime();
-        try (FaultyFiles files = new FaultyFiles(); FaultyFiles reports = new FaultyFiles().start();
+        try (TestHttpServer files = TestHttpServer.notYetListening(); TestHttpServer reports = reportServer();
              MetadataEmulator imds = MetadataEmulator.builder().instanceId("i-late")
                      .userData(files.uri(SCRIPT_PATH).toString()).clock(time).start();
              MetadataClient metadata = MetadataClient.builder().endpoint(imds.endpoint()).clock(time)
                      .sleeper(time::sleep).build()) {
-            files.serve(SCRIPT_PATH, SCRIPT).serve(SCRIPT_PATH + ".sig", BootFaultMatrixTest.signatureOf(SCRIPT));
+            files.file(SCRIPT_PATH, SCRIPT).file(SCRIPT_PATH + ".sig", BootFaultMatrixTest.signatureOf(SCRIPT));
             time.onSleep(elapsed -> {
-                if (!files.started() && !time.instant().isBefore(time.start().plusSeconds(8))) {
-                    try {
-                        files.start();
-                    } catch (IOException e) {
-                        throw new UncheckedIOException(e);
-                    }
+                if (!files.listening() && !time.instant().isBefore(time.start().plusSeconds(8))) {
+                    files.listen();
                 }
             });
             RunStatus run = boot(metadata, time, reports.uri("/reports")).build().run();
@@ -75,12 +74,12 @@ class BadMorningTest {
     @Test
     void aRunThatCouldNotReachTheServer_thenOneThatCan_runsTheTaskAsAttempt1() throws Exception {
         FakeTime time = new FakeTime();
-        try (FaultyFiles files = new FaultyFiles(); FaultyFiles reports = new FaultyFiles().start();
+        try (TestHttpServer files = TestHttpServer.notYetListening(); TestHttpServer reports = reportServer();
              MetadataEmulator imds = MetadataEmulator.builder().instanceId("i-twice")
                      .userData(files.uri(SCRIPT_PATH).toString()).clock(time).start();
              MetadataClient metadata = MetadataClient.builder().endpoint(imds.endpoint()).clock(time)
                      .sleeper(time::sleep).build()) {
-            files.serve(SCRIPT_PATH, SCRIPT).serve(SCRIPT_PATH + ".sig", BootFaultMatrixTest.signatureOf(SCRIPT));
+            files.file(SCRIPT_PATH, SCRIPT).file(SCRIPT_PATH + ".sig", BootFaultMatrixTest.signatureOf(SCRIPT));
             RunStatus first = boot(metadata, time, reports.uri("/reports")).fetchDeadline(Duration.ofSeconds(5))
                     .build().run();
             assertThat(first.state()).isEqualTo(RunState.NOT_FETCHED);
@@ -88,7 +87,7 @@ class BadMorningTest {
             assertThat(first.tasks().get(0).message().orElseThrow()).contains("no attempt was spent");
             assertThat(dir.resolve("ran")).doesNotExist();
 
-            files.start();
+            files.listen();
             RunStatus second = boot(metadata, time, reports.uri("/reports")).build().run();
             assertThat(second.state()).isEqualTo(RunState.DONE);
             TaskStatus task = second.tasks().get(0);
@@ -104,20 +103,21 @@ class BadMorningTest {
             assertThat(key).matches("[A-Za-z0-9_-]{43}");
             assertThat(java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(keyFile)))
                     .isEqualTo("rw-------");
-            assertThat(reports.requests()).filteredOn(r -> r.startsWith("POST /reports")).hasSizeGreaterThanOrEqualTo(2)
-                    .allSatisfy(r -> assertThat(r).endsWith(" Whatami-Instance-Key: " + key));
+            assertThat(reports.requests("/reports")).filteredOn(r -> r.method().equals("POST"))
+                    .hasSizeGreaterThanOrEqualTo(2)
+                    .allSatisfy(r -> assertThat(r.header("Whatami-Instance-Key")).hasValue(key));
         }
     }
 
     @Test
     void imdsV2RequiredWithA1500msToken_theRoleIsTaken_defaultSettings() throws Exception {
         FakeTime time = new FakeTime();
-        try (FaultyFiles files = new FaultyFiles().start(); FaultyFiles reports = new FaultyFiles().start();
+        try (TestHttpServer files = TestHttpServer.start(); TestHttpServer reports = reportServer();
              MetadataEmulator imds = MetadataEmulator.builder().instanceId("i-slowtoken").imdsV2Required(true)
                      .userData(files.uri(SCRIPT_PATH).toString()).clock(time).start();
              MetadataClient metadata = MetadataClient.builder().endpoint(imds.endpoint()).clock(time)
                      .sleeper(time::sleep).build()) {
-            files.serve(SCRIPT_PATH, SCRIPT).serve(SCRIPT_PATH + ".sig", BootFaultMatrixTest.signatureOf(SCRIPT));
+            files.file(SCRIPT_PATH, SCRIPT).file(SCRIPT_PATH + ".sig", BootFaultMatrixTest.signatureOf(SCRIPT));
             imds.faults().slowToken(Duration.ofMillis(1500));
             RunStatus run = boot(metadata, time, reports.uri("/reports")).build().run();
             assertThat(run.state()).as(run.message().orElse("")).isEqualTo(RunState.DONE);

@@ -3,7 +3,6 @@ package dev.whatami.boot;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.whatami.boot.ReportPolicy;
-import dev.whatami.boot.FaultyFiles.Fault;
 import dev.whatami.emulator.Faults;
 import dev.whatami.emulator.MetadataEmulator;
 import dev.whatami.fetch.TrustedKeys;
@@ -15,8 +14,9 @@ import dev.whatami.status.TaskState;
 import dev.whatami.status.TaskStatus;
 import dev.whatami.status.Trust;
 import dev.whatami.testsupport.FakeTime;
+import dev.whatami.testsupport.TestHttpServer;
+import dev.whatami.testsupport.TestHttpServer.Fault;
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -32,6 +32,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.BiConsumer;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -91,20 +92,30 @@ class BootFaultMatrixTest {
     }
 
     private interface FileFault {
-        void inject(FaultyFiles files, Phase phase);
+        void inject(TestHttpServer files, Phase phase);
     }
 
     private static final List<Column> COLUMNS = List.of(
             new Column("refused connection", null, null),
-            new Column("timeout (no answer)", (f, p) -> f.hangNext(1), (s, p) -> s.fault(p.path, Fault.HANG, 1)),
-            new Column("reset mid-body", (f, p) -> f.dropNext(1), (s, p) -> s.fault(p.path, Fault.RESET, 1)),
-            new Column("503", (f, p) -> f.failNext(1, 503), (s, p) -> s.fault(p.path, Fault.S503, 1)),
+            new Column("timeout (no answer)", (f, p) -> f.hangNext(1), (s, p) -> s.fault(p.path, 1, Fault.hang())),
+            // a report's answer has no body to cut: its connection closes unanswered
+            new Column("reset mid-body", (f, p) -> f.dropNext(1),
+                    (s, p) -> s.fault(p.path, 1, p == Phase.REPORT ? Fault.drop() : Fault.cut())),
+            new Column("503", (f, p) -> f.failNext(1, 503), (s, p) -> s.fault(p.path, 1, Fault.status(503))),
             new Column("429, Retry-After: 1", (f, p) -> f.failNext(1, 429, Duration.ofSeconds(1)),
-                    (s, p) -> s.fault(p.path, Fault.S429, 1)),
+                    (s, p) -> s.fault(p.path, 1, Fault.status(429, Map.of("Retry-After", "1")))),
             new Column("slow, ¼ of the timeout", (f, p) -> f.slowNext(1, p.timeout.dividedBy(4)),
-                    (s, p) -> s.fault(p.path, Fault.SLOW, 1, p.timeout.dividedBy(4))),
+                    (s, p) -> s.fault(p.path, 1, Fault.delay(p.timeout.dividedBy(4)))),
             new Column("slow, timeout + 0.5 s", (f, p) -> f.slowNext(1, p.timeout.plus(MARGIN)),
-                    (s, p) -> s.fault(p.path, Fault.SLOW, 1, p.timeout.plus(MARGIN))));
+                    (s, p) -> s.fault(p.path, 1, Fault.delay(p.timeout.plus(MARGIN)))));
+
+    /** A report server, not yet listening, that keeps the body of each report it answers (204). */
+    static TestHttpServer reportServer(List<byte[]> posted) {
+        return TestHttpServer.notYetListening().route(REPORT_PATH, ex -> {
+            posted.add(ex.getRequestBody().readAllBytes());
+            TestHttpServer.respond(ex, 204, new byte[0], Map.of());
+        });
+    }
 
     @BeforeAll
     static void sign() throws Exception {
@@ -141,11 +152,12 @@ class BootFaultMatrixTest {
         Path dir = Files.createDirectories(tmp.resolve("RUN-" + fault.name()));
         FakeTime time = new FakeTime();
         byte[] script = ("#!/bin/sh\n" + fault.body + "\n").getBytes(StandardCharsets.UTF_8);
-        try (FaultyFiles files = new FaultyFiles(); FaultyFiles reports = new FaultyFiles();
+        List<byte[]> posted = new CopyOnWriteArrayList<>();
+        try (TestHttpServer files = TestHttpServer.notYetListening(); TestHttpServer reports = reportServer(posted);
              MetadataEmulator imds = MetadataEmulator.builder().instanceId("i-matrix").imdsV2Required(true)
                      .userData(files.uri(SCRIPT_PATH) + fault.options).clock(time).start()) {
-            files.serve(SCRIPT_PATH, script).serve(SIG_PATH, signatureOf(script)).start();
-            reports.start();
+            files.file(SCRIPT_PATH, script).file(SIG_PATH, signatureOf(script)).listen();
+            reports.listen();
             Path marker = dir.resolve("ran");
             RunStatus run;
             try (MetadataClient metadata = MetadataClient.builder().endpoint(imds.endpoint()).imdsV2Required(true)
@@ -158,7 +170,6 @@ class BootFaultMatrixTest {
             TaskStatus task = run.tasks().get(0);
             assertThat(task.trust()).hasValue(Trust.SIGNATURE);
             assertThat(task.attempt()).as("a script that ran spent its attempt").isEqualTo(1);
-            List<byte[]> posted = reports.posted();
             assertThat(CODEC.read(posted.get(posted.size() - 1)).state()).isEqualTo(run.state());
             return run.state().token() + " (exit " + run.exitCode().orElse(-1) + "), task " + task.state().token()
                     + task.exitCode().stream().mapToObj(c -> " with exit " + c).findFirst().orElse("")
@@ -219,21 +230,22 @@ class BootFaultMatrixTest {
     private String cell(Phase phase, Column column) throws Exception {
         Path dir = Files.createDirectories(tmp.resolve(phase.name() + "-" + COLUMNS.indexOf(column)));
         FakeTime time = new FakeTime();
-        try (FaultyFiles files = new FaultyFiles(); FaultyFiles reports = new FaultyFiles();
+        List<byte[]> posted = new CopyOnWriteArrayList<>();
+        try (TestHttpServer files = TestHttpServer.notYetListening(); TestHttpServer reports = reportServer(posted);
              MetadataEmulator imds = MetadataEmulator.builder().instanceId("i-matrix").imdsV2Required(true)
                      .userData(files.uri(SCRIPT_PATH).toString()).clock(time).start()) {
-            files.serve(SCRIPT_PATH, SCRIPT).serve(SIG_PATH, signature);
+            files.file(SCRIPT_PATH, SCRIPT).file(SIG_PATH, signature);
             boolean refused = column.metadata() == null;
             if (!(refused && phase == Phase.SCRIPT)) {
-                files.start();
+                files.listen();
             }
             if (!(refused && phase == Phase.REPORT)) {
-                reports.start();
+                reports.listen();
             }
             URI endpoint = imds.endpoint();
             if (phase.metadata) {
                 if (refused) {
-                    endpoint = deadPort();
+                    endpoint = TestHttpServer.nothingListening("");
                 } else {
                     column.metadata().accept(imds.faults().forPath(phase.path), phase);
                 }
@@ -249,7 +261,7 @@ class BootFaultMatrixTest {
             int requests = phase.metadata ? (int) imds.requestCount(phase == Phase.TOKEN ? "PUT" : "GET", phase.path)
                     : (phase == Phase.REPORT ? reports : files).hits(phase.path);
             try {
-                return describe(phase, refused, run, dir, marker, reports, requests, time);
+                return describe(phase, refused, run, dir, marker, posted, requests, time);
             } catch (AssertionError e) {
                 throw new AssertionError(phase + " × " + column.title() + ": " + e.getMessage() + "\n" + run, e);
             }
@@ -264,15 +276,9 @@ class BootFaultMatrixTest {
                 .console(line -> { }).clock(time).sleeper(time::sleep).build();
     }
 
-    private static URI deadPort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0)) {
-            return URI.create("http://127.0.0.1:" + s.getLocalPort());
-        }
-    }
-
     /** Asserts what holds in every cell, and says what happened. */
     private static String describe(Phase phase, boolean refused, RunStatus run, Path dir, Path marker,
-                                   FaultyFiles reports, int requests, FakeTime time) throws IOException {
+                                   List<byte[]> posted, int requests, FakeTime time) throws IOException {
         RunStatus onDisk = CODEC.read(Files.readAllBytes(dir.resolve("state/status.json")));
         assertThat(onDisk.state()).as("status.json is the run's result").isEqualTo(run.state());
         boolean ran = Files.exists(marker);
@@ -292,7 +298,6 @@ class BootFaultMatrixTest {
         StringBuilder sb = new StringBuilder(run.state().token()).append(" (exit ")
                 .append(run.exitCode().orElse(-1)).append(")");
         sb.append(ran ? ", role taken" : ", nothing ran");
-        List<byte[]> posted = reports.posted();
         List<RunState> reportedStates = posted.stream().map(b -> CODEC.read(b).state()).toList();
         if (!reportedStates.isEmpty()) {
             assertThat(reportedStates.get(reportedStates.size() - 1)).as("the last report is the final status")

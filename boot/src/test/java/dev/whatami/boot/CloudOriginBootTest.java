@@ -11,6 +11,7 @@ import dev.whatami.status.RunState;
 import dev.whatami.status.RunStatus;
 import dev.whatami.status.Trust;
 import dev.whatami.testsupport.FakeTime;
+import dev.whatami.testsupport.TestHttpServer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -40,13 +41,13 @@ class CloudOriginBootTest {
     @Test
     void s3UserData_isFetchedWithTheInstanceRole_andNoCredentialShows() throws Exception {
         FakeTime time = new FakeTime();
-        try (FaultyFiles s3 = new FaultyFiles().start();
+        try (TestHttpServer s3 = TestHttpServer.start();
              MetadataEmulator imds = MetadataEmulator.builder().instanceId("i-s3").ec2Role("collector-role")
                      .userData("s3://roles-bucket/collector.sh").clock(time).start();
              MetadataClient metadata = MetadataClient.builder().endpoint(imds.endpoint()).clock(time)
                      .sleeper(time::sleep).build()) {
-            s3.serve("/roles-bucket/collector.sh", SCRIPT)
-                    .serve("/roles-bucket/collector.sh.sig", BootFaultMatrixTest.signatureOf(SCRIPT));
+            s3.file("/roles-bucket/collector.sh", SCRIPT)
+                    .file("/roles-bucket/collector.sh.sig", BootFaultMatrixTest.signatureOf(SCRIPT));
             StringBuilder console = new StringBuilder();
             RunStatus run = Boot.builder(metadata).stateDir(dir.resolve("state")).logDir(dir.resolve("log"))
                     .bootId("boot-1").trustedKeys(BootFaultMatrixTest.trustedKeys())
@@ -59,9 +60,10 @@ class CloudOriginBootTest {
             assertThat(run.tasks().get(0).trust()).hasValue(Trust.SIGNATURE);
             assertThat(Files.readString(dir.resolve("ran"))).isEqualTo("ran\n");
             IssuedCredentials role = imds.ec2Credentials().orElseThrow();
-            assertThat(s3.requests()).filteredOn(r -> r.startsWith("GET /roles-bucket/collector.sh"))
-                    .isNotEmpty()
-                    .allSatisfy(r -> assertThat(r).contains("AWS4-HMAC-SHA256 Credential=" + role.accessKeyId() + "/"));
+            assertThat(s3.requests()).filteredOn(r -> r.method().equals("GET")
+                            && r.path().startsWith("/roles-bucket/collector.sh")).isNotEmpty()
+                    .allSatisfy(r -> assertThat(r.header("Authorization")).hasValueSatisfying(a -> assertThat(a)
+                            .contains("AWS4-HMAC-SHA256 Credential=" + role.accessKeyId() + "/")));
             String everything = console + Files.readString(dir.resolve("state/status.json"));
             assertThat(everything).doesNotContain(role.secretAccessKey()).doesNotContain(role.sessionToken());
         }
@@ -70,14 +72,14 @@ class CloudOriginBootTest {
     @Test
     void gsUserData_isFetchedWithTheServiceAccountsToken_andNoTokenShows() throws Exception {
         FakeTime time = new FakeTime();
-        try (FaultyFiles gcs = new FaultyFiles().start();
+        try (TestHttpServer gcs = TestHttpServer.start();
              MetadataEmulator imds = MetadataEmulator.builder().clouds(Cloud.GCE).instanceId("4242")
                      .gceServiceAccount("collector@project.iam.gserviceaccount.com")
                      .userData("gs://roles-bucket/collector.sh").clock(time).start();
              MetadataClient metadata = MetadataClient.builder().provider(Provider.GCE).endpoint(imds.endpoint())
                      .clock(time).sleeper(time::sleep).build()) {
-            gcs.serve("/storage/v1/b/roles-bucket/o/collector.sh", SCRIPT)
-                    .serve("/storage/v1/b/roles-bucket/o/collector.sh.sig", BootFaultMatrixTest.signatureOf(SCRIPT));
+            gcs.file("/storage/v1/b/roles-bucket/o/collector.sh", SCRIPT)
+                    .file("/storage/v1/b/roles-bucket/o/collector.sh.sig", BootFaultMatrixTest.signatureOf(SCRIPT));
             StringBuilder console = new StringBuilder();
             RunStatus run = Boot.builder(metadata).stateDir(dir.resolve("state")).logDir(dir.resolve("log"))
                     .bootId("boot-1").trustedKeys(BootFaultMatrixTest.trustedKeys())
@@ -90,8 +92,9 @@ class CloudOriginBootTest {
             assertThat(run.tasks().get(0).trust()).hasValue(Trust.SIGNATURE);
             assertThat(Files.readString(dir.resolve("ran"))).isEqualTo("ran\n");
             String token = imds.service().gceAccessToken().orElseThrow().value();
-            assertThat(gcs.requests()).filteredOn(r -> r.startsWith("GET /storage/v1/b/roles-bucket/o/collector.sh"))
-                    .hasSize(2).allSatisfy(r -> assertThat(r).endsWith("Authorization: Bearer " + token));
+            assertThat(gcs.requests()).filteredOn(r -> r.method().equals("GET")
+                            && r.path().startsWith("/storage/v1/b/roles-bucket/o/collector.sh"))
+                    .hasSize(2).allSatisfy(r -> assertThat(r.header("Authorization")).hasValue("Bearer " + token));
             String everything = console + Files.readString(dir.resolve("state/status.json"));
             assertThat(everything).doesNotContain(token);
         }

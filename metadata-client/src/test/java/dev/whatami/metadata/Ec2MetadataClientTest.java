@@ -8,7 +8,7 @@ import dev.whatami.emulator.Faults;
 import dev.whatami.emulator.MetadataEmulator;
 import dev.whatami.emulator.MetadataService;
 import dev.whatami.testsupport.FakeTime;
-import java.net.ServerSocket;
+import dev.whatami.testsupport.TestHttpServer;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -237,11 +237,7 @@ class Ec2MetadataClientTest {
     @Test
     void nothingListening_isUnreachableWithTheCause() throws Exception {
         imds(b -> { });
-        int port;
-        try (ServerSocket s = new ServerSocket(0)) {
-            port = s.getLocalPort();
-        }
-        try (MetadataClient c = client().endpoint(URI.create("http://127.0.0.1:" + port))
+        try (MetadataClient c = client().endpoint(TestHttpServer.nothingListening(""))
                 .retryPolicy(RetryPolicy.builder().jitter(false).maxAttempts(3).build()).build()) {
             assertThatThrownBy(c::userData).isInstanceOf(MetadataUnreachableException.class)
                     .hasMessageContaining("after 3 attempts").hasMessageContaining("Connect");

@@ -5,8 +5,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.whatami.emulator.Faults;
 import dev.whatami.emulator.MetadataEmulator;
 import dev.whatami.testsupport.FakeTime;
+import dev.whatami.testsupport.TestHttpServer;
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -88,11 +88,7 @@ class MetadataFaultMatrixTest {
         FakeTime time = new FakeTime();
         java.util.function.Consumer<Faults> inject = fault.inject.apply(phase);
         if (inject == null) {
-            int port;
-            try (ServerSocket s = new ServerSocket(0)) {
-                port = s.getLocalPort();
-            }
-            return call(phase, URI.create("http://127.0.0.1:" + port), time, null);
+            return call(phase, TestHttpServer.nothingListening(""), time, null);
         }
         try (MetadataEmulator imds = MetadataEmulator.builder().userData("collector.pl 10.0.0.1").instanceId("i-1")
                 .imdsV2Required(phase.v1Disabled).clock(time).start()) {

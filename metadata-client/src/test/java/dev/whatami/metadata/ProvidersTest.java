@@ -9,7 +9,7 @@ import dev.whatami.emulator.Faults;
 import dev.whatami.emulator.MetadataEmulator;
 import dev.whatami.emulator.MetadataService;
 import dev.whatami.testsupport.FakeTime;
-import java.net.ServerSocket;
+import dev.whatami.testsupport.TestHttpServer;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -217,11 +217,7 @@ class ProvidersTest {
     @Test
     void offCloud_givesUpWithinTheDetectionTimeout_sayingWhatItTried() throws Exception {
         dmi("QEMU", "Standard PC (Q35 + ICH9, 2009)", "");
-        int port;
-        try (ServerSocket s = new ServerSocket(0)) {
-            port = s.getLocalPort();
-        }
-        URI nothing = URI.create("http://127.0.0.1:" + port);
+        URI nothing = TestHttpServer.nothingListening("");
         try (MetadataClient c = client().endpoint(nothing).autoDetect().detectionTimeout(Duration.ofSeconds(10))
                 .build()) {
             assertThatThrownBy(c::userData).isInstanceOf(MetadataUnreachableException.class)

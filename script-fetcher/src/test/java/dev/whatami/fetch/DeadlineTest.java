@@ -6,13 +6,12 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.whatami.metadata.RetryPolicy;
 import dev.whatami.testsupport.FakeTime;
+import dev.whatami.testsupport.TestHttpServer;
+import dev.whatami.testsupport.TestHttpServer.Fault;
 import dev.whatami.userdata.Digest;
 import dev.whatami.userdata.DigestAlgorithm;
-import java.io.IOException;
-import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.ServerSocket;
-import java.net.Socket;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -21,7 +20,6 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -50,10 +48,8 @@ class DeadlineTest {
         }
     }
 
-    private static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            return s.getLocalPort();
-        }
+    private static int freePort() {
+        return TestHttpServer.nothingListening("").getPort();
     }
 
     /** The bad morning: the file server answers nothing for 8 s of the first boot. Default settings. */
@@ -281,25 +277,10 @@ class DeadlineTest {
      */
     @Test
     void anAttemptInProgress_isAbortedAtTheDeadline() throws Exception {
-        AtomicReference<IOException> serverSaw = new AtomicReference<>();
-        try (ServerSocket dribbler = new ServerSocket(0, 5, InetAddress.getLoopbackAddress())) {
-            Thread t = new Thread(() -> {
-                try (Socket s = dribbler.accept(); OutputStream out = s.getOutputStream()) {
-                    out.write("HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n".getBytes(UTF_8));
-                    for (int i = 0; i < 1000; i++) {
-                        out.write('x');
-                        out.flush();
-                        Thread.sleep(200);
-                    }
-                } catch (IOException e) {
-                    serverSaw.set(e);
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                }
-            });
-            t.setDaemon(true);
-            t.start();
-            URI url = URI.create("http://127.0.0.1:" + dribbler.getLocalPort() + "/c.sh");
+        try (TestHttpServer dribbler = TestHttpServer.start()) {
+            dribbler.file("/c.sh", "x".repeat(1000).getBytes(UTF_8))
+                    .fault("/c.sh", Integer.MAX_VALUE, Fault.dribble(1, Duration.ofMillis(200)));
+            URI url = dribbler.uri("/c.sh");
             long started = System.nanoTime();
             try (ScriptFetcher f = ScriptFetcher.builder().retryPolicy(STEADY).build()) {
                 assertThatThrownBy(() -> f.fetch(FetchRequest.builder(url, dir, "c.sh")
@@ -309,8 +290,8 @@ class DeadlineTest {
                         .hasMessageContaining("(no complete answer by the fetch's deadline after ");
             }
             assertThat(Duration.ofNanos(System.nanoTime() - started)).isLessThan(Duration.ofSeconds(15));
-            t.join(10_000);
-            assertThat(serverSaw.get()).as("the server's write failed: the connection was closed").isNotNull();
+            assertThat(dribbler.awaitFailure(Duration.ofSeconds(10)))
+                    .as("the server's write failed: the connection was closed").isTrue();
         }
         assertThat(dir.resolve("c.sh")).doesNotExist();
     }

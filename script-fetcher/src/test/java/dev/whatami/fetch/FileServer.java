@@ -1,30 +1,32 @@
 package dev.whatami.fetch;
 
 import com.sun.net.httpserver.HttpExchange;
-import com.sun.net.httpserver.HttpServer;
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
+import com.sun.net.httpserver.HttpHandler;
+import dev.whatami.testsupport.TestHttpServer;
+import dev.whatami.testsupport.TestHttpServer.Fault;
 import java.net.URI;
-import java.util.ArrayDeque;
-import java.util.Deque;
+import java.util.AbstractList;
+import java.util.Arrays;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.atomic.AtomicInteger;
-import java.util.function.Consumer;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Function;
+import java.util.function.Supplier;
 
-/** A file server on loopback whose answers a test scripts per path; unknown paths are 404. */
+/**
+ * A file server on loopback (the tests' {@link TestHttpServer}) that answers as a real one does: each file with its
+ * ETag, conditional and range requests honoured; a test scripts other answers per path; unknown paths are 404.
+ */
 final class FileServer implements AutoCloseable {
-    private final HttpServer server;
-    private final Map<String, Deque<Consumer<HttpExchange>>> script = new ConcurrentHashMap<>();
+    private final TestHttpServer http;
     private final Map<String, byte[]> files = new ConcurrentHashMap<>();
-    private final Map<String, Consumer<HttpExchange>> always = new ConcurrentHashMap<>();
-    final AtomicInteger hits = new AtomicInteger();
+    /** How many requests so far. */
+    final Supplier<Integer> hits;
     /** Paths requested, in order. */
-    final java.util.List<String> requests = new java.util.concurrent.CopyOnWriteArrayList<>();
+    final List<String> requests;
     /** The Accept-Encoding header of each request, in order ("-" when absent). */
-    final java.util.List<String> acceptEncodings = new java.util.concurrent.CopyOnWriteArrayList<>();
+    final List<String> acceptEncodings;
 
     FileServer() {
         this(0);
@@ -32,31 +34,42 @@ final class FileServer implements AutoCloseable {
 
     /** On a given port (0: any free one). */
     FileServer(int port) {
-        try {
-            server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 0);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-        server.createContext("/", this::handle);
-        server.start();
+        http = TestHttpServer.start(port).fallback(this::serveFile);
+        hits = http::hits;
+        requests = view(TestHttpServer.Request::path);
+        acceptEncodings = view(r -> r.header("Accept-Encoding").orElse("-"));
+    }
+
+    private List<String> view(Function<TestHttpServer.Request, String> field) {
+        return new AbstractList<>() {
+            @Override
+            public String get(int index) {
+                return field.apply(http.requests().get(index));
+            }
+
+            @Override
+            public int size() {
+                return http.requests().size();
+            }
+        };
     }
 
     int port() {
-        return server.getAddress().getPort();
+        return http.port();
     }
 
     long hits(String path) {
-        return requests.stream().filter(path::equals).count();
+        return http.hits(path);
     }
 
     /** Every request to {@code path} is answered by {@code action}. */
-    FileServer always(String path, Consumer<HttpExchange> action) {
-        always.put(path, action);
+    FileServer always(String path, HttpHandler action) {
+        http.route(path, action);
         return this;
     }
 
     URI url(String path) {
-        return URI.create("http://127.0.0.1:" + server.getAddress().getPort() + path);
+        return http.uri(path);
     }
 
     FileServer file(String path, byte[] content) {
@@ -66,20 +79,15 @@ final class FileServer implements AutoCloseable {
 
     /** The next request to {@code path} gets this status with an empty body. */
     FileServer failOnce(String path, int status) {
-        return onceDo(path, ex -> respond(ex, status, new byte[0], Map.of()));
+        return status(path, status, Map.of());
     }
 
     FileServer redirectOnce(String path, URI to) {
-        return onceDo(path, ex -> respond(ex, 302, new byte[0], Map.of("Location", to.toString())));
+        return status(path, 302, Map.of("Location", to.toString()));
     }
 
-    private FileServer onceDo(String path, Consumer<HttpExchange> action) {
-        script.computeIfAbsent(path, k -> new ArrayDeque<>()).add(action);
-        return this;
-    }
-
-    final java.util.List<String> rangeRequests = new java.util.concurrent.CopyOnWriteArrayList<>();
-    final java.util.List<String> conditionalRequests = new java.util.concurrent.CopyOnWriteArrayList<>();
+    final List<String> rangeRequests = new CopyOnWriteArrayList<>();
+    final List<String> conditionalRequests = new CopyOnWriteArrayList<>();
     volatile boolean honourRanges = true;
     /** Like Jetty's: a weak ETag, so If-Range must use the Last-Modified date. */
     volatile boolean weakEtags;
@@ -90,52 +98,27 @@ final class FileServer implements AutoCloseable {
     }
 
     static String etag(byte[] body) {
-        return "\"" + Integer.toHexString(java.util.Arrays.hashCode(body)) + "\"";
+        return "\"" + Integer.toHexString(Arrays.hashCode(body)) + "\"";
     }
 
     /** The next request to {@code path} gets the headers of the whole file but only its first {@code bytes}. */
     FileServer dropAfter(String path, int bytes) {
-        return onceDo(path, ex -> {
+        http.fault(path, 1, normal -> ex -> {
             byte[] body = files.get(path);
-            try {
-                ex.getResponseHeaders().add("ETag", tagOf(body));
-                ex.getResponseHeaders().add("Last-Modified", LAST_MODIFIED);
-                ex.sendResponseHeaders(200, body.length);
-                ex.getResponseBody().write(body, 0, bytes);
-                ex.getResponseBody().flush();
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
-            } finally {
-                try {
-                    ex.getResponseBody().close(); // short of Content-Length: the connection is cut
-                } catch (IOException e) {
-                    // expected: fewer bytes than announced
-                }
-            }
+            Fault.cutAfter(bytes).apply(e -> respond(e, 200, body, Map.of("ETag", tagOf(body), "Last-Modified",
+                    LAST_MODIFIED))).handle(ex);
         });
+        return this;
     }
 
+    /** The next request to {@code path} gets this status and these headers, with an empty body. */
     FileServer status(String path, int status, Map<String, String> headers) {
-        return onceDo(path, ex -> respond(ex, status, new byte[0], headers));
+        http.fault(path, 1, Fault.status(status, headers));
+        return this;
     }
 
-    private void handle(HttpExchange ex) {
-        hits.incrementAndGet();
+    private void serveFile(HttpExchange ex) {
         String path = ex.getRequestURI().getPath();
-        requests.add(path);
-        String ae = ex.getRequestHeaders().getFirst("Accept-Encoding");
-        acceptEncodings.add(ae == null ? "-" : ae);
-        Deque<Consumer<HttpExchange>> q = script.get(path);
-        Consumer<HttpExchange> once = q == null ? null : q.poll();
-        if (once != null) {
-            once.accept(ex);
-            return;
-        }
-        Consumer<HttpExchange> fixed = always.get(path);
-        if (fixed != null) {
-            fixed.accept(ex);
-            return;
-        }
         byte[] body = files.get(path);
         if (body == null) {
             respond(ex, 404, new byte[0], Map.of());
@@ -158,7 +141,7 @@ final class FileServer implements AutoCloseable {
         boolean validatorMatches = weakEtags ? LAST_MODIFIED.equals(ifRange) : tag.equals(ifRange);
         if (honourRanges && range != null && range.matches("bytes=\\d+-") && validatorMatches) {
             int from = Integer.parseInt(range.substring(6, range.length() - 1));
-            byte[] rest = java.util.Arrays.copyOfRange(body, from, body.length);
+            byte[] rest = Arrays.copyOfRange(body, from, body.length);
             respond(ex, 206, rest, Map.of("ETag", tag, "Content-Range", "bytes " + from + "-" + (body.length - 1) + "/"
                     + body.length));
             return;
@@ -167,21 +150,11 @@ final class FileServer implements AutoCloseable {
     }
 
     static void respond(HttpExchange ex, int status, byte[] body, Map<String, String> headers) {
-        try {
-            headers.forEach((k, v) -> ex.getResponseHeaders().add(k, v));
-            ex.sendResponseHeaders(status, body.length == 0 ? -1 : body.length);
-            if (body.length > 0) {
-                ex.getResponseBody().write(body);
-            }
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        } finally {
-            ex.close();
-        }
+        TestHttpServer.respond(ex, status, body, headers);
     }
 
     @Override
     public void close() {
-        server.stop(0);
+        http.close();
     }
 }

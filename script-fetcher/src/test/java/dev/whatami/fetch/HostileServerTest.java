@@ -7,8 +7,11 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
 import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpHandler;
 import dev.whatami.metadata.RetryPolicy;
 import dev.whatami.testsupport.FakeTime;
+import dev.whatami.testsupport.TestHttpServer;
+import dev.whatami.testsupport.TestHttpServer.Fault;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -108,20 +111,8 @@ class HostileServerTest {
     }
 
     /** Sends the head of the whole body but only its first {@code bytes}, then cuts the connection. */
-    private static void cutAfter(HttpExchange ex, byte[] body, int bytes) {
-        try {
-            ex.sendResponseHeaders(200, body.length);
-            ex.getResponseBody().write(body, 0, bytes);
-            ex.getResponseBody().flush();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        } finally {
-            try {
-                ex.getResponseBody().close();
-            } catch (IOException e) {
-                // expected: fewer bytes than announced
-            }
-        }
+    private static void cutAfter(HttpExchange ex, byte[] body, int bytes) throws IOException {
+        Fault.cutAfter(bytes).apply(e -> FileServer.respond(e, 200, body, java.util.Map.of())).handle(ex);
     }
 
     /** A strong ETag resumes; but a 206 whose Content-Range is not the rest of the file is not spliced on. */
@@ -158,11 +149,14 @@ class HostileServerTest {
 
     // ---- finding 10: nothing endless, nothing slow, holds the fetch ----------------------------------------------
 
-    /** A loopback server speaking raw HTTP/1.1, one connection per request, that says how its writes ended. */
+    /**
+     * A loopback server speaking raw HTTP/1.1, one connection per request, that says how its writes ended. Only for
+     * a status line and headers sent slowly: the JDK's server (the tests' {@code TestHttpServer}) writes an answer's
+     * head itself, at once.
+     */
     private static final class RawServer implements AutoCloseable {
         final ServerSocket socket = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
         final AtomicReference<IOException> writeFailed = new AtomicReference<>();
-        final AtomicLong written = new AtomicLong();
         final CountDownLatch ended = new CountDownLatch(1);
         private final Thread thread;
 
@@ -172,14 +166,7 @@ class HostileServerTest {
                     try (Socket s = socket.accept()) {
                         InputStream in = s.getInputStream();
                         readHead(in);
-                        OutputStream out = new java.io.FilterOutputStream(s.getOutputStream()) {
-                            @Override
-                            public void write(byte[] b, int off, int len) throws IOException {
-                                out.write(b, off, len);
-                                written.addAndGet(len);
-                            }
-                        };
-                        answer.accept(out);
+                        answer.accept(s.getOutputStream());
                     } catch (UncheckedIOException e) {
                         writeFailed.set(e.getCause());
                         ended.countDown();
@@ -223,33 +210,38 @@ class HostileServerTest {
         }
     }
 
-    private static Consumer<OutputStream> endlessChunked() {
-        return out -> {
-            write(out, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n".getBytes(US_ASCII));
-            byte[] chunk = ("10000\r\n" + "A".repeat(0x10000) + "\r\n").getBytes(US_ASCII);
+    /** A chunked body that never ends, 64 KiB at a time; counts what it wrote. */
+    private static HttpHandler endlessChunked(AtomicLong written) {
+        return ex -> {
+            ex.sendResponseHeaders(200, 0);
+            byte[] chunk = "A".repeat(0x10000).getBytes(US_ASCII);
+            OutputStream out = ex.getResponseBody();
             while (true) {
-                write(out, chunk);
+                out.write(chunk);
+                out.flush();
+                written.addAndGet(chunk.length);
             }
         };
     }
 
     @Test
     void anEndlessChunkedScript_isCutOffAtTheCap_andTheConnectionAbortedNotDrained() throws Exception {
-        try (RawServer raw = new RawServer(endlessChunked())) {
+        AtomicLong written = new AtomicLong();
+        try (TestHttpServer endless = TestHttpServer.start().route("/s.sh", endlessChunked(written))) {
             assertTimeoutPreemptively(Duration.ofSeconds(60), () -> {
                 try (ScriptFetcher f = ScriptFetcher.builder().clock(time).sleeper(time::sleep).retryPolicy(QUICK)
                         .build()) {
-                    assertThatThrownBy(() -> f.fetch(FetchRequest.builder(raw.url("/s.sh"), dir, "s.sh")
+                    assertThatThrownBy(() -> f.fetch(FetchRequest.builder(endless.uri("/s.sh"), dir, "s.sh")
                             .maxBytes(1 << 20).build()))
                             .isInstanceOfSatisfying(FetchException.class,
                                     e -> assertThat(e.failure()).isEqualTo(FetchFailure.TOO_LARGE))
                             .hasMessageContaining("is larger than the 1048576-byte limit");
                 }
-                assertThat(raw.ended.await(30, TimeUnit.SECONDS)).isTrue();
+                // the server's write failed: the connection was closed
+                assertThat(endless.awaitFailure(Duration.ofSeconds(30))).isTrue();
             });
-            assertThat(raw.writeFailed.get()).isNotNull();
             // what the socket buffers held when the fetcher stopped; draining would have gone on for ever
-            assertThat(raw.written.get()).isLessThan(64L << 20);
+            assertThat(written.get()).isLessThan(64L << 20);
         }
         assertThat(leftovers()).isEmpty();
     }
@@ -258,32 +250,21 @@ class HostileServerTest {
     void anEndlessChunkedSignature_isCutOff_andRefused() throws Exception {
         Keys owner = new Keys();
         byte[] script = "#!/bin/sh\necho signed\n".getBytes(UTF_8);
-        try (RawServer raw = new RawServer(out -> {
-            // the script on the first connection, the endless .sig on the next
-            if (sigTurn.getAndIncrement() == 0) {
-                write(out, ("HTTP/1.1 200 OK\r\nContent-Length: " + script.length + "\r\nConnection: close\r\n\r\n")
-                        .getBytes(US_ASCII));
-                write(out, script);
-            } else {
-                endlessChunked().accept(out);
-            }
-        })) {
+        try (TestHttpServer raw = TestHttpServer.start().file("/s.sh", script)
+                .route("/s.sh.sig", endlessChunked(new AtomicLong()))) {
             assertTimeoutPreemptively(Duration.ofSeconds(60), () -> {
                 try (ScriptFetcher f = ScriptFetcher.builder().clock(time).sleeper(time::sleep).retryPolicy(QUICK)
                         .trustedKeys(TrustedKeys.of("owner.pub", owner.publicPem())).build()) {
-                    assertThatThrownBy(() -> f.fetch(FetchRequest.builder(raw.url("/s.sh"), dir, "s.sh").build()))
+                    assertThatThrownBy(() -> f.fetch(FetchRequest.builder(raw.uri("/s.sh"), dir, "s.sh").build()))
                             .isInstanceOfSatisfying(SignatureRefusedException.class,
                                     e -> assertThat(e.reason()).isEqualTo(RefusalReason.SIGNATURE_INVALID))
                             .hasMessageContaining("s.sh.sig is larger than 4096 bytes");
                 }
-                assertThat(raw.ended.await(30, TimeUnit.SECONDS)).isTrue();
+                assertThat(raw.awaitFailure(Duration.ofSeconds(30))).as("the server's write failed").isTrue();
             });
-            assertThat(raw.writeFailed.get()).isNotNull();
         }
         assertThat(dir.resolve("s.sh")).doesNotExist();
     }
-
-    private final AtomicLong sigTurn = new AtomicLong();
 
     private static Consumer<OutputStream> oneByteASecond(String head) {
         return out -> {
@@ -313,18 +294,18 @@ class HostileServerTest {
     void aServerSendingOneByteASecond_losesItsTurnAtTheAttemptDeadline_andTheMirrorServes() throws Exception {
         byte[] script = "#!/bin/sh\necho mirror\n".getBytes(UTF_8);
         server.file("/m/s.sh", script);
-        try (RawServer slow = new RawServer(oneByteASecond(""))) {
+        try (TestHttpServer slow = TestHttpServer.start().file("/s.sh", "x".repeat(100000).getBytes(US_ASCII))
+                .fault("/s.sh", Integer.MAX_VALUE, Fault.dribble(1, Duration.ofSeconds(1)))) {
             long started = System.nanoTime();
             try (ScriptFetcher f = ScriptFetcher.builder().retryPolicy(QUICK).attemptTimeout(Duration.ofSeconds(2))
                     .build()) {
-                FetchResult r = f.fetch(FetchRequest.builder(slow.url("/s.sh"), dir, "s.sh")
+                FetchResult r = f.fetch(FetchRequest.builder(slow.uri("/s.sh"), dir, "s.sh")
                         .mirrors(List.of(server.url("/m/s.sh"))).build());
                 assertThat(r.source()).isEqualTo(server.url("/m/s.sh"));
                 assertThat(Files.readAllBytes(r.path())).isEqualTo(script);
             }
             assertThat(Duration.ofNanos(System.nanoTime() - started)).isLessThan(Duration.ofSeconds(20));
-            assertThat(slow.ended.await(10, TimeUnit.SECONDS)).isTrue();
-            assertThat(slow.writeFailed.get()).isNotNull();
+            assertThat(slow.awaitFailure(Duration.ofSeconds(10))).as("the server's write failed").isTrue();
         }
     }
 

@@ -4,19 +4,17 @@ import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import com.sun.net.httpserver.HttpsConfigurator;
-import com.sun.net.httpserver.HttpsServer;
 import dev.whatami.status.Trust;
 import dev.whatami.testsupport.FakeTime;
+import dev.whatami.testsupport.TestHttpServer;
 import java.io.InputStream;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.KeyStore;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import javax.net.ssl.KeyManagerFactory;
 import javax.net.ssl.SSLContext;
@@ -29,7 +27,7 @@ import org.junit.jupiter.api.io.TempDir;
 class HttpsTest {
     @TempDir
     static Path pki;
-    static HttpsServer https;
+    static TestHttpServer https;
     static FileServer plain;
     static Path caPem;
     static final byte[] SCRIPT = "#!/bin/sh\necho over tls\n".getBytes(UTF_8);
@@ -72,29 +70,18 @@ class HttpsTest {
         ctx.init(kmf.getKeyManagers(), null, null);
 
         plain = new FileServer().file("/c.sh", SCRIPT);
-        https = HttpsServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
-        https.setHttpsConfigurator(new HttpsConfigurator(ctx));
-        https.createContext("/", ex -> {
-            if (ex.getRequestURI().getPath().equals("/downgrade.sh")) {
-                ex.getResponseHeaders().add("Location", plain.url("/c.sh").toString());
-                ex.sendResponseHeaders(302, -1);
-            } else {
-                ex.sendResponseHeaders(200, SCRIPT.length);
-                ex.getResponseBody().write(SCRIPT);
-            }
-            ex.close();
-        });
-        https.start();
+        https = TestHttpServer.startHttps(ctx).fallback(TestHttpServer.answer(200, SCRIPT, Map.of()))
+                .answer("/downgrade.sh", 302, new byte[0], Map.of("Location", plain.url("/c.sh").toString()));
     }
 
     @AfterAll
     static void stop() {
-        https.stop(0);
+        https.close();
         plain.close();
     }
 
     static URI url(String path) {
-        return URI.create("https://127.0.0.1:" + https.getAddress().getPort() + path);
+        return https.uri(path);
     }
 
     @TempDir

@@ -8,10 +8,10 @@ import dev.whatami.metadata.RetryPolicy;
 import dev.whatami.status.Trust;
 import dev.whatami.testsupport.FakeTime;
 import dev.whatami.testsupport.FixedRandom;
+import dev.whatami.testsupport.TestHttpServer;
 import dev.whatami.userdata.Digest;
 import dev.whatami.userdata.DigestAlgorithm;
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -162,11 +162,7 @@ class ScriptFetcherTest {
 
     @Test
     void serverDown_isRetriedThenReported() throws Exception {
-        int port;
-        try (ServerSocket s = new ServerSocket(0)) {
-            port = s.getLocalPort();
-        }
-        URI url = URI.create("http://127.0.0.1:" + port + "/c.sh");
+        URI url = TestHttpServer.nothingListening("/c.sh");
         assertThatThrownBy(() -> fetcher.fetch(FetchRequest.builder(url, dir, "c.sh").build()))
                 .isInstanceOfSatisfying(FetchException.class, e -> {
                     assertThat(e.attempts()).isEqualTo(3);

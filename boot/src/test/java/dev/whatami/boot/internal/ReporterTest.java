@@ -3,18 +3,16 @@ package dev.whatami.boot.internal;
 import dev.whatami.boot.ReportPolicy;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import com.sun.net.httpserver.HttpServer;
 import dev.whatami.status.RunState;
 import dev.whatami.status.RunStatus;
 import dev.whatami.testsupport.FakeTime;
 import dev.whatami.testsupport.FixedRandom;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
-import java.net.URI;
+import dev.whatami.testsupport.TestHttpServer;
+import dev.whatami.testsupport.TestHttpServer.Fault;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.random.RandomGenerator;
 import org.junit.jupiter.api.Test;
@@ -27,25 +25,16 @@ class ReporterTest {
 
     @Test
     void aSlowBoot_stillReportsItsEnd_theBudgetCountsOnlyTimeSpentReporting() throws Exception {
-        List<String> states = new CopyOnWriteArrayList<>();
-        HttpServer server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
-        server.createContext("/reports", ex -> {
-            String body = new String(ex.getRequestBody().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
-            states.add(body.contains("\"state\" : \"done\"") ? "done" : "running");
-            ex.sendResponseHeaders(204, -1);
-            ex.close();
-        });
-        server.start();
         FakeTime clock = new FakeTime();
-        try (Reporter r = new Reporter(URI.create("http://127.0.0.1:" + server.getAddress().getPort() + "/reports"),
-                Optional.empty(), Duration.ofSeconds(10), clock, d -> { })) {
+        try (TestHttpServer server = TestHttpServer.start().answer("/reports", 204, new byte[0], Map.of());
+             Reporter r = new Reporter(server.uri("/reports"), Optional.empty(), Duration.ofSeconds(10), clock,
+                     d -> { })) {
             r.send(RunStatus.builder(RunState.RUNNING).build());
             clock.advance(Duration.ofMinutes(5)); // a long task ran
             r.send(RunStatus.builder(RunState.DONE).build());
-        } finally {
-            server.stop(0);
+            assertThat(server.requests("/reports")).extracting(q -> q.bodyText().contains("\"state\" : \"done\"")
+                    ? "done" : "running").containsExactly("running", "done");
         }
-        assertThat(states).containsExactly("running", "done");
     }
 
     @ParameterizedTest
@@ -67,18 +56,6 @@ class ReporterTest {
         assertThat(waits).isEmpty();
     }
 
-    /** A report server that answers {@code status} to the first {@code times} POSTs, then 204; counts them. */
-    private static HttpServer server(int times, int status, AtomicInteger calls) throws Exception {
-        HttpServer server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
-        server.createContext("/reports", ex -> {
-            ex.getRequestBody().readAllBytes();
-            ex.sendResponseHeaders(calls.incrementAndGet() <= times ? status : 204, -1);
-            ex.close();
-        });
-        server.start();
-        return server;
-    }
-
     /**
      * The waits of one report to a server that answers {@code status} {@code times} times first.
      *
@@ -87,12 +64,13 @@ class ReporterTest {
     private static List<Duration> waitsOfAReport(ReportPolicy policy, RandomGenerator random, int times, int status,
                                                  AtomicInteger calls) throws Exception {
         FakeTime clock = new FakeTime();
-        HttpServer server = server(times, status, calls);
-        try (Reporter r = new Reporter(URI.create("http://127.0.0.1:" + server.getAddress().getPort() + "/reports"),
-                Optional.empty(), policy, clock, clock::sleep, random)) {
+        // answers status to the first times POSTs, then 204
+        try (TestHttpServer server = TestHttpServer.start().answer("/reports", 204, new byte[0], Map.of())
+                .fault("/reports", times, Fault.status(status));
+             Reporter r = new Reporter(server.uri("/reports"), Optional.empty(), policy, clock, clock::sleep,
+                     random)) {
             r.send(RunStatus.builder(RunState.DONE).build());
-        } finally {
-            server.stop(0);
+            calls.set(server.hits("/reports"));
         }
         return clock.sleeps();
     }

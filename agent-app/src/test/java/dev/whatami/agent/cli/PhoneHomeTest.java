@@ -2,7 +2,7 @@ package dev.whatami.agent.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.whatami.server.MetadataEmulator;
+import dev.whatami.emulator.MetadataService;
 import dev.whatami.server.ReportStore;
 import dev.whatami.server.ScriptServer;
 import java.io.PrintWriter;
@@ -39,7 +39,7 @@ class PhoneHomeTest {
             port = s.getLocalPort();
         }
         server = ScriptServer.builder(root).bind("127.0.0.1").port(port).reports(reports).reportToken("tok")
-                .metadataEmulator(MetadataEmulator.builder().instanceId("i-home")
+                .metadataService(MetadataService.builder().instanceId("i-home")
                         .userData(userDataTemplate.replace("SRV", "127.0.0.1:" + port)).build())
                 .build().start();
         CommandLine cl = WhatamiAgent.commandLine(Map.of("PATH", System.getenv("PATH"), "WHATAMI_REPORT_TOKEN", "tok"));

@@ -1,6 +1,18 @@
 package dev.whatami.server;
 
 import dev.whatami.emulator.MetadataService;
+import dev.whatami.server.access.ReadAccess;
+import dev.whatami.server.access.SlowClientGuard;
+import dev.whatami.server.access.TlsFiles;
+import dev.whatami.server.files.HiddenPathGuard;
+import dev.whatami.server.files.ScriptFiles;
+import dev.whatami.server.files.StaleFiles;
+import dev.whatami.server.files.UploadHandler;
+import dev.whatami.server.files.ZeroCopyEndPoint;
+import dev.whatami.server.metrics.ServerMetrics;
+import dev.whatami.server.pages.ErrorPages;
+import dev.whatami.server.reports.ReportHandlers;
+import dev.whatami.server.reports.ReportStore;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.nio.ByteBuffer;

@@ -1,6 +1,12 @@
 package dev.whatami.server;
 
 import dev.whatami.emulator.MetadataService;
+import dev.whatami.server.access.TlsFiles;
+import dev.whatami.server.access.TokenFiles;
+import dev.whatami.server.reports.EmbeddedReportStore;
+import dev.whatami.server.reports.JdbcReportStore;
+import dev.whatami.server.reports.ReportLimits;
+import dev.whatami.server.reports.ReportStore;
 import java.io.PrintWriter;
 import java.net.BindException;
 import java.nio.file.Files;

@@ -9,6 +9,7 @@ import dev.whatami.metadata.MetadataClient;
 import dev.whatami.metadata.MetadataUnreachableException;
 import dev.whatami.metadata.RetryPolicy;
 import dev.whatami.emulator.MetadataService;
+import dev.whatami.server.access.TlsFiles;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;

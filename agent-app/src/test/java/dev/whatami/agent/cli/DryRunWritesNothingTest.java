@@ -2,7 +2,7 @@ package dev.whatami.agent.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.whatami.server.ReportStore;
+import dev.whatami.server.reports.ReportStore;
 import dev.whatami.server.ScriptServer;
 import java.io.IOException;
 import java.io.PrintWriter;

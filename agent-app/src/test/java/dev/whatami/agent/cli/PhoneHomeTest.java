@@ -3,7 +3,7 @@ package dev.whatami.agent.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.whatami.emulator.MetadataService;
-import dev.whatami.server.ReportStore;
+import dev.whatami.server.reports.ReportStore;
 import dev.whatami.server.ScriptServer;
 import java.io.PrintWriter;
 import java.io.StringWriter;

@@ -27,7 +27,7 @@ public final class BearerToken {
     }
 
     /** {@code Authorization: Bearer <token>}, or {@code Basic} with any user name and the token as password. */
-    public static BearerToken bearerOrBasic(String token) {
+    static BearerToken bearerOrBasic(String token) {
         return new BearerToken(token, true);
     }
 

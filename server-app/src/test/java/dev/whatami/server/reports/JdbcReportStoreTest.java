@@ -5,12 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.whatami.server.ScriptServer;
-import dev.whatami.status.InstanceInfo;
 import dev.whatami.status.RunState;
-import dev.whatami.status.RunStatus;
-import dev.whatami.status.StatusCodec;
-import dev.whatami.status.TaskState;
-import dev.whatami.status.TaskStatus;
 import dev.whatami.testsupport.FakeTime;
 import java.io.IOException;
 import java.time.Clock;
@@ -22,7 +17,6 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.OptionalInt;
 import java.util.Random;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
@@ -41,7 +35,6 @@ import org.junit.jupiter.api.Test;
  * newer than the server is refused. Needs PostgreSQL ({@link TestPostgres}).
  */
 class JdbcReportStoreTest {
-    static final StatusCodec CODEC = StatusCodec.create();
     static TestPostgres pg;
 
     @BeforeAll

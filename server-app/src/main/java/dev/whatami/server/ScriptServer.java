@@ -1,5 +1,18 @@
 package dev.whatami.server;
 
+import dev.whatami.emulator.MetadataService;
+import dev.whatami.server.access.ReadAccess;
+import dev.whatami.server.access.SlowClientGuard;
+import dev.whatami.server.access.TlsFiles;
+import dev.whatami.server.files.HiddenPathGuard;
+import dev.whatami.server.files.ScriptFiles;
+import dev.whatami.server.files.StaleFiles;
+import dev.whatami.server.files.UploadHandler;
+import dev.whatami.server.files.ZeroCopyEndPoint;
+import dev.whatami.server.metrics.ServerMetrics;
+import dev.whatami.server.pages.ErrorPages;
+import dev.whatami.server.reports.ReportHandlers;
+import dev.whatami.server.reports.ReportStore;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.nio.ByteBuffer;
@@ -32,8 +45,8 @@ import org.eclipse.jetty.util.resource.ResourceFactory;
 
 /**
  * The file server: {@code GET/HEAD /scriptserver/<file>} from a root directory (the seed's
- * {@code www/scriptserver} layout), {@code /healthz}, and optionally the EC2 metadata emulator on the same
- * port. Files are served by Jetty's own {@link ResourceHandler}: ETag, Last-Modified, conditional requests,
+ * {@code www/scriptserver} layout), {@code /healthz}, and optionally a metadata emulator ({@link MetadataService}) on
+ * the same port. Files are served by Jetty's own {@link ResourceHandler}: ETag, Last-Modified, conditional requests,
  * byte ranges and content types come from it, not from code here.
  */
 public final class ScriptServer implements AutoCloseable {
@@ -140,7 +153,7 @@ public final class ScriptServer implements AutoCloseable {
 
         List<Handler> handlers = new ArrayList<>();
         handlers.add(scripts);
-        b.emulator.map(MetadataEmulator::handler).ifPresent(handlers::add);
+        b.metadata.map(MetadataHandler::new).ifPresent(handlers::add);
         this.metrics = new ServerMetrics(limit::getNetworkConnectionCount, b.reports);
         b.reports.ifPresent(store -> handlers.add(new ReportHandlers(store, b.reportToken, metrics::report)));
         handlers.add(new Health());
@@ -256,7 +269,7 @@ public final class ScriptServer implements AutoCloseable {
         private String bind = "0.0.0.0";
         private int port = 8080;
         private boolean list;
-        private Optional<MetadataEmulator> emulator = Optional.empty();
+        private Optional<MetadataService> metadata = Optional.empty();
         private Optional<ReportStore> reports = Optional.empty();
         private Optional<String> reportToken = Optional.empty();
         private Optional<String> uploadToken = Optional.empty();
@@ -302,9 +315,12 @@ public final class ScriptServer implements AutoCloseable {
             return this;
         }
 
-        /** Also answer the EC2 metadata paths ({@code /latest/…}). Default: off. */
-        public Builder metadataEmulator(MetadataEmulator emulator) {
-            this.emulator = Optional.of(emulator);
+        /**
+         * Also answer as the cloud metadata services {@code service} plays (for EC2 the {@code /latest/…} paths), with
+         * its faults; stopping the server releases the requests a fault holds. Default: off.
+         */
+        public Builder metadataService(MetadataService service) {
+            this.metadata = Optional.of(Objects.requireNonNull(service, "service"));
             return this;
         }
 

@@ -1,5 +1,12 @@
 package dev.whatami.server;
 
+import dev.whatami.emulator.MetadataService;
+import dev.whatami.server.access.TlsFiles;
+import dev.whatami.server.access.TokenFiles;
+import dev.whatami.server.reports.EmbeddedReportStore;
+import dev.whatami.server.reports.JdbcReportStore;
+import dev.whatami.server.reports.ReportLimits;
+import dev.whatami.server.reports.ReportStore;
 import java.io.PrintWriter;
 import java.net.BindException;
 import java.nio.file.Files;
@@ -202,7 +209,7 @@ public final class WhatamiServer implements Callable<Integer> {
         ScriptServer.Builder builder;
         java.util.Optional<String> uploads = java.util.Optional.empty();
         java.util.Optional<String> readToken = java.util.Optional.empty();
-        MetadataEmulator emulator = null;
+        MetadataService emulator = null;
         ReportStore store = null;
         try {
             builder = ScriptServer.builder(root).bind(bind).port(port).list(list);
@@ -241,7 +248,7 @@ public final class WhatamiServer implements Callable<Integer> {
                 builder.tls(ks, pw);
             }
             if (given == 1) {
-                MetadataEmulator.Builder eb = MetadataEmulator.builder().instanceId(instanceId)
+                MetadataService.Builder eb = MetadataService.builder().instanceId(instanceId)
                         .imdsV2Required(imdsV2Required).instanceIdPerClient(instanceIdPerClient);
                 if (metadataUserData != null) {
                     if (!Files.isRegularFile(metadataUserData)) {
@@ -253,7 +260,7 @@ public final class WhatamiServer implements Callable<Integer> {
                     eb.userData(metadataUserDataText);
                 }
                 emulator = eb.build();
-                builder.metadataEmulator(emulator);
+                builder.metadataService(emulator);
             }
         } catch (IllegalArgumentException e) {
             err.println("whatami-server: " + e.getMessage());

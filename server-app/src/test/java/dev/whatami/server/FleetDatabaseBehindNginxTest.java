@@ -2,6 +2,8 @@ package dev.whatami.server;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.whatami.server.reports.TestPostgres;
+import dev.whatami.server.reports.TestReports;
 import dev.whatami.status.RunState;
 import java.io.IOException;
 import java.net.URI;
@@ -152,7 +154,7 @@ class FleetDatabaseBehindNginxTest {
 
     /** i-0 … : on ec2 and gce, every tenth failed, three roles. */
     private static byte[] report(int i) {
-        return JdbcReportStoreTest.report("i-" + i, i % 2 == 0 ? "ec2" : "gce", "run-1", 2,
+        return TestReports.report("i-" + i, i % 2 == 0 ? "ec2" : "gce", "run-1", 2,
                 Instant.parse("2026-12-02T00:00:00Z").plusSeconds(i), i % 10 == 0 ? RunState.FAILED : RunState.DONE,
                 List.of(i % 3 == 0 ? "processor.pl" : "collector.pl"), 0);
     }

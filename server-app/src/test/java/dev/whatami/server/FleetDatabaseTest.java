@@ -3,6 +3,12 @@ package dev.whatami.server;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.whatami.metadata.RetryPolicy;
+import dev.whatami.server.reports.JdbcReportStore;
+import dev.whatami.server.reports.ReportLimits;
+import dev.whatami.server.reports.ReportQuery;
+import dev.whatami.server.reports.ReportStore;
+import dev.whatami.server.reports.TestPostgres;
+import dev.whatami.server.reports.TestReports;
 import dev.whatami.status.RunState;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintWriter;
@@ -65,7 +71,7 @@ class FleetDatabaseTest {
     }
 
     private static byte[] report(int i) {
-        return JdbcReportStoreTest.report("i-" + i, i % 2 == 0 ? "ec2" : "gce", "run-1", 3,
+        return TestReports.report("i-" + i, i % 2 == 0 ? "ec2" : "gce", "run-1", 3,
                 Instant.parse("2026-12-02T00:00:00Z"), i % 10 == 0 ? RunState.FAILED : RunState.DONE,
                 List.of(i % 3 == 0 ? "processor.pl" : "collector.pl"), 0);
     }

@@ -3,6 +3,7 @@ package dev.whatami.server;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.jr.ob.JSON;
+import dev.whatami.server.reports.TestReports;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -44,7 +45,7 @@ class ReportFloodTest {
             HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
             int[] refused = {0};
             IntStream.range(0, 1500).parallel().forEach(i -> {
-                byte[] body = ReportStoreTest.big("i-flood-" + i, 200);
+                byte[] body = TestReports.big("i-flood-" + i, 200);
                 try {
                     int status = http.send(HttpRequest.newBuilder(base.resolve("/reports"))
                             .POST(HttpRequest.BodyPublishers.ofByteArray(body)).build(),

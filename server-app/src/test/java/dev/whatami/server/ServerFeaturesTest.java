@@ -8,6 +8,8 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import dev.whatami.metadata.MetadataClient;
 import dev.whatami.metadata.MetadataUnreachableException;
 import dev.whatami.metadata.RetryPolicy;
+import dev.whatami.emulator.MetadataService;
+import dev.whatami.server.access.TlsFiles;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -110,39 +112,39 @@ class ServerFeaturesTest {
     }
 
     @Test
-    void emulatorFaults_driveTheMetadataClient() {
-        MetadataEmulator emulator = MetadataEmulator.builder().userData("u").build();
-        try (MetadataEmulator.Running imds = emulator.start()) {
-            emulator.faults().failNext(2, 503);
-            List<Duration> sleeps = new ArrayList<>();
-            try (MetadataClient c = MetadataClient.builder().endpoint(imds.endpoint()).sleeper(sleeps::add)
-                    .tokenTimeout(Duration.ofSeconds(10)) // a loaded machine must not turn this into a v1 fallback
-                    .retryPolicy(RetryPolicy.builder().jitter(false).build()).build()) {
-                assertThat(new String(c.userData().orElseThrow(), UTF_8)).isEqualTo("u");
-            }
-            assertThat(sleeps).hasSize(2);
+    void emulatorFaults_driveTheMetadataClient() throws Exception {
+        MetadataService emulator = MetadataService.builder().userData("u").build();
+        server = ScriptServer.builder(root()).bind("127.0.0.1").port(0).metadataService(emulator).build().start();
+        URI endpoint = server.uri();
+        emulator.faults().failNext(2, 503);
+        List<Duration> sleeps = new ArrayList<>();
+        try (MetadataClient c = MetadataClient.builder().endpoint(endpoint).sleeper(sleeps::add)
+                .tokenTimeout(Duration.ofSeconds(10)) // a loaded machine must not turn this into a v1 fallback
+                .retryPolicy(RetryPolicy.builder().jitter(false).build()).build()) {
+            assertThat(new String(c.userData().orElseThrow(), UTF_8)).isEqualTo("u");
+        }
+        assertThat(sleeps).hasSize(2);
 
-            emulator.faults().clear().dropNext(1);
-            try (MetadataClient c = MetadataClient.builder().endpoint(imds.endpoint()).sleeper(d -> { })
-                    .retryPolicy(RetryPolicy.builder().jitter(false).build()).build()) {
-                assertThat(new String(c.userData().orElseThrow(), UTF_8)).isEqualTo("u");
-            }
+        emulator.faults().clear().dropNext(1);
+        try (MetadataClient c = MetadataClient.builder().endpoint(endpoint).sleeper(d -> { })
+                .retryPolicy(RetryPolicy.builder().jitter(false).build()).build()) {
+            assertThat(new String(c.userData().orElseThrow(), UTF_8)).isEqualTo("u");
+        }
 
-            // a token request that never answers: the client falls back to IMDSv1 within its token timeout
-            emulator.faults().clear().forPath("/latest/api/token").hangNext(dev.whatami.emulator.Faults.ALWAYS);
-            long start = System.nanoTime();
-            try (MetadataClient c = MetadataClient.builder().endpoint(imds.endpoint())
-                    .tokenTimeout(Duration.ofMillis(300)).build()) {
-                assertThat(new String(c.userData().orElseThrow(), UTF_8)).isEqualTo("u");
-            }
-            assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(5));
+        // a token request that never answers: the client falls back to IMDSv1 within its token timeout
+        emulator.faults().clear().forPath("/latest/api/token").hangNext(dev.whatami.emulator.Faults.ALWAYS);
+        long start = System.nanoTime();
+        try (MetadataClient c = MetadataClient.builder().endpoint(endpoint)
+                .tokenTimeout(Duration.ofMillis(300)).build()) {
+            assertThat(new String(c.userData().orElseThrow(), UTF_8)).isEqualTo("u");
+        }
+        assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(5));
 
-            emulator.faults().clear().failNext(100, 500);
-            try (MetadataClient c = MetadataClient.builder().endpoint(imds.endpoint()).sleeper(d -> { })
-                    .retryPolicy(RetryPolicy.builder().jitter(false).maxAttempts(3).build()).build()) {
-                assertThatThrownBy(c::userData).isInstanceOf(MetadataUnreachableException.class)
-                        .hasMessageContaining("after 3 attempts");
-            }
+        emulator.faults().clear().failNext(100, 500);
+        try (MetadataClient c = MetadataClient.builder().endpoint(endpoint).sleeper(d -> { })
+                .retryPolicy(RetryPolicy.builder().jitter(false).maxAttempts(3).build()).build()) {
+            assertThatThrownBy(c::userData).isInstanceOf(MetadataUnreachableException.class)
+                    .hasMessageContaining("after 3 attempts");
         }
     }
 

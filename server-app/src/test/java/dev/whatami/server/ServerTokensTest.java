@@ -2,11 +2,12 @@ package dev.whatami.server;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.whatami.server.reports.ReportStore;
+import dev.whatami.server.reports.TestReports;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.io.PrintWriter;
 import java.io.StringWriter;
-import java.net.InetSocketAddress;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -141,7 +142,7 @@ class ServerTokensTest {
                 .readToken(token).build().start()) {
             URI base = server.uri();
             assertThat(http.send(HttpRequest.newBuilder(base.resolve("/reports")).POST(HttpRequest.BodyPublishers
-                    .ofByteArray(ReportStoreTest.report("i-1"))).build(), HttpResponse.BodyHandlers.ofString())
+                    .ofByteArray(TestReports.report("i-1"))).build(), HttpResponse.BodyHandlers.ofString())
                     .statusCode()).isEqualTo(204);
             for (String path : List.of("/status", "/status.json", "/status.json?per=1", "/metrics")) {
                 HttpResponse<String> none = send(base, "GET", path, null);
@@ -159,24 +160,6 @@ class ServerTokensTest {
             assertThat(send(base, "GET", "/scriptserver/a.sh", null).statusCode()).isEqualTo(200);
             assertThat(send(base, "GET", "/healthz", null).statusCode()).isEqualTo(200);
         }
-    }
-
-    @Test
-    void withoutAReadToken_thePagesAnswerLoopbackOnly_unlessPublic() throws Exception {
-        assertThat(ReadAccess.fromLoopback(new InetSocketAddress("127.0.0.1", 4000))).isTrue();
-        assertThat(ReadAccess.fromLoopback(new InetSocketAddress("::1", 4000))).isTrue();
-        assertThat(ReadAccess.fromLoopback(new InetSocketAddress("127.9.8.7", 4000))).isTrue();
-        assertThat(ReadAccess.fromLoopback(InetSocketAddress.createUnresolved("example.org", 4000))).isFalse();
-        // addresses built from literals: nothing is sent to them
-        assertThat(ReadAccess.fromLoopback(new InetSocketAddress("10.1.2.3", 4000))).isFalse();
-        assertThat(ReadAccess.fromLoopback(new InetSocketAddress("169.254.169.254", 80))).isFalse();
-        assertThat(ReadAccess.fromLoopback(new InetSocketAddress("::ffff:10.0.0.1", 80))).isFalse();
-        assertThat(ReadAccess.guards(ServerMetrics.route("/status"))).isTrue();
-        assertThat(ReadAccess.guards(ServerMetrics.route("/status.json"))).isTrue();
-        assertThat(ReadAccess.guards(ServerMetrics.route("/metrics"))).isTrue();
-        assertThat(ReadAccess.guards(ServerMetrics.route("/reports"))).isFalse();
-        assertThat(ReadAccess.guards(ServerMetrics.route("/scriptserver/a.sh"))).isFalse();
-        assertThat(ReadAccess.guards(ServerMetrics.route("/healthz"))).isFalse();
     }
 
     @Test

@@ -2,6 +2,8 @@ package dev.whatami.server;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.whatami.server.reports.ReportStore;
+import dev.whatami.server.reports.TestReports;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.Socket;
@@ -91,7 +93,7 @@ class SlowBodiesTest {
         assertThat(http.send(HttpRequest.newBuilder(base.resolve("/healthz")).timeout(patience).build(),
                 HttpResponse.BodyHandlers.ofString()).statusCode()).isEqualTo(200);
         assertThat(http.send(HttpRequest.newBuilder(base.resolve("/reports")).timeout(patience)
-                .POST(HttpRequest.BodyPublishers.ofByteArray(ReportStoreTest.report("i-fast"))).build(),
+                .POST(HttpRequest.BodyPublishers.ofByteArray(TestReports.report("i-fast"))).build(),
                 HttpResponse.BodyHandlers.ofString()).statusCode()).isEqualTo(204);
         assertThat(http.send(HttpRequest.newBuilder(base.resolve("/status.json")).timeout(patience).build(),
                 HttpResponse.BodyHandlers.ofString()).body()).contains("i-fast");
@@ -102,7 +104,7 @@ class SlowBodiesTest {
                 HttpResponse.BodyHandlers.ofString()).body()).isEqualTo("echo a\n");
 
         // a slow body that does end is kept, its answer sent when its last byte came
-        byte[] report = ReportStoreTest.report("i-slow");
+        byte[] report = TestReports.report("i-slow");
         try (Socket s = new Socket("127.0.0.1", base.getPort())) {
             s.setSoTimeout(10_000);
             OutputStream out = s.getOutputStream();

@@ -2,6 +2,7 @@ package dev.whatami.server;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.whatami.server.reports.ReportStore;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;

@@ -4,6 +4,8 @@ import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import dev.whatami.server.reports.ReportStore;
+import dev.whatami.server.reports.TestReports;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -94,7 +96,7 @@ class StatusPageBrowserTest {
         for (int i = 0; i < 10_000; i++) {
             dev.whatami.status.RunState state = i % 97 == 0 ? dev.whatami.status.RunState.FAILED
                     : dev.whatami.status.RunState.DONE;
-            store.accept(ReportStoreTest.report(String.format("i-%05d", i), "run", 1, t0, state, roles[i % 3]),
+            store.accept(TestReports.report(String.format("i-%05d", i), "run", 1, t0, state, roles[i % 3]),
                     "10.0.0." + (i % 250));
         }
         try (ScriptServer server = ScriptServer.builder(Files.createDirectories(dir.resolve("www"))).bind("127.0.0.1")

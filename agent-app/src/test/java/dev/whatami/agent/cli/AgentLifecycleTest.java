@@ -3,7 +3,7 @@ package dev.whatami.agent.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.whatami.agent.install.InstallCommand;
-import dev.whatami.server.MetadataEmulator;
+import dev.whatami.emulator.MetadataService;
 import dev.whatami.server.ScriptServer;
 import java.io.PrintWriter;
 import java.io.StringWriter;
@@ -52,7 +52,7 @@ class AgentLifecycleTest {
         try (ServerSocket s = new ServerSocket(0)) {
             port = s.getLocalPort();
         }
-        server = ScriptServer.builder(root).bind("127.0.0.1").port(port).metadataEmulator(MetadataEmulator.builder()
+        server = ScriptServer.builder(root).bind("127.0.0.1").port(port).metadataService(MetadataService.builder()
                 .instanceId("i-life").userData(userDataTemplate.replace("SRV", "127.0.0.1:" + port)).build())
                 .build().start();
     }
@@ -119,7 +119,7 @@ class AgentLifecycleTest {
         server.close();
         Files.writeString(root.resolve("count.sh"), "echo changed >> \"$COUNT_FILE\"\n");
         byte[] sha = java.security.MessageDigest.getInstance("SHA-256").digest(Files.readAllBytes(root.resolve("count.sh")));
-        server = ScriptServer.builder(root).bind("127.0.0.1").port(port).metadataEmulator(MetadataEmulator.builder()
+        server = ScriptServer.builder(root).bind("127.0.0.1").port(port).metadataService(MetadataService.builder()
                 .instanceId("i-life").userData("count.sh 127.0.0.1:" + port + " sha256="
                         + java.util.HexFormat.of().formatHex(sha)).build()).build().start();
         boot("b2");

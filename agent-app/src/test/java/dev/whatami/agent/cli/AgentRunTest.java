@@ -2,7 +2,7 @@ package dev.whatami.agent.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.whatami.server.MetadataEmulator;
+import dev.whatami.emulator.MetadataService;
 import dev.whatami.server.ScriptServer;
 import java.io.PrintWriter;
 import java.io.StringWriter;
@@ -46,11 +46,11 @@ class AgentRunTest {
     }
 
     private String serve(String userData) throws Exception {
-        MetadataEmulator.Builder emulator = MetadataEmulator.builder().instanceId("i-test1");
+        MetadataService.Builder emulator = MetadataService.builder().instanceId("i-test1");
         if (userData != null) {
             emulator.userData(userData);
         }
-        server = ScriptServer.builder(root).bind("127.0.0.1").port(0).metadataEmulator(emulator.build()).build()
+        server = ScriptServer.builder(root).bind("127.0.0.1").port(0).metadataService(emulator.build()).build()
                 .start();
         return "127.0.0.1:" + server.address().getPort();
     }
@@ -105,7 +105,7 @@ class AgentRunTest {
         try (ServerSocket s = new ServerSocket(0)) {
             port = s.getLocalPort();
         }
-        server = ScriptServer.builder(root).bind("127.0.0.1").port(port).metadataEmulator(MetadataEmulator.builder()
+        server = ScriptServer.builder(root).bind("127.0.0.1").port(port).metadataService(MetadataService.builder()
                 .instanceId("i-test1").userData(userDataTemplate.replace("SRV", "127.0.0.1:" + port)).build())
                 .build().start();
     }

@@ -2,7 +2,7 @@ package dev.whatami.agent.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.whatami.server.MetadataEmulator;
+import dev.whatami.emulator.MetadataService;
 import dev.whatami.server.ScriptServer;
 import java.io.PrintWriter;
 import java.io.StringWriter;
@@ -53,7 +53,7 @@ class AgentTrustTest {
         try (ServerSocket s = new ServerSocket(0)) {
             port = s.getLocalPort();
         }
-        server = ScriptServer.builder(root).bind("127.0.0.1").port(port).metadataEmulator(MetadataEmulator.builder()
+        server = ScriptServer.builder(root).bind("127.0.0.1").port(port).metadataService(MetadataService.builder()
                 .instanceId("i-trust").userData(userDataTemplate.replace("SRV", "127.0.0.1:" + port)).build())
                 .build().start();
         CommandLine cl = WhatamiAgent.commandLine(Map.of("PATH", System.getenv("PATH"), "MARKER",

@@ -2,7 +2,7 @@ package dev.whatami.agent.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.whatami.server.ReportStore;
+import dev.whatami.server.reports.ReportStore;
 import dev.whatami.server.ScriptServer;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -30,7 +30,7 @@ class DryRunWritesNothingTest {
         Path root = Files.createDirectories(dir.resolve("www"));
         Files.writeString(root.resolve("broken.sh"), "#!/bin/sh\nexit 3\n");
         try (ScriptServer server = ScriptServer.builder(root).bind("127.0.0.1").port(0)
-                .reports(ReportStore.inMemory()).metadataEmulator(dev.whatami.server.MetadataEmulator.builder()
+                .reports(ReportStore.inMemory()).metadataService(dev.whatami.emulator.MetadataService.builder()
                         .instanceId("i-dry").build()).build().start()) {
             String srv = "127.0.0.1:" + server.address().getPort();
             Path userData = Files.writeString(dir.resolve("user-data"), "broken.sh " + srv + "\n");

@@ -2,8 +2,8 @@ package dev.whatami.agent.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.whatami.server.MetadataEmulator;
-import dev.whatami.server.ReportStore;
+import dev.whatami.emulator.MetadataService;
+import dev.whatami.server.reports.ReportStore;
 import dev.whatami.server.ScriptServer;
 import java.io.PrintWriter;
 import java.io.StringWriter;
@@ -39,7 +39,7 @@ class PhoneHomeTest {
             port = s.getLocalPort();
         }
         server = ScriptServer.builder(root).bind("127.0.0.1").port(port).reports(reports).reportToken("tok")
-                .metadataEmulator(MetadataEmulator.builder().instanceId("i-home")
+                .metadataService(MetadataService.builder().instanceId("i-home")
                         .userData(userDataTemplate.replace("SRV", "127.0.0.1:" + port)).build())
                 .build().start();
         CommandLine cl = WhatamiAgent.commandLine(Map.of("PATH", System.getenv("PATH"), "WHATAMI_REPORT_TOKEN", "tok"));

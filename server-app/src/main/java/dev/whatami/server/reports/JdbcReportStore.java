@@ -1,0 +1,655 @@
+package dev.whatami.server.reports;
+
+import com.zaxxer.hikari.HikariConfig;
+import com.zaxxer.hikari.HikariDataSource;
+import dev.whatami.status.InstanceInfo;
+import dev.whatami.status.ReceivedReport;
+import dev.whatami.status.RunState;
+import dev.whatami.status.RunStatus;
+import dev.whatami.status.StatusCodec;
+import java.io.IOException;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The shared report store: the latest report of each instance in PostgreSQL, so that several servers behind a load
+ * balancer accept reports and show the same fleet page. The same contract as the {@link EmbeddedReportStore}, by the
+ * same rules: {@link Reports} decides what is a duplicate or stale and what is too large, {@link Fleet} what an
+ * instance's role and rank are and how the fleet is counted, {@link ReportLimits} how much is kept; the row keeps the
+ * bytes {@link StatusCodec} wrote, and the columns beside it are derived from them by those rules.
+ *
+ * <p>Every change runs in one transaction: it first locks the instance's row ({@code SELECT … FOR UPDATE}, or the
+ * {@code INSERT} that creates it), so two servers given the same report take turns and the second sees a duplicate;
+ * then, last, it adds what it changed to the one row of {@code whatami_totals} and commits — that row's lock makes
+ * the writers of every server take turns only for that update and the commit, so the limits hold across servers
+ * while reports of different instances are written side by side (a herd of a thousand agents reporting at once
+ * would otherwise queue behind one lock held for the whole of each report). Eviction, under the totals' lock, skips
+ * rows another writer holds. A page's counts and keys are read in one read-only snapshot, so they agree; its reports
+ * are then fetched a few at a time while the page is written (a report replaced meanwhile shows its newer version, one
+ * forgotten meanwhile is left out), so a page of large reports is never in memory at once. The order is the embedded
+ * store's —
+ * failures first, newest first, then by id — with ids compared by code point ({@code COLLATE "C"}; Java's order
+ * differs only for ids with characters beyond U+FFFF).
+ *
+ * <p>Connections come from a HikariCP pool that replaces broken ones, so the store outlives a database restart. While
+ * the database cannot be reached, {@link #accept} and {@link #page} throw {@link IOException} within
+ * {@link Builder#connectionTimeout} (the server answers 503 and the agent retries). A statement that fails on a
+ * broken connection is tried once more on a fresh one (safe: accepting the same report twice is a duplicate).
+ * Thread-safe; {@link #close()} closes the pool.
+ */
+public final class JdbcReportStore implements ReportStore {
+    private static final Logger LOG = LoggerFactory.getLogger(JdbcReportStore.class);
+    private static final String COLUMNS = "instance_id, run_id, revision, started_at, received_at, provider, role, "
+            + "state, rank, kept_seq, bytes, body, key_sha256";
+    private static final String PAGE_ORDER = " ORDER BY rank, received_at DESC, instance_id";
+
+    private final StatusCodec codec = StatusCodec.create();
+    private final HikariDataSource pool;
+    private final Clock clock;
+    private final ReportLimits limits;
+    private final EvictionLog evictionLog = new EvictionLog(LOG);
+
+    private JdbcReportStore(Builder b) throws IOException {
+        this.clock = b.clock;
+        this.limits = b.limits;
+        HikariConfig hc = new HikariConfig();
+        hc.setPoolName("whatami-reports");
+        hc.setDriverClassName("org.postgresql.Driver");
+        hc.setJdbcUrl(b.url);
+        b.user.ifPresent(hc::setUsername);
+        b.password.ifPresent(hc::setPassword);
+        hc.setMaximumPoolSize(b.poolSize);
+        hc.setMinimumIdle(Math.min(2, b.poolSize));
+        hc.setConnectionTimeout(b.connectionTimeout.toMillis());
+        hc.setValidationTimeout(Math.max(250, Math.min(1000, b.connectionTimeout.toMillis() / 2)));
+        hc.setInitializationFailTimeout(-1); // the schema check below says what is wrong, in our words
+        long connectSeconds = Math.max(1, b.connectionTimeout.toSeconds());
+        hc.addDataSourceProperty("connectTimeout", connectSeconds);
+        hc.addDataSourceProperty("socketTimeout", Math.max(1, b.statementTimeout.toSeconds()));
+        hc.addDataSourceProperty("tcpKeepAlive", true);
+        hc.addDataSourceProperty("ApplicationName", "whatami-server");
+        this.pool = new HikariDataSource(hc);
+        try (Connection c = firstConnection()) {
+            ReportSchema.migrate(c);
+            recount(c);
+        } catch (SQLException e) {
+            pool.close();
+            throw new IOException("cannot use the database " + describe(b.url) + ": " + message(e), e);
+        }
+    }
+
+    /** How long the first connection may take when the database answers slowly (a loaded machine), not wrongly. */
+    static final Duration STARTUP_PATIENCE = Duration.ofSeconds(15);
+
+    /**
+     * The pool's first connection. A timeout with no failure under it (the pool was only slow: a busy machine, a
+     * database still starting) is waited out up to {@link #STARTUP_PATIENCE}; a refusal (wrong password, no such
+     * database, connection refused) is reported at once.
+     */
+    private Connection firstConnection() throws SQLException {
+        long deadline = System.nanoTime() + STARTUP_PATIENCE.toNanos();
+        while (true) {
+            try {
+                return pool.getConnection();
+            } catch (java.sql.SQLTransientConnectionException e) {
+                if (e.getCause() != null || System.nanoTime() > deadline) {
+                    throw e;
+                }
+                LOG.debug("report store: the database is slow to give a first connection; waiting");
+            }
+        }
+    }
+
+    /** A builder for the store at {@code jdbcUrl} ({@code jdbc:postgresql://host:port/database}). */
+    public static Builder builder(String jdbcUrl) {
+        return new Builder(jdbcUrl);
+    }
+
+    @Override
+    public Accepted accept(byte[] body, String from, Optional<String> instanceKey) throws InvalidReportException,
+            IOException {
+        RunStatus status = Reports.parse(codec, body, clock.instant());
+        try {
+            return retried(() -> store(status, from, instanceKey));
+        } catch (InvalidReportException e) {
+            throw e;
+        } catch (SQLException e) {
+            throw new IOException("the database did not keep the report: " + message(e), e);
+        }
+    }
+
+    private Accepted store(RunStatus status, String from, Optional<String> instanceKey) throws SQLException,
+            InvalidReportException {
+        String id = status.instance().orElseThrow().instanceId();
+        try (Connection c = pool.getConnection()) {
+            c.setAutoCommit(false);
+            try {
+                // first this instance's row, locked as it is kept, or created (and so locked) here — a writer of the
+                // same instance on another server waits for it, and then sees this one's report
+                boolean created;
+                int keptBytes = 0;
+                byte[] stored;
+                for (int attempt = 1; ; attempt++) {
+                    Optional<String> keptRun = null;
+                    long keptRevision = 0;
+                    Optional<Instant> keptStart = Optional.empty();
+                    RunState keptState = null;
+                    Optional<byte[]> keptKey = Optional.empty();
+                    try (PreparedStatement p = c.prepareStatement("SELECT run_id, revision, started_at, bytes, state, "
+                            + "key_sha256 FROM whatami_reports WHERE instance_id = ? FOR UPDATE")) {
+                        p.setString(1, id);
+                        try (ResultSet r = p.executeQuery()) {
+                            if (r.next()) {
+                                keptRun = Optional.ofNullable(r.getString(1));
+                                keptRevision = r.getLong(2);
+                                keptStart = Optional.ofNullable(r.getObject(3, OffsetDateTime.class))
+                                        .map(OffsetDateTime::toInstant);
+                                keptBytes = r.getInt(4);
+                                keptState = state(r.getString(5));
+                                keptKey = Optional.ofNullable(r.getBytes(6));
+                            }
+                        }
+                    }
+                    Optional<byte[]> keyHash = Reports.bind(id, keptKey, instanceKey);
+                    Accepted verdict = Reports.compare(keptRun, keptRevision, keptStart, keptState, status);
+                    if (verdict != Accepted.STORED) {
+                        c.commit();
+                        return verdict;
+                    }
+                    // PostgreSQL keeps microseconds: the report says what the column holds
+                    ReceivedReport received = new ReceivedReport(status,
+                            clock.instant().truncatedTo(ChronoUnit.MICROS), from);
+                    stored = codec.write(received);
+                    Reports.checkSize(stored.length, limits);
+                    if (keptRun != null) {
+                        upsert(c, received, stored, keyHash);
+                        created = false;
+                        break;
+                    }
+                    if (insertNew(c, received, stored, keyHash)) {
+                        created = true;
+                        break;
+                    }
+                    // another server created it since the SELECT (and has committed): compare with its report
+                    if (attempt == 3) {
+                        throw new SQLException("the instance " + id + " was created and forgotten again three times "
+                                + "while this report was kept", "40001");
+                    }
+                }
+                // then the totals, last and briefly: their row lock orders the writers of every server only for
+                // this update and the commit, so the limits hold across servers without making every report wait
+                // for the whole of every other
+                long instances;
+                long bytes;
+                try (PreparedStatement p = c.prepareStatement("UPDATE whatami_totals SET instances = instances + ?, "
+                        + "bytes = bytes + ? WHERE id = 1 RETURNING instances, bytes")) {
+                    p.setLong(1, created ? 1 : 0);
+                    p.setLong(2, (long) stored.length - keptBytes);
+                    try (ResultSet r = p.executeQuery()) {
+                        r.next();
+                        instances = r.getLong(1);
+                        bytes = r.getLong(2);
+                    }
+                }
+                int forgotten = 0;
+                if (instances > limits.maxInstances() || bytes > limits.maxTotalBytes()) {
+                    long[] left = {instances, bytes};
+                    forgotten = evict(c, id, left);
+                    try (PreparedStatement p = c.prepareStatement("UPDATE whatami_totals SET instances = ?, bytes = ? "
+                            + "WHERE id = 1")) {
+                        p.setLong(1, left[0]);
+                        p.setLong(2, left[1]);
+                        p.executeUpdate();
+                    }
+                }
+                c.commit();
+                evictionLog.forgot(forgotten, limits);
+                return Accepted.STORED;
+            } catch (SQLException | InvalidReportException | RuntimeException e) {
+                rollbackQuietly(c);
+                throw e;
+            }
+        }
+    }
+
+    /** Inserts the first report of an instance; false (nothing changed) when the instance has a row already. */
+    private boolean insertNew(Connection c, ReceivedReport received, byte[] stored, Optional<byte[]> keyHash)
+            throws SQLException {
+        return write(c, received, stored, keyHash, " ON CONFLICT (instance_id) DO NOTHING") == 1;
+    }
+
+    /**
+     * Forgets the least recently kept instances other than {@code id} until {@code left} (instances, bytes; updated)
+     * is within the limits, holding the totals' lock. Rows another writer holds are skipped (that writer is refreshing
+     * them, and waits for the totals to count itself); whoever commits last finds the fleet over the limit no more.
+     */
+    private int evict(Connection c, String id, long[] left) throws SQLException {
+        int forgotten = 0;
+        while (left[0] > limits.maxInstances() || left[1] > limits.maxTotalBytes()) {
+            List<String> victims = new ArrayList<>();
+            try (PreparedStatement p = c.prepareStatement("SELECT instance_id, bytes FROM whatami_reports "
+                    + "WHERE instance_id <> ? ORDER BY kept_seq LIMIT 64 FOR UPDATE SKIP LOCKED")) {
+                p.setString(1, id);
+                try (ResultSet r = p.executeQuery()) {
+                    while (r.next() && (left[0] > limits.maxInstances() || left[1] > limits.maxTotalBytes())) {
+                        victims.add(r.getString(1));
+                        left[0]--;
+                        left[1] -= r.getInt(2);
+                    }
+                }
+            }
+            if (victims.isEmpty()) {
+                break; // only the new report is left (it fits: checkSize), or the rest are being written
+            }
+            try (PreparedStatement p = c.prepareStatement("DELETE FROM whatami_reports WHERE instance_id = ANY (?)")) {
+                p.setArray(1, c.createArrayOf("text", victims.toArray()));
+                p.executeUpdate();
+            }
+            forgotten += victims.size();
+        }
+        return forgotten;
+    }
+
+    private void upsert(Connection c, ReceivedReport received, byte[] stored, Optional<byte[]> keyHash)
+            throws SQLException {
+        write(c, received, stored, keyHash, " ON CONFLICT (instance_id) DO UPDATE SET "
+                + "run_id = EXCLUDED.run_id, revision = EXCLUDED.revision, started_at = EXCLUDED.started_at, "
+                + "received_at = EXCLUDED.received_at, provider = EXCLUDED.provider, role = EXCLUDED.role, "
+                + "state = EXCLUDED.state, rank = EXCLUDED.rank, kept_seq = EXCLUDED.kept_seq, "
+                + "bytes = EXCLUDED.bytes, body = EXCLUDED.body, key_sha256 = EXCLUDED.key_sha256");
+    }
+
+    private static int write(Connection c, ReceivedReport received, byte[] stored, Optional<byte[]> keyHash,
+            String onConflict) throws SQLException {
+        RunStatus s = received.status();
+        InstanceInfo i = s.instance().orElseThrow();
+        try (PreparedStatement p = c.prepareStatement("INSERT INTO whatami_reports (" + COLUMNS + ") VALUES (?, ?, ?, "
+                + "?, ?, ?, ?, ?, ?, nextval('whatami_reports_kept_seq'), ?, ?, ?)" + onConflict)) {
+            p.setString(1, i.instanceId());
+            p.setString(2, s.runId().orElse(null));
+            p.setLong(3, s.revision());
+            // truncated here: PostgreSQL would round, and a start rounded up makes the agent's next report "stale"
+            p.setObject(4, s.startedAt().map(t -> utc(t.truncatedTo(ChronoUnit.MICROS))).orElse(null));
+            p.setObject(5, utc(received.receivedAt()));
+            p.setString(6, i.provider());
+            p.setString(7, Fleet.role(s));
+            p.setString(8, s.state().token());
+            p.setInt(9, Fleet.rank(s.state()));
+            p.setInt(10, stored.length);
+            p.setBytes(11, stored);
+            p.setBytes(12, keyHash.orElse(null));
+            return p.executeUpdate();
+        }
+    }
+
+    private static OffsetDateTime utc(Instant i) {
+        return i.atOffset(ZoneOffset.UTC);
+    }
+
+    @Override
+    public ReportPage page(ReportQuery query) throws IOException {
+        try {
+            return retried(() -> read(query));
+        } catch (InvalidReportException e) {
+            throw new IllegalStateException(e); // never: reading refuses no report
+        } catch (SQLException e) {
+            throw new IOException("the database did not answer: " + message(e), e);
+        }
+    }
+
+    private ReportPage read(ReportQuery query) throws SQLException {
+        try (Connection c = pool.getConnection()) {
+            c.setAutoCommit(false);
+            c.setReadOnly(true);
+            c.setTransactionIsolation(Connection.TRANSACTION_REPEATABLE_READ);
+            try {
+                Fleet.Counter counter = new Fleet.Counter();
+                try (PreparedStatement p = c.prepareStatement("SELECT state, role, provider, count(*) FROM "
+                        + "whatami_reports GROUP BY state, role, provider"); ResultSet r = p.executeQuery()) {
+                    while (r.next()) {
+                        counter.add(state(r.getString(1)), r.getString(2), r.getString(3), r.getLong(4));
+                    }
+                }
+                List<Object> args = new ArrayList<>();
+                String where = where(query, args);
+                long matching;
+                try (PreparedStatement p = c.prepareStatement("SELECT count(*) FROM whatami_reports" + where)) {
+                    bind(p, args);
+                    try (ResultSet r = p.executeQuery()) {
+                        r.next();
+                        matching = r.getLong(1);
+                    }
+                }
+                // the page's keys in the snapshot; their bodies are fetched a few at a time as the page is written
+                List<String> keys = new ArrayList<>();
+                if (query.limit() > 0 && query.offset() < matching) {
+                    try (PreparedStatement p = c.prepareStatement("SELECT instance_id FROM whatami_reports" + where
+                            + PAGE_ORDER + " LIMIT ? OFFSET ?")) {
+                        args.add((long) query.limit());
+                        args.add((long) query.offset());
+                        bind(p, args);
+                        p.setFetchSize(1000);
+                        try (ResultSet r = p.executeQuery()) {
+                            while (r.next()) {
+                                keys.add(r.getString(1));
+                            }
+                        }
+                    }
+                }
+                c.commit();
+                return new ReportPage(new Bodies(keys), matching, counter.counts(), query);
+            } catch (SQLException | RuntimeException e) {
+                rollbackQuietly(c);
+                throw e;
+            } finally {
+                c.setReadOnly(false);
+            }
+        }
+    }
+
+    /** The filters of {@link ReportQuery#matches} as SQL, their values appended to {@code args}. */
+    private static String where(ReportQuery q, List<Object> args) {
+        List<String> terms = new ArrayList<>();
+        q.role().ifPresent(v -> {
+            terms.add("role = ?");
+            args.add(v);
+        });
+        q.state().ifPresent(v -> {
+            terms.add("state = ?");
+            args.add(v.token());
+        });
+        q.provider().ifPresent(v -> {
+            terms.add("provider = ?");
+            args.add(v);
+        });
+        return terms.isEmpty() ? "" : " WHERE " + String.join(" AND ", terms);
+    }
+
+    private static void bind(PreparedStatement p, List<Object> args) throws SQLException {
+        for (int i = 0; i < args.size(); i++) {
+            p.setObject(i + 1, args.get(i));
+        }
+    }
+
+    private static RunState state(String token) throws SQLException {
+        return RunState.fromToken(token).orElseThrow(() -> new SQLException("whatami_reports holds the unknown state "
+                + "'" + token + "' (written by a newer server?)"));
+    }
+
+    /** Counts what is kept afresh, so an operator's deletes by hand do not leave the totals wrong. */
+    private static void recount(Connection c) throws SQLException {
+        c.setAutoCommit(false);
+        try (PreparedStatement p = c.prepareStatement("UPDATE whatami_totals SET (instances, bytes) = (SELECT count(*), "
+                + "coalesce(sum(bytes), 0) FROM whatami_reports) WHERE id = 1")) {
+            p.executeUpdate();
+            c.commit();
+        } catch (SQLException e) {
+            rollbackQuietly(c);
+            throw e;
+        } finally {
+            c.setAutoCommit(true);
+        }
+    }
+
+    @Override
+    public ReportLimits limits() {
+        return limits;
+    }
+
+    @Override
+    public void close() {
+        pool.close();
+    }
+
+    private interface Work<T> {
+        T run() throws SQLException, InvalidReportException;
+    }
+
+    /** Reports fetched per query while a page is written: at most this many bodies are in memory for one page. */
+    static final int PAGE_BATCH = 16;
+
+    /**
+     * A page's reports by key, fetched {@link #PAGE_BATCH} at a time (each batch on a connection taken and given back
+     * at once, so a slow reader holds no connection); an instance forgotten since the page was counted is left out.
+     */
+    private final class Bodies implements ReportPage.Rows {
+        private final List<String> keys;
+
+        Bodies(List<String> keys) {
+            this.keys = List.copyOf(keys);
+        }
+
+        @Override
+        public int size() {
+            return keys.size();
+        }
+
+        @Override
+        public java.util.Iterator<byte[]> iterator() {
+            return new java.util.Iterator<>() {
+                private int next;
+                private final java.util.ArrayDeque<byte[]> batch = new java.util.ArrayDeque<>();
+
+                @Override
+                public boolean hasNext() {
+                    while (batch.isEmpty() && next < keys.size()) {
+                        List<String> ids = keys.subList(next, Math.min(keys.size(), next + PAGE_BATCH));
+                        next += ids.size();
+                        batch.addAll(fetch(ids));
+                    }
+                    return !batch.isEmpty();
+                }
+
+                @Override
+                public byte[] next() {
+                    if (!hasNext()) {
+                        throw new java.util.NoSuchElementException();
+                    }
+                    return batch.removeFirst();
+                }
+            };
+        }
+
+        private List<byte[]> fetch(List<String> ids) {
+            try {
+                return retried(() -> {
+                    java.util.Map<String, byte[]> found = new java.util.HashMap<>();
+                    try (Connection c = pool.getConnection(); PreparedStatement p = c.prepareStatement(
+                            "SELECT instance_id, body FROM whatami_reports WHERE instance_id = ANY(?)")) {
+                        p.setArray(1, c.createArrayOf("text", ids.toArray()));
+                        try (ResultSet r = p.executeQuery()) {
+                            while (r.next()) {
+                                found.put(r.getString(1), r.getBytes(2));
+                            }
+                        }
+                    }
+                    List<byte[]> inOrder = new ArrayList<>(ids.size());
+                    for (String id : ids) {
+                        byte[] body = found.get(id);
+                        if (body != null) {
+                            inOrder.add(body);
+                        }
+                    }
+                    return inOrder;
+                });
+            } catch (InvalidReportException e) {
+                throw new IllegalStateException(e); // never: reading refuses no report
+            } catch (SQLException e) {
+                throw new java.io.UncheckedIOException(new IOException("the database did not answer: " + message(e), e));
+            }
+        }
+    }
+
+    /** Runs {@code work}, once more if a connection broke under it (the database restarted, say). */
+    private static <T> T retried(Work<T> work) throws SQLException, InvalidReportException {
+        try {
+            return work.run();
+        } catch (SQLException e) {
+            if (!isConnectionFault(e)) {
+                throw e;
+            }
+            LOG.debug("report store: retrying on a fresh connection after {}", e.toString());
+            return work.run();
+        }
+    }
+
+    /** SQLSTATE class 08 (connection exception), or 57P01-03 (the server is shutting down or starting). */
+    static boolean isConnectionFault(SQLException e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof SQLException s && s.getSQLState() != null
+                    && (s.getSQLState().startsWith("08") || s.getSQLState().startsWith("57P0"))) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static void rollbackQuietly(Connection c) {
+        try {
+            c.rollback();
+        } catch (SQLException ignored) {
+            // the connection is broken; the pool replaces it
+        }
+    }
+
+    /** The database's own words: the innermost SQL failure's message (the pool's wraps the driver's). */
+    static String message(Throwable e) {
+        String out = e.getMessage();
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof SQLException && t.getMessage() != null) {
+                out = t.getMessage();
+            }
+        }
+        return out == null ? e.getClass().getSimpleName() : out;
+    }
+
+    /** The URL as it may be shown: host, port and database, never its parameters (which may hold secrets). */
+    public static String describe(String jdbcUrl) {
+        int q = jdbcUrl.indexOf('?');
+        return q < 0 ? jdbcUrl : jdbcUrl.substring(0, q) + "?…";
+    }
+
+    /** Builds a {@link JdbcReportStore}. Not thread-safe. */
+    public static final class Builder {
+        private final String url;
+        private Optional<String> user = Optional.empty();
+        private Optional<String> password = Optional.empty();
+        private Clock clock = Clock.systemUTC();
+        private ReportLimits limits = ReportLimits.defaults();
+        private int poolSize = 8;
+        private Duration connectionTimeout = Duration.ofSeconds(2);
+        private Duration statementTimeout = Duration.ofSeconds(30);
+
+        private Builder(String url) {
+            this.url = checkUrl(url);
+        }
+
+        /**
+         * A PostgreSQL JDBC URL without credentials: {@code jdbc:postgresql://host[:port]/database[?param=value…]}.
+         *
+         * @throws IllegalArgumentException for another kind of URL, or one with a password in it
+         */
+        static String checkUrl(String url) {
+            Objects.requireNonNull(url, "url");
+            if (!url.startsWith("jdbc:postgresql://")) {
+                throw new IllegalArgumentException("--database takes a PostgreSQL JDBC URL, "
+                        + "jdbc:postgresql://host:5432/database; got one that does not start with jdbc:postgresql://");
+            }
+            String lower = url.toLowerCase(java.util.Locale.ROOT);
+            int q = lower.indexOf('?');
+            String query = q < 0 ? "" : lower.substring(q + 1);
+            for (String param : query.split("&")) {
+                String key = param.contains("=") ? param.substring(0, param.indexOf('=')) : param;
+                if (key.equals("password") || key.equals("sslpassword")) {
+                    throw new IllegalArgumentException("--database must not carry credentials (its " + key
+                            + "= would be visible to every user of this machine in the process list): give the user "
+                            + "with --database-user or $WHATAMI_DATABASE_USER, the password in "
+                            + "$WHATAMI_DATABASE_PASSWORD or a file named by --database-password-file");
+                }
+            }
+            String authority = lower.substring("jdbc:postgresql://".length(), q < 0 ? lower.length() : q);
+            int slash = authority.indexOf('/');
+            if ((slash < 0 ? authority : authority.substring(0, slash)).contains("@")) {
+                throw new IllegalArgumentException("--database must not carry credentials (user@ or user:password@): "
+                        + "give the user with --database-user or $WHATAMI_DATABASE_USER, the password in "
+                        + "$WHATAMI_DATABASE_PASSWORD or a file named by --database-password-file");
+            }
+            return url;
+        }
+
+        /** The database user. Default: the driver's (the name of the user running the server). */
+        public Builder user(String user) {
+            this.user = Optional.of(user);
+            return this;
+        }
+
+        /** The database password; never logged, never shown. Default: none (e.g. {@code trust} or peer auth). */
+        public Builder password(String password) {
+            this.password = Optional.of(password);
+            return this;
+        }
+
+        /** The clock that stamps {@code receivedAt}. Default: the system clock (UTC). */
+        public Builder clock(Clock clock) {
+            this.clock = Objects.requireNonNull(clock, "clock");
+            return this;
+        }
+
+        /** How much is kept, across every server on the database. Default: {@link ReportLimits#defaults()}. */
+        public Builder limits(ReportLimits limits) {
+            this.limits = Objects.requireNonNull(limits, "limits");
+            return this;
+        }
+
+        /** Most connections this server holds. Default: 8. */
+        public Builder poolSize(int n) {
+            if (n < 1) {
+                throw new IllegalArgumentException("the pool needs at least one connection, got " + n);
+            }
+            this.poolSize = n;
+            return this;
+        }
+
+        /**
+         * How long a request waits for a connection (also the TCP connect timeout, in whole seconds, at least 1) before
+         * the store gives up with an {@link IOException}. Default: 2 s.
+         */
+        public Builder connectionTimeout(Duration d) {
+            if (d.toMillis() < 250) {
+                throw new IllegalArgumentException("the connection timeout must be at least 250 ms, got " + d);
+            }
+            this.connectionTimeout = d;
+            return this;
+        }
+
+        /** Longest wait for the database's answer to one statement (whole seconds, at least 1). Default: 30 s. */
+        public Builder statementTimeout(Duration d) {
+            this.statementTimeout = Objects.requireNonNull(d, "statementTimeout");
+            return this;
+        }
+
+        /**
+         * Opens the pool, and creates or upgrades the schema ({@link ReportSchema}).
+         *
+         * @throws IOException when the database cannot be reached within the connection timeout, refuses the
+         *                     credentials, or has a schema newer than this server's; the message says which
+         */
+        public JdbcReportStore build() throws IOException {
+            return new JdbcReportStore(this);
+        }
+    }
+}

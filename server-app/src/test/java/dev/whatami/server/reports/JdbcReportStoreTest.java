@@ -1,0 +1,377 @@
+package dev.whatami.server.reports;
+
+import static dev.whatami.server.reports.TestReports.report;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.whatami.server.ScriptServer;
+import dev.whatami.status.RunState;
+import dev.whatami.testsupport.FakeTime;
+import java.io.IOException;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Random;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The PostgreSQL store keeps the embedded store's contract by the same rules: fed the same reports (idempotency,
+ * stale runs, evictions by count and by bytes, 413s), both answer every verdict alike and every page — rows, order,
+ * matching counts and fleet counts — byte for byte alike. Two stores on one database (two servers) are one store:
+ * a retry sent to the other server is a duplicate, and the limits hold across them under concurrent writers. A schema
+ * newer than the server is refused. Needs PostgreSQL ({@link TestPostgres}).
+ */
+class JdbcReportStoreTest {
+    static TestPostgres pg;
+
+    @BeforeAll
+    static void database() throws Exception {
+        pg = TestPostgres.startOrSkip();
+    }
+
+    @AfterAll
+    static void stop() throws Exception {
+        if (pg != null) {
+            pg.close();
+        }
+    }
+
+    @BeforeEach
+    void empty() throws Exception {
+        pg.truncate();
+    }
+
+    /** A clock that advances 1 ms at every reading, the same sequence for every store given one. */
+    static Clock ticking() {
+        return new FakeTime(Instant.parse("2026-12-02T00:00:00Z")).ticking(Duration.ofMillis(1));
+    }
+
+    @Test
+    void fedTheSameReports_bothStoresGiveTheSameVerdicts_andTheSamePages() throws Exception {
+        ReportLimits limits = new ReportLimits(60, 4096, 120 * 1024);
+        Random random = new Random(18);
+        List<String> providers = List.of("ec2", "gce", "azure");
+        List<List<String>> roles = List.of(List.of("collector.pl"), List.of("processor.pl"),
+                List.of("collector.pl", "processor.pl"), List.of());
+        RunState[] states = {RunState.DONE, RunState.DONE, RunState.DONE, RunState.FAILED, RunState.RUNNING,
+                RunState.INVALID, RunState.UNREACHABLE};
+        Instant t0 = Instant.parse("2026-12-01T00:00:00Z");
+        try (ReportStore embedded = ReportStore.embedded().limits(limits).clock(ticking()).build();
+                JdbcReportStore jdbc = pg.store(limits, ticking())) {
+            List<ReportStore.Accepted> verdicts = new ArrayList<>();
+            int refused = 0;
+            for (int n = 0; n < 900; n++) {
+                int i = random.nextInt(120);
+                String id = "i-" + i + (i % 7 == 0 ? "-Ä" : "");
+                int run = random.nextInt(3);
+                byte[] body = report(id, providers.get(i % 3), "run-" + run, random.nextInt(4),
+                        t0.plusSeconds(run * 60L), states[random.nextInt(states.length)],
+                        roles.get(random.nextInt(roles.size())), random.nextInt(20) == 0 ? 4000 : random.nextInt(900));
+                ReportStore.Accepted a = null;
+                Integer status = null;
+                try {
+                    a = embedded.accept(body, "10.0.0." + (i % 250));
+                } catch (ReportStore.InvalidReportException e) {
+                    status = e.status();
+                }
+                try {
+                    assertThat(jdbc.accept(body, "10.0.0." + (i % 250))).as("report %d", n).isEqualTo(a);
+                } catch (ReportStore.InvalidReportException e) {
+                    assertThat(e.status()).as("report %d", n).isEqualTo(status);
+                    refused++;
+                }
+                if (a != null) {
+                    verdicts.add(a);
+                }
+            }
+            // every kind of verdict happened, and the limits were reached
+            assertThat(verdicts).contains(ReportStore.Accepted.STORED, ReportStore.Accepted.DUPLICATE,
+                    ReportStore.Accepted.STALE);
+            assertThat(refused).isPositive();
+            assertThat(embedded.page(ReportQuery.all()).matching()).isEqualTo(60);
+
+            List<ReportQuery> queries = new ArrayList<>();
+            queries.add(ReportQuery.all());
+            for (int offset : new int[] {0, 7, 55, 60, 100}) {
+                queries.add(new ReportQuery(Optional.empty(), Optional.empty(), Optional.empty(), offset, 10));
+            }
+            queries.add(new ReportQuery(Optional.of("collector.pl"), Optional.empty(), Optional.empty(), 0, 1000));
+            queries.add(new ReportQuery(Optional.of("collector.pl+processor.pl"), Optional.of(RunState.DONE),
+                    Optional.empty(), 0, 5));
+            queries.add(new ReportQuery(Optional.of(Fleet.NO_ROLE), Optional.empty(), Optional.of("gce"), 0, 1000));
+            queries.add(new ReportQuery(Optional.empty(), Optional.of(RunState.FAILED), Optional.empty(), 2, 3));
+            queries.add(new ReportQuery(Optional.empty(), Optional.empty(), Optional.of("nowhere"), 0, 10));
+            queries.add(new ReportQuery(Optional.empty(), Optional.empty(), Optional.empty(), 0, 0));
+            for (ReportQuery q : queries) {
+                ReportPage e = embedded.page(q);
+                ReportPage j = jdbc.page(q);
+                assertThat(j.counts()).as("%s", q).isEqualTo(e.counts());
+                assertThat(j.matching()).as("%s", q).isEqualTo(e.matching());
+                assertThat(j.kept()).as("%s", q).hasSameSizeAs(e.kept());
+                for (int k = 0; k < e.kept().size(); k++) {
+                    assertThat(new String(j.kept().get(k), java.nio.charset.StandardCharsets.UTF_8)).as("%s row %d", q, k)
+                            .isEqualTo(new String(e.kept().get(k), java.nio.charset.StandardCharsets.UTF_8));
+                }
+            }
+        }
+    }
+
+    /**
+     * The fleet page at 10,000 instances from PostgreSQL: byte for byte the page the embedded store gives for the same
+     * reports (HTML and a paged /status.json), failures first; how long it took is written to
+     * {@code target/status-page-10000-postgres.txt} (bench/RESULTS.md has the numbers; nothing here asserts a time).
+     */
+    @Test
+    void aFleetOf10000_onPostgreSQL_showsTheEmbeddedStoresPage(@org.junit.jupiter.api.io.TempDir java.nio.file.Path www)
+            throws Exception {
+        Clock fixed = Clock.fixed(Instant.parse("2026-12-02T12:00:00Z"), ZoneOffset.UTC);
+        Instant t0 = Instant.parse("2026-12-02T00:00:00Z");
+        String[] roles = {"collector.pl", "processor.pl", "web.sh"};
+        String[] providers = {"ec2", "gce", "azure", "openstack"};
+        try (ReportStore embedded = ReportStore.embedded().clock(fixed).build();
+                JdbcReportStore jdbc = pg.store(ReportLimits.defaults(), fixed)) {
+            long fill = System.nanoTime();
+            ExecutorService writers = Executors.newFixedThreadPool(6);
+            try {
+                List<Future<?>> done = new ArrayList<>();
+                for (int t = 0; t < 6; t++) {
+                    int first = t;
+                    done.add(writers.submit(() -> {
+                        for (int i = first; i < 10_000; i += 6) {
+                            RunState state = i % 97 == 0 ? RunState.FAILED : i % 251 == 0 ? RunState.RUNNING
+                                    : RunState.DONE;
+                            byte[] body = report(String.format("i-%05d", i), providers[i % 4], "run-1", 2,
+                                    t0.plusSeconds(i), state, List.of(roles[i % 3]), 0);
+                            assertThat(jdbc.accept(body, "10.0." + (i / 250) + "." + (i % 250)))
+                                    .isEqualTo(ReportStore.Accepted.STORED);
+                        }
+                        return null;
+                    }));
+                }
+                for (Future<?> f : done) {
+                    f.get();
+                }
+            } finally {
+                writers.shutdownNow(); // after a failure, no writer goes on into a closing store
+                assertThat(writers.awaitTermination(30, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+            }
+            long fillMillis = (System.nanoTime() - fill) / 1_000_000;
+            for (int i = 0; i < 10_000; i++) {
+                RunState state = i % 97 == 0 ? RunState.FAILED : i % 251 == 0 ? RunState.RUNNING : RunState.DONE;
+                embedded.accept(report(String.format("i-%05d", i), providers[i % 4], "run-1", 2, t0.plusSeconds(i),
+                        state, List.of(roles[i % 3]), 0), "10.0." + (i / 250) + "." + (i % 250));
+            }
+            try (ScriptServer fromDb = ScriptServer.builder(www).bind("127.0.0.1").port(0).reports(jdbc).build()
+                    .start();
+                    ScriptServer fromFiles = ScriptServer.builder(www).bind("127.0.0.1").port(0).reports(embedded)
+                            .build().start()) {
+                java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient();
+                StringBuilder timing = new StringBuilder("status page at 10,000 instances from PostgreSQL (filled by 6 "
+                        + "writers in " + fillMillis + " ms):");
+                for (String path : List.of("/status", "/status.json?per=1000&page=3", "/status?state=failed",
+                        "/status?role=web.sh&provider=gce&per=50&page=4")) {
+                    get(http, fromDb.uri() + path); // warm
+                    long start = System.nanoTime();
+                    String db = get(http, fromDb.uri() + path);
+                    long millis = (System.nanoTime() - start) / 1_000_000;
+                    assertThat(db).as("GET %s from PostgreSQL and from the embedded store", path)
+                            .isEqualTo(get(http, fromFiles.uri() + path));
+                    timing.append(" GET ").append(path).append(' ').append(millis).append(" ms (")
+                            .append(db.length()).append(" bytes);");
+                }
+                String page = get(http, fromDb.uri() + "/status");
+                assertThat(page).contains("<b>10000</b> instance(s)").contains("<b class=\"failed\">104</b> failed")
+                        .contains("page 1 of 100 (10000 matching)");
+                String rows = page.substring(page.indexOf("<tbody>", page.indexOf("id=\"instances\"")));
+                assertThat(rows.split("<td class=\"failed\">failed</td>", -1)).as("failures first").hasSize(101);
+                assertThat(get(http, fromDb.uri() + "/status.json?per=1000&page=3")).contains("\"matching\" : 10000")
+                        .contains("\"page\" : 3").contains("\"pages\" : 10");
+                timing.append(" load average ").append(java.nio.file.Files.readString(
+                        java.nio.file.Path.of("/proc/loadavg")).strip()).append('\n');
+                java.nio.file.Files.writeString(java.nio.file.Path.of("target", "status-page-10000-postgres.txt"),
+                        timing);
+                System.err.print(timing);
+            }
+        }
+    }
+
+    private static String get(java.net.http.HttpClient http, String uri) throws Exception {
+        java.net.http.HttpResponse<String> r = http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(uri))
+                .build(), java.net.http.HttpResponse.BodyHandlers.ofString());
+        assertThat(r.statusCode()).as("GET %s", uri).isEqualTo(200);
+        return r.body();
+    }
+
+    @Test
+    void twoServersOnOneDatabase_areOneStore_aRetryToTheOtherIsADuplicate() throws Exception {
+        ReportLimits limits = ReportLimits.defaults();
+        Instant t0 = Instant.parse("2026-12-02T00:00:00Z");
+        try (JdbcReportStore a = pg.store(limits, Clock.systemUTC());
+                JdbcReportStore b = pg.store(limits, Clock.systemUTC())) {
+            byte[] r1 = report("i-1", "ec2", "run-a", 1, t0, RunState.RUNNING, List.of("c.sh"), 0);
+            assertThat(a.accept(r1, "10.0.0.1")).isEqualTo(ReportStore.Accepted.STORED);
+            assertThat(b.accept(r1, "10.0.0.1")).isEqualTo(ReportStore.Accepted.DUPLICATE);
+            assertThat(b.accept(report("i-1", "ec2", "run-a", 2, t0, RunState.DONE, List.of("c.sh"), 0), "10.0.0.1"))
+                    .isEqualTo(ReportStore.Accepted.STORED);
+            assertThat(a.accept(report("i-1", "ec2", "run-a", 2, t0, RunState.DONE, List.of("c.sh"), 0), "10.0.0.1"))
+                    .isEqualTo(ReportStore.Accepted.DUPLICATE);
+            assertThat(a.page(ReportQuery.all()).reports()).singleElement()
+                    .satisfies(r -> assertThat(r.status().state()).isEqualTo(RunState.DONE));
+            assertThat(a.page(ReportQuery.all()).kept().get(0)).isEqualTo(b.page(ReportQuery.all()).kept().get(0));
+        }
+        // and after both servers are gone, a new one finds it
+        try (JdbcReportStore c = pg.store(limits, Clock.systemUTC())) {
+            assertThat(c.page(ReportQuery.all()).matching()).isEqualTo(1);
+        }
+    }
+
+    /** Eight writers, two per server pair: every instance is sent twice, once to each server, by different threads. */
+    private static Map<ReportStore.Accepted, Integer> twinWriters(JdbcReportStore a, JdbcReportStore b, Instant t0)
+            throws Exception {
+        ExecutorService pool = Executors.newFixedThreadPool(8);
+        ConcurrentHashMap<ReportStore.Accepted, Integer> seen = new ConcurrentHashMap<>();
+        try {
+            List<Future<?>> done = new ArrayList<>();
+            for (int t = 0; t < 8; t++) {
+                int thread = t;
+                done.add(pool.submit(() -> {
+                    for (int i = 0; i < 60; i++) {
+                        String id = "i-" + ((thread / 2) * 60 + i);
+                        byte[] body = report(id, "ec2", "run-1", 1, t0, RunState.DONE, List.of("c.sh"), 0);
+                        seen.merge((thread % 2 == 0 ? a : b).accept(body, "127.0.0.1"), 1, Integer::sum);
+                    }
+                    return null;
+                }));
+            }
+            for (Future<?> f : done) {
+                f.get();
+            }
+        } finally {
+            pool.shutdown();
+        }
+        return seen;
+    }
+
+    @Test
+    void aReportSentToTwoServersAtOnce_isStoredOnce() throws Exception {
+        ReportLimits roomy = new ReportLimits(1000, 4096, 1 << 22);
+        Instant t0 = Instant.parse("2026-12-02T00:00:00Z");
+        try (JdbcReportStore a = pg.store(roomy, Clock.systemUTC());
+                JdbcReportStore b = pg.store(roomy, Clock.systemUTC())) {
+            assertThat(twinWriters(a, b, t0)).containsOnly(Map.entry(ReportStore.Accepted.STORED, 240),
+                    Map.entry(ReportStore.Accepted.DUPLICATE, 240));
+            assertThat(a.page(ReportQuery.all()).matching()).isEqualTo(240);
+        }
+    }
+
+    @Test
+    void theLimitsHoldAcrossServers_underConcurrentWriters() throws Exception {
+        ReportLimits limits = new ReportLimits(50, 4096, 1 << 20);
+        Instant t0 = Instant.parse("2026-12-02T00:00:00Z");
+        try (JdbcReportStore a = pg.store(limits, Clock.systemUTC());
+                JdbcReportStore b = pg.store(limits, Clock.systemUTC())) {
+            Map<ReportStore.Accepted, Integer> seen = twinWriters(a, b, t0);
+            // a twin that arrives after its first copy was forgotten (50 newer instances came between: the threads'
+            // pace decides how often) is stored again; every report is one or the other
+            assertThat(seen.keySet()).containsOnly(ReportStore.Accepted.STORED, ReportStore.Accepted.DUPLICATE);
+            assertThat(seen.values().stream().mapToInt(Integer::intValue).sum()).isEqualTo(480);
+            assertThat(seen.get(ReportStore.Accepted.STORED)).isBetween(240, 480);
+            ReportPage page = a.page(ReportQuery.all());
+            assertThat(page.matching()).isEqualTo(50);
+            assertThat(page.counts().instances()).isEqualTo(50);
+            try (java.sql.Connection c = java.sql.DriverManager.getConnection(pg.jdbcUrl(), TestPostgres.USER,
+                    pg.password()); java.sql.Statement s = c.createStatement();
+                    java.sql.ResultSet r = s.executeQuery("SELECT t.instances, t.bytes, (SELECT count(*) FROM "
+                            + "whatami_reports), (SELECT sum(bytes) FROM whatami_reports) FROM whatami_totals t")) {
+                r.next();
+                assertThat(r.getLong(1)).isEqualTo(50).isEqualTo(r.getLong(3));
+                assertThat(r.getLong(2)).isEqualTo(r.getLong(4));
+            }
+        }
+    }
+
+    @Test
+    void aRunThatEnded_neverGoesBackToRunning_alsoWithoutARunId() throws Exception {
+        try (JdbcReportStore s = pg.store(new ReportLimits(10, 4096, 1 << 20), Clock.systemUTC())) {
+            ReportStoreTest.aRunThatEnded_neverGoesBackToRunning_alsoWithoutARunId(s);
+        }
+    }
+
+    @Test
+    void aReportLargerThanThePerInstanceCap_is413_andChangesNothing() throws Exception {
+        try (JdbcReportStore s = pg.store(new ReportLimits(10, 2048, 1 << 20), Clock.systemUTC())) {
+            byte[] big = report("i-1", "ec2", "r", 1, Instant.EPOCH, RunState.DONE, List.of("c.sh"), 3000);
+            assertThatThrownBy(() -> s.accept(big, "x")).isInstanceOfSatisfying(ReportStore.InvalidReportException.class,
+                    e -> {
+                        assertThat(e.status()).isEqualTo(413);
+                        assertThat(e.getMessage()).startsWith("the report is ").endsWith("bytes as kept; this server "
+                                + "keeps at most 2048 bytes per instance (--max-report-bytes)");
+                    });
+            assertThatThrownBy(() -> s.accept("{\"state\":\"done\"}".getBytes(), "x"))
+                    .isInstanceOf(ReportStore.InvalidReportException.class).hasMessageContaining("instanceId");
+            assertThat(s.page(ReportQuery.all()).matching()).isZero();
+        }
+    }
+
+    @Test
+    void aSchemaNewerThanTheServer_isRefused_withWhatToDo() throws Exception {
+        try (JdbcReportStore s = pg.store(ReportLimits.defaults(), Clock.systemUTC())) {
+            assertThat(s.page(ReportQuery.all()).matching()).isZero();
+        }
+        try (java.sql.Connection c = java.sql.DriverManager.getConnection(pg.jdbcUrl(), TestPostgres.USER,
+                pg.password()); java.sql.Statement st = c.createStatement()) {
+            st.execute("INSERT INTO whatami_schema (version, description) VALUES (3, 'from the future')");
+        }
+        assertThatThrownBy(() -> pg.store(ReportLimits.defaults(), Clock.systemUTC())).isInstanceOf(IOException.class)
+                .hasMessage("cannot use the database " + pg.jdbcUrl() + ": the database's report schema is version 3; "
+                        + "this whatami-server knows versions up to 2: run a newer whatami-server against it");
+    }
+
+    @Test
+    void theSchemaIsAppliedOnce_whenServersStartTogether() throws Exception {
+        ExecutorService pool = Executors.newFixedThreadPool(4);
+        List<Future<JdbcReportStore>> stores = new ArrayList<>();
+        for (int i = 0; i < 4; i++) {
+            stores.add(pool.submit(() -> pg.store(ReportLimits.defaults(), Clock.systemUTC())));
+        }
+        for (Future<JdbcReportStore> f : stores) {
+            f.get().close();
+        }
+        pool.shutdown();
+        try (java.sql.Connection c = java.sql.DriverManager.getConnection(pg.jdbcUrl(), TestPostgres.USER,
+                pg.password()); java.sql.Statement st = c.createStatement();
+                java.sql.ResultSet r = st.executeQuery("SELECT version FROM whatami_schema")) {
+            List<Integer> versions = new ArrayList<>();
+            while (r.next()) {
+                versions.add(r.getInt(1));
+            }
+            assertThat(versions).containsExactly(1, 2);
+        }
+    }
+
+    @Test
+    void credentialsInTheUrl_areRefused_sayingWhereTheyGo() {
+        for (String url : Arrays.asList("jdbc:postgresql://db/whatami?user=w&password=hunter2",
+                "jdbc:postgresql://db/whatami?sslmode=require&PASSWORD=hunter2", "jdbc:postgresql://w:hunter2@db/x")) {
+            assertThatThrownBy(() -> JdbcReportStore.builder(url)).isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageStartingWith("--database must not carry credentials")
+                    .hasMessageContaining("$WHATAMI_DATABASE_PASSWORD").hasMessageNotContaining("hunter2");
+        }
+        assertThatThrownBy(() -> JdbcReportStore.builder("postgresql://db/x"))
+                .hasMessage("--database takes a PostgreSQL JDBC URL, jdbc:postgresql://host:5432/database; got one "
+                        + "that does not start with jdbc:postgresql://");
+    }
+}

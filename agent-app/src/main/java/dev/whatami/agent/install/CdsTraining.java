@@ -25,6 +25,10 @@ import java.util.concurrent.TimeUnit;
  * or an AOT cache (JDK 25 and later).
  */
 final class CdsTraining {
+    /** A class list's number of a class, after its name. */
+    private static final java.util.regex.Pattern NUMBERED = java.util.regex.Pattern.compile(
+            "^([^@#\\s]+) id: \\d+$");
+
     private CdsTraining() {
     }
 
@@ -143,7 +147,14 @@ final class CdsTraining {
             if (failed != null) {
                 return failed;
             }
-            classes.addAll(Files.readAllLines(list, StandardCharsets.UTF_8));
+            for (String line : Files.readAllLines(list, StandardCharsets.UTF_8)) {
+                // JDK 21 and later number the classes of a list ("java/lang/Object id: 0"), each run its own way:
+                // the union names each class once, unnumbered. Only classes of other loaders (with "source:")
+                // refer to numbers; the agent has none, and such a line would point at another run's class.
+                if (!line.contains(" source: ")) {
+                    classes.add(NUMBERED.matcher(line).replaceFirst("$1"));
+                }
+            }
         }
         Path classList = Files.write(tmp.resolve("classes.lst"), classes, StandardCharsets.UTF_8);
         // A static archive, not a dynamic one (-XX:ArchiveClassesAtExit): JDK 17 leaves classes older than Java 6

@@ -130,6 +130,31 @@ class LauncherCacheTest {
         cacheCycle(jdkOrSkip(25), "aot", "built the AOT cache ");
     }
 
+    /**
+     * An AppCDS archive from a JVM that numbers its class lists (JDK 21 and later; 21-24 get AppCDS from the
+     * launcher): the two training boots' lists merge into one the dump accepts, and the archive maps.
+     */
+    @Test
+    void jdk25_appCdsArchive_fromTwoNumberedClassLists() throws Exception {
+        Path java = jdkOrSkip(25);
+        Path archive = dir.resolve("agent.jsa");
+        Process p = new ProcessBuilder(java.toString(), "-jar", jar.toString(), "install", "--cds-only", "--jar",
+                jar.toString(), "--java", java.toString(), "--cds-archive", archive.toString())
+                .directory(dir.toFile()).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(p.waitFor(3, TimeUnit.MINUTES)).isTrue();
+        assertThat(p.exitValue()).as(out).isZero();
+        assertThat(out).endsWith("built the AppCDS archive " + archive + "\n");
+        Path log = dir.resolve("class-load.log");
+        Process run = new ProcessBuilder(java.toString(), "-XX:SharedArchiveFile=" + archive, "-Xshare:on",
+                "-Xlog:class+load=info:file=" + log, "-cp", jar.toString(), MAIN, "version")
+                .directory(dir.toFile()).redirectErrorStream(true).start();
+        String version = new String(run.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(run.waitFor(1, TimeUnit.MINUTES)).isTrue();
+        assertThat(run.exitValue()).as(version).isZero();
+        assertThat(Files.readString(log, StandardCharsets.UTF_8)).contains(MAIN + " source: shared objects file");
+    }
+
     private void cacheCycle(Path java, String kind, String built) throws Exception {
         Path cache = dir.resolve("cache");
         Path launcher = Files.writeString(dir.resolve("whatami-agent"), Layout.resource("whatami-agent")

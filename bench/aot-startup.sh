@@ -7,8 +7,8 @@
 #   version  the cheapest real command (picocli's model, which the training boot does not load);
 #   run      a boot, what the cache is trained on: IMDSv2 (required) from whatami-server on loopback, a one-line
 #            hello.sh (frequency=always, so every run fetches and runs it).
-# One hyperfine run per command, all five configurations interleaved in it; reports mean, median and the ratio to
-# JDK 17 without CDS measured in the same run; writes bench/aot-startup.md.
+# Interleaved rounds of hyperfine runs; reports mean, median, min and CPU time, each as a ratio to JDK 17 without
+# CDS measured in the same rounds; writes bench/aot-startup.md.
 # Usage: bench/aot-startup.sh [runs]   (JDK17=/path/bin/java JDK25=/path/bin/java to choose the JVMs;
 #        SKIP_BUILD=1 to use the jars already in */target)
 set -euo pipefail
@@ -68,8 +68,11 @@ SH
 chmod +x "$work/jdk25-appcds"
 
 configs="jdk17-none jdk17-appcds jdk25-none jdk25-aot jdk25-appcds"
+# Interleaved: $rounds rounds, each a hyperfine run of $per per configuration in turn, so a change in the machine's
+# load (it is shared) falls on every configuration alike rather than on whichever ran then.
+per=5
+rounds=$(( (runs + per - 1) / per ))
 for cmd in version run; do
-    args=()
     for c in $configs; do
         if [ "$cmd" = run ]; then
             line="$work/$c run --provider ec2 --metadata-endpoint http://127.0.0.1:$port --state-dir $work/state-$c"
@@ -77,10 +80,15 @@ for cmd in version run; do
         else
             line="$work/$c version"
         fi
+        echo "$line" > "$work/$cmd-$c.line"
         $line >/dev/null 2>&1 || { echo "$c $cmd failed: $line"; exit 1; }
-        args+=(-n "$c" "$line")
     done
-    hyperfine -N -w 3 -r "$runs" --export-json "$work/$cmd.json" "${args[@]}" >"$work/$cmd.txt" 2>&1
+    for r in $(seq 1 "$rounds"); do
+        for c in $configs; do
+            hyperfine -N -w 1 -r "$per" --export-json "$work/$cmd-$c-$r.json" "$(cat "$work/$cmd-$c.line")" \
+                >>"$work/hyperfine.log" 2>&1
+        done
+    done
 done
 load=$(cut -d' ' -f1-3 /proc/loadavg)
 
@@ -95,8 +103,10 @@ names = {"jdk17-none": "JDK 17, no CDS (JDK's default archive only)", "jdk17-app
          "jdk25-none": "JDK 25, no cache (JDK's default archive only)", "jdk25-aot": "JDK 25, AOT cache (the launcher)",
          "jdk25-appcds": "JDK 25, AppCDS (for comparison)"}
 print("# The agent's start: JDK 17 and 25, with and without the launcher's class cache\n")
-print("Made by `bench/aot-startup.sh %s` (hyperfine, %s runs each after 3 warm-ups, the five configurations of a "
-      "command in one hyperfine run; ratios are to JDK 17 without CDS in that same run)." % (runs, runs))
+print("Made by `bench/aot-startup.sh %s`: hyperfine, %s runs of each configuration, interleaved (rounds of 5 runs "
+      "after a warm-up, each configuration in turn); every ratio is to JDK 17 without CDS measured in the same "
+      "rounds. CPU is hyperfine's user+system time of the process tree, less disturbed by a loaded machine than "
+      "the wall clock." % (runs, runs))
 print()
 print("- Date: %s" % datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"))
 print("- Machine: %s, %d cores, Linux %s; load average at the end: %s (other builds share it)" %
@@ -105,19 +115,30 @@ print("- JDK 17: `%s` (%s)" % (jdk17, version(jdk17)))
 print("- JDK 25: `%s` (%s)" % (jdk25, version(jdk25)))
 print("- Flags (all): the launcher's: C1 only, SerialGC, -Xmx128m, no perf data; caches trained by `whatami-agent cds`")
 print()
-for cmd, what in (("version", "`whatami-agent version` (the cheapest real command; the training boot does not "
-                   "load picocli's model, so the cache covers only part of it)"),
+import glob, statistics
+for cmd, what in (("version", "`whatami-agent version` (the cheapest real command; the caches are trained on a boot, "
+                   "which does not build picocli's model, so they cover only part of it)"),
                   ("run", "`whatami-agent run`, a boot: IMDSv2 on loopback, fetch and run hello.sh (what the "
                    "caches are trained on)")):
-    res = {r["command"]: r for r in json.load(open(os.path.join(work, cmd + ".json")))["results"]}
+    res = {}
+    for c in names:
+        times, cpu = [], []
+        for f in sorted(glob.glob(os.path.join(work, "%s-%s-*.json" % (cmd, c)))):
+            r = json.load(open(f))["results"][0]
+            times += r["times"]
+            cpu.append((r["user"] + r["system"]) * 1000)
+        res[c] = {"n": len(times), "mean": statistics.mean(times) * 1000, "sd": statistics.stdev(times) * 1000,
+                  "median": statistics.median(times) * 1000, "min": min(times) * 1000, "cpu": statistics.mean(cpu)}
     base = res["jdk17-none"]
     print("## %s\n" % what)
-    print("| configuration | mean ms | ± σ | median ms | min ms | × JDK 17 no CDS (mean) | × (median) |")
-    print("|---|---:|---:|---:|---:|---:|---:|")
+    print("| configuration | runs | mean ms | ± σ | median ms | min ms | CPU ms (user+sys) | × JDK 17 no CDS: median "
+          "| min | CPU |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for c in ("jdk17-none", "jdk17-appcds", "jdk25-none", "jdk25-aot", "jdk25-appcds"):
         r = res[c]
-        print("| %s | %.1f | %.1f | %.1f | %.1f | %.2f | %.2f |" % (names[c], r["mean"] * 1000, r["stddev"] * 1000,
-              r["median"] * 1000, r["min"] * 1000, r["mean"] / base["mean"], r["median"] / base["median"]))
+        print("| %s | %d | %.1f | %.1f | %.1f | %.1f | %.1f | %.2f | %.2f | %.2f |" % (names[c], r["n"], r["mean"],
+              r["sd"], r["median"], r["min"], r["cpu"], r["median"] / base["median"], r["min"] / base["min"],
+              r["cpu"] / base["cpu"]))
     print()
 PY
 cat bench/aot-startup.md

@@ -140,5 +140,15 @@ for cmd, what in (("version", "`whatami-agent version` (the cheapest real comman
               r["sd"], r["median"], r["min"], r["cpu"], r["median"] / base["median"], r["min"] / base["min"],
               r["cpu"] / base["cpu"]))
     print()
+print("""## Reading it
+
+- The wall clock of a loaded 2-core machine swings by 2x between rounds; min and CPU time are the steadier
+  columns, and each configuration ran in every round.
+- An AOT cache (JDK 25) maps the classes of the training boot already loaded and linked, with the boot's method
+  profiles; an AppCDS archive maps them loaded only. Both are trained on the same boot (`whatami-agent cds`).
+- A cache is trained on `run`: other commands (`version`, `status`) get the classes it shares with them, and on
+  JDK 25 pay for mapping the whole AOT cache (its classes are loaded at startup, needed or not).
+- picocli's classes (class file version 49) cannot be AOT-linked; the boot path does not use picocli's model, the
+  other commands do, from the jar.""")
 PY
 cat bench/aot-startup.md

@@ -203,12 +203,12 @@ public final class InstallCommand implements Callable<Integer> {
             out.println(deferred(String.join(" ", cmd) + " exited " + p.exitValue() + ": "
                     + output.lines().reduce((a, b) -> b).orElse("")));
         } else {
-            out.println(output.isEmpty() ? "the AppCDS archive is up to date" : output);
+            out.println(output.isEmpty() ? "the class cache is up to date" : output);
         }
     }
 
     private String deferred(String why) {
-        return "the AppCDS archive is built at first boot by " + (mode.systemd ? CDS_UNIT : "the rc.local block")
+        return "the class cache is built at first boot by " + (mode.systemd ? CDS_UNIT : "the rc.local block")
                 + " (here: " + why + ")";
     }
 

@@ -96,7 +96,7 @@ class InstallCommandTest {
         assertThat(mode(cds)).isEqualTo("rw-r--r--");
         assertThat(image.resolve("etc/systemd/system/multi-user.target.wants/whatami-cds.service")).isSymbolicLink();
         // this image has no /bin/sh: the launcher cannot run in a chroot of it (nor can chroot run unprivileged)
-        assertThat(out.toString()).contains("the AppCDS archive is built at first boot by whatami-cds.service "
+        assertThat(out.toString()).contains("the class cache is built at first boot by whatami-cds.service "
                 + "(here: chroot " + image + " /usr/bin/whatami-agent cds exited ");
 
         // again with --no-cds: the archive unit goes

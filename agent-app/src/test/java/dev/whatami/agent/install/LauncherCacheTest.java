@@ -31,7 +31,8 @@ import org.junit.jupiter.api.io.TempDir;
  * The launcher with real JVMs, on this machine and on loopback only: {@code whatami-agent cds} builds an AppCDS
  * archive on JDK 17 and an AOT cache on JDK 25 (a training boot against the metadata emulator), the next start maps
  * it, and a damaged cache is skipped without a word on the agent's output. The JDKs are looked for under
- * /usr/lib/jvm (and this test's own JVM); a missing one skips its test, saying so.
+ * /usr/lib/jvm (and this test's own JVM); a missing one skips its test, saying so, unless
+ * {@code WHATAMI_REQUIRE_JDK17=1} / {@code WHATAMI_REQUIRE_JDK25=1} (as CI sets) make that a failure.
  */
 class LauncherCacheTest {
     private static final Path JVMS = Path.of("/usr/lib/jvm");
@@ -112,9 +113,12 @@ class LauncherCacheTest {
     private static Path jdkOrSkip(int feature) throws IOException {
         Optional<Path> java = jdk(feature);
         if (java.isEmpty()) {
-            String why = "SKIPPED: no JDK " + feature + " here (looked at java.home and " + JVMS + "/*/release); "
-                    + "the launcher's cache on JDK " + feature + " is untested on this machine";
-            System.err.println("LauncherCacheTest " + why);
+            String why = "no JDK " + feature + " here (looked at java.home and " + JVMS + "/*/release): the launcher's "
+                    + "cache on JDK " + feature + " is untested on this machine; CI has one and sets "
+                    + "WHATAMI_REQUIRE_JDK" + feature + "=1";
+            System.err.println("SKIPPED: LauncherCacheTest: " + why);
+            assertThat(System.getenv("WHATAMI_REQUIRE_JDK" + feature)).as("WHATAMI_REQUIRE_JDK" + feature
+                    + " is set but " + why).isNotEqualTo("1");
             Assumptions.abort(why);
         }
         return java.get();

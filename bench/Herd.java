@@ -5,7 +5,9 @@ import dev.whatami.fetch.TrustedKeys;
 import dev.whatami.boot.ReportPolicy;
 import dev.whatami.metadata.HttpClientFactory;
 import dev.whatami.metadata.MetadataClient;
+import dev.whatami.metadata.RetryLoop;
 import dev.whatami.metadata.RetryPolicy;
+import dev.whatami.metadata.Sleeper;
 import dev.whatami.status.InstanceInfo;
 import dev.whatami.status.RunState;
 import dev.whatami.status.RunStatus;
@@ -20,6 +22,7 @@ import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -356,20 +359,20 @@ public class Herd {
     }
 
     /**
-     * The agent's {@code Reporter}, line for line, on the system clock: at most {@code policy.maxAttempts()}
-     * attempts per report, all reports of the run sharing the budget (the time spent reporting); each request aborted
-     * when the budget runs out while it is in flight; I/O errors, 5xx, 429 and 408 are retried after a fully jittered
-     * {@code backoffCeiling(attempt)} unless that wait would pass the budget; any other answer ends it. Never throws:
-     * it says what became of the report.
+     * The agent's {@code Reporter}, line for line, on the system clock: through the one {@link RetryLoop} under the
+     * report policy (at most {@code policy.maxAttempts()} attempts per report; 200 ms doubling to 2 s with full
+     * jitter; no attempt after a wait that would pass the budget), all reports of the run sharing the budget (the
+     * time spent reporting); each request aborted when the budget runs out while it is in flight; I/O errors and the
+     * statuses {@link RetryLoop#retriedStatus} names are retried, any other answer ends it. Never throws: it says
+     * what became of the report.
      */
     static final class AgentReporter {
         static final String SENT = "sent";
         private final CloseableHttpClient http;
         private final URI url;
         private final Duration budget;
-        private final RetryPolicy policy;
+        private final RetryLoop loop;
         private final ScheduledExecutorService aborter;
-        private final SplittableRandom random;
         private Duration spent = Duration.ZERO;
         private boolean exhausted;
 
@@ -378,9 +381,8 @@ public class Herd {
             this.http = http;
             this.url = url;
             this.budget = budget;
-            this.policy = policy;
+            this.loop = RetryLoop.of(policy, Clock.systemUTC(), Sleeper.SYSTEM, random);
             this.aborter = aborter;
-            this.random = random;
         }
 
         String send(byte[] body) {
@@ -389,9 +391,11 @@ public class Herd {
             }
             Instant began = Instant.now();
             try {
-                return post(body, began);
+                Instant deadline = began.plus(budget.minus(spent));
+                return loop.run(deadline, attempt -> post(body, deadline, attempt), this::lost);
             } catch (RuntimeException e) {
-                // Reporter catches only IOException: this escapes from the agent's Reporter.send into its run
+                // the Reporter catches only IOException and the runtime errors of an abort: this escapes from the
+                // agent's Reporter.send into its run
                 exhausted = true;
                 return "lost: " + e.getClass().getSimpleName() + " escaped the reporter (" + e.getMessage() + ")";
             } finally {
@@ -399,57 +403,44 @@ public class Herd {
             }
         }
 
-        private String post(byte[] body, Instant began) {
-            String last = "no attempt";
-            for (int attempt = 1; attempt <= policy.maxAttempts(); attempt++) {
-                Duration left = budget.minus(spent).minus(Duration.between(began, Instant.now()));
-                if (left.isNegative() || left.isZero()) {
-                    exhausted = true;
-                    return "lost: budget spent (after " + (attempt - 1) + " attempts, last " + last + ")";
-                }
-                HttpPost post = new HttpPost(url);
-                post.setEntity(new ByteArrayEntity(body, ContentType.APPLICATION_JSON));
-                ScheduledFuture<?> abort = aborter.schedule(post::cancel, left.toMillis(), TimeUnit.MILLISECONDS);
-                int code;
-                try (ClassicHttpResponse response = http.executeOpen(null, post, null)) {
-                    code = response.getCode();
-                } catch (IOException | RuntimeException e) { // as the Reporter: an abort can surface as IllegalStateException
-                    if (post.isCancelled()) {
-                        exhausted = true;
-                        return "lost: budget spent (aborted in flight, attempt " + attempt + ")";
-                    }
-                    last = e.getClass().getSimpleName();
-                    if (attempt == policy.maxAttempts()) {
-                        return "lost: " + attempt + " attempts failed (last " + last + ")";
-                    }
-                    pause(attempt, began);
-                    continue;
-                } finally {
-                    abort.cancel(false);
-                }
-                if (code / 100 == 2) {
-                    return SENT;
-                }
-                if (!ReportPolicy.retried(code)) {
-                    return "lost: refused (HTTP " + code + ")";
-                }
-                last = "HTTP " + code;
-                pause(attempt, began);
+        private RetryLoop.Outcome<String> post(byte[] body, Instant deadline, int attempt) {
+            Duration left = Duration.between(Instant.now(), deadline);
+            if (left.isNegative() || left.isZero()) {
+                exhausted = true;
+                return RetryLoop.Outcome.done("lost: budget spent (after " + (attempt - 1) + " attempts)");
             }
-            return "lost: " + policy.maxAttempts() + " attempts failed (last " + last + ")";
+            HttpPost post = new HttpPost(url);
+            post.setEntity(new ByteArrayEntity(body, ContentType.APPLICATION_JSON));
+            ScheduledFuture<?> abort = aborter.schedule(post::cancel, left.toMillis(), TimeUnit.MILLISECONDS);
+            int code;
+            try (ClassicHttpResponse response = http.executeOpen(null, post, null)) {
+                code = response.getCode();
+            } catch (IOException | RuntimeException e) { // as the Reporter: an abort can surface as IllegalStateException
+                if (post.isCancelled()) {
+                    exhausted = true;
+                    return RetryLoop.Outcome.done("lost: budget spent (aborted in flight, attempt " + attempt + ")");
+                }
+                return RetryLoop.Outcome.retry(new IOException(e.getClass().getSimpleName()));
+            } finally {
+                abort.cancel(false);
+            }
+            if (code / 100 == 2) {
+                return RetryLoop.Outcome.done(SENT);
+            }
+            if (!RetryLoop.retriedStatus(code)) {
+                return RetryLoop.Outcome.done("lost: refused (HTTP " + code + ")");
+            }
+            return RetryLoop.Outcome.retry(new IOException("HTTP " + code));
         }
 
-        private void pause(int attempt, Instant began) {
-            long ceiling = policy.backoffCeiling(attempt).toMillis();
-            Duration wait = Duration.ofMillis((long) (random.nextDouble() * ceiling));
-            if (spent.plus(Duration.between(began, Instant.now())).plus(wait).compareTo(budget) > 0) {
-                return;
-            }
-            try {
-                Thread.sleep(wait.toMillis());
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
+        private String lost(RetryLoop.Stop stop) {
+            String last = stop.lastFailure().map(Throwable::getMessage).orElse("none");
+            return switch (stop.reason()) {
+                case ATTEMPTS -> "lost: " + stop.attempts() + " attempts failed (last " + last + ")";
+                case DEADLINE -> "lost: the budget cannot hold another wait (after " + stop.attempts()
+                        + " attempts, last " + last + ")";
+                case INTERRUPTED -> "lost: interrupted";
+            };
         }
     }
 }

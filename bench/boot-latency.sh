@@ -6,7 +6,7 @@
 #      one-line hello.sh (frequency=always, so every run fetches and runs it);
 #  (b) a hello-world `java -jar`;
 #  (c) the seed's pipeline: curl the token and the user-data, wget the script, sh it;
-#  (d) the floor for this machine, the calibration prototype rebuilt (bench/boot-floor/BootFloor.java):
+#  (d) the floor for this machine, the calibration prototype rebuilt (bench/boot-floor/BootFloor.java):
 #      the same flow and nothing else with Apache HttpClient 5 (TLS never initialised), the same JVM flags and
 #      its own static AppCDS archive; (e) the same with the JDK's HttpURLConnection;
 #  (f) `java -jar whatami-agent.jar run`, no flags and no archive: what people ran before there was a launcher.

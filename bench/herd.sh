@@ -172,7 +172,7 @@ http {
       proxy_pass http://whatami;
       proxy_http_version 1.1;
       proxy_set_header Connection "";
-      # as the README recommends: a report POST whose server died under it is passed on (reports are idempotent);
+      # as docs/server.md recommends: a report POST whose server died under it is passed on (reports are idempotent);
       # a 503 is not (http_503 would count a busy server as failed: with the other one dead, nginx's own 502s)
       proxy_next_upstream error timeout non_idempotent;
       proxy_connect_timeout 2s;

@@ -18,7 +18,7 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The project's public/internal split and its BOM, checked on the compiled modules (what a module-info would
- * enforce, for class path users too; the README's build section says why it is a check). Each failure says what to
+ * enforce, for class path users too; docs/library.md says why it is a check). Each failure says what to
  * change.
  */
 class ApiBoundaryTest {

@@ -1,5 +1,6 @@
 package dev.whatami.boot;
 
+import dev.whatami.metadata.RetryLoop;
 import dev.whatami.metadata.RetryPolicy;
 import java.time.Duration;
 import java.util.Objects;
@@ -29,10 +30,10 @@ public record ReportPolicy(RetryPolicy retry, Duration perCallTimeout) {
 
     /**
      * Whether a report answered {@code status} (not 2xx) is sent again: 5xx, 429, and 408 (a busy server gave up
-     * waiting); any other answer is a refusal.
+     * waiting); any other answer is a refusal. The rule of every retry, {@link RetryLoop#retriedStatus(int)}.
      */
     public static boolean retried(int status) {
-        return status >= 500 || status == 429 || status == 408;
+        return RetryLoop.retriedStatus(status);
     }
 
     /**

@@ -2,13 +2,13 @@ package dev.whatami.boot;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.whatami.boot.BootFaultMatrixTest.FakeTime;
 import dev.whatami.emulator.MetadataEmulator;
 import dev.whatami.metadata.MetadataClient;
 import dev.whatami.status.RunState;
 import dev.whatami.status.RunStatus;
 import dev.whatami.status.TaskState;
 import dev.whatami.status.TaskStatus;
+import dev.whatami.testsupport.FakeTime;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.URI;
@@ -43,7 +43,7 @@ class BadMorningTest {
                 .trustedKeys(BootFaultMatrixTest.trustedKeys())
                 .environment(Map.of("PATH", System.getenv("PATH"), "MARKER", dir.resolve("ran").toString()))
                 .report(new Boot.ReportTarget(report, java.util.Optional.empty(), Duration.ofSeconds(10)))
-                .console(line -> { }).clock(time).sleeper(time);
+                .console(line -> { }).clock(time).sleeper(time::sleep);
     }
 
     @Test
@@ -52,10 +52,10 @@ class BadMorningTest {
         try (FaultyFiles files = new FaultyFiles(); FaultyFiles reports = new FaultyFiles().start();
              MetadataEmulator imds = MetadataEmulator.builder().instanceId("i-late")
                      .userData(files.uri(SCRIPT_PATH).toString()).clock(time).start();
-             MetadataClient metadata = MetadataClient.builder().endpoint(imds.endpoint()).clock(time).sleeper(time)
-                     .build()) {
+             MetadataClient metadata = MetadataClient.builder().endpoint(imds.endpoint()).clock(time)
+                     .sleeper(time::sleep).build()) {
             files.serve(SCRIPT_PATH, SCRIPT).serve(SCRIPT_PATH + ".sig", BootFaultMatrixTest.signatureOf(SCRIPT));
-            time.onSleep(() -> {
+            time.onSleep(elapsed -> {
                 if (!files.started() && !time.instant().isBefore(time.start().plusSeconds(8))) {
                     try {
                         files.start();
@@ -78,8 +78,8 @@ class BadMorningTest {
         try (FaultyFiles files = new FaultyFiles(); FaultyFiles reports = new FaultyFiles().start();
              MetadataEmulator imds = MetadataEmulator.builder().instanceId("i-twice")
                      .userData(files.uri(SCRIPT_PATH).toString()).clock(time).start();
-             MetadataClient metadata = MetadataClient.builder().endpoint(imds.endpoint()).clock(time).sleeper(time)
-                     .build()) {
+             MetadataClient metadata = MetadataClient.builder().endpoint(imds.endpoint()).clock(time)
+                     .sleeper(time::sleep).build()) {
             files.serve(SCRIPT_PATH, SCRIPT).serve(SCRIPT_PATH + ".sig", BootFaultMatrixTest.signatureOf(SCRIPT));
             RunStatus first = boot(metadata, time, reports.uri("/reports")).fetchDeadline(Duration.ofSeconds(5))
                     .build().run();
@@ -97,6 +97,15 @@ class BadMorningTest {
             assertThat(task.history()).extracting(e -> e.outcome()).containsExactly(TaskState.NOT_FETCHED,
                     TaskState.SUCCEEDED);
             assertThat(Files.readString(dir.resolve("ran"))).isEqualTo("ran\n");
+
+            // both boots reported with the one instance key, made at the first and kept (0600) in the state dir
+            Path keyFile = dir.resolve("state").resolve("report-key");
+            String key = Files.readString(keyFile);
+            assertThat(key).matches("[A-Za-z0-9_-]{43}");
+            assertThat(java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(keyFile)))
+                    .isEqualTo("rw-------");
+            assertThat(reports.requests()).filteredOn(r -> r.startsWith("POST /reports")).hasSizeGreaterThanOrEqualTo(2)
+                    .allSatisfy(r -> assertThat(r).endsWith(" Whatami-Instance-Key: " + key));
         }
     }
 
@@ -106,8 +115,8 @@ class BadMorningTest {
         try (FaultyFiles files = new FaultyFiles().start(); FaultyFiles reports = new FaultyFiles().start();
              MetadataEmulator imds = MetadataEmulator.builder().instanceId("i-slowtoken").imdsV2Required(true)
                      .userData(files.uri(SCRIPT_PATH).toString()).clock(time).start();
-             MetadataClient metadata = MetadataClient.builder().endpoint(imds.endpoint()).clock(time).sleeper(time)
-                     .build()) {
+             MetadataClient metadata = MetadataClient.builder().endpoint(imds.endpoint()).clock(time)
+                     .sleeper(time::sleep).build()) {
             files.serve(SCRIPT_PATH, SCRIPT).serve(SCRIPT_PATH + ".sig", BootFaultMatrixTest.signatureOf(SCRIPT));
             imds.faults().slowToken(Duration.ofMillis(1500));
             RunStatus run = boot(metadata, time, reports.uri("/reports")).build().run();

@@ -8,13 +8,13 @@ import dev.whatami.emulator.Faults;
 import dev.whatami.emulator.MetadataEmulator;
 import dev.whatami.fetch.TrustedKeys;
 import dev.whatami.metadata.MetadataClient;
-import dev.whatami.metadata.Sleeper;
 import dev.whatami.status.RunState;
 import dev.whatami.status.RunStatus;
 import dev.whatami.status.StatusCodec;
 import dev.whatami.status.TaskState;
 import dev.whatami.status.TaskStatus;
 import dev.whatami.status.Trust;
+import dev.whatami.testsupport.FakeTime;
 import java.io.IOException;
 import java.net.ServerSocket;
 import java.net.URI;
@@ -24,11 +24,7 @@ import java.nio.file.Path;
 import java.security.KeyPair;
 import java.security.KeyPairGenerator;
 import java.security.Signature;
-import java.time.Clock;
 import java.time.Duration;
-import java.time.Instant;
-import java.time.ZoneId;
-import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.LinkedHashMap;
@@ -153,7 +149,7 @@ class BootFaultMatrixTest {
             Path marker = dir.resolve("ran");
             RunStatus run;
             try (MetadataClient metadata = MetadataClient.builder().endpoint(imds.endpoint()).imdsV2Required(true)
-                    .clock(time).sleeper(time).build()) {
+                    .clock(time).sleeper(time::sleep).build()) {
                 run = boot(dir, metadata, time, marker, reports.uri(REPORT_PATH)).run();
             }
             RunStatus onDisk = CODEC.read(Files.readAllBytes(dir.resolve("state/status.json")));
@@ -247,7 +243,7 @@ class BootFaultMatrixTest {
             Path marker = dir.resolve("ran");
             RunStatus run;
             try (MetadataClient metadata = MetadataClient.builder().endpoint(endpoint).imdsV2Required(true)
-                    .clock(time).sleeper(time).build()) {
+                    .clock(time).sleeper(time::sleep).build()) {
                 run = boot(dir, metadata, time, marker, reports.uri(REPORT_PATH)).run();
             }
             int requests = phase.metadata ? (int) imds.requestCount(phase == Phase.TOKEN ? "PUT" : "GET", phase.path)
@@ -265,7 +261,7 @@ class BootFaultMatrixTest {
                 .trustedKeys(trustedKeys()).fetchReadTimeout(SCRIPT_READ_TIMEOUT)
                 .environment(Map.of("PATH", System.getenv("PATH"), "MARKER", marker.toString()))
                 .report(new Boot.ReportTarget(report, Optional.empty(), ReportPolicy.DEFAULT_BUDGET))
-                .console(line -> { }).clock(time).sleeper(time).build();
+                .console(line -> { }).clock(time).sleeper(time::sleep).build();
     }
 
     private static URI deadPort() throws IOException {
@@ -356,48 +352,5 @@ class BootFaultMatrixTest {
             sb.append('\n');
         });
         return sb.toString();
-    }
-
-    /** Time that passes only when the code under test waits: backoff costs no real time. */
-    static final class FakeTime extends Clock implements Sleeper {
-        private volatile Instant now = Instant.parse("2026-12-02T06:00:00Z");
-        private volatile Duration slept = Duration.ZERO;
-        private final List<Runnable> onSleep = new java.util.concurrent.CopyOnWriteArrayList<>();
-
-        @Override
-        public synchronized void sleep(Duration d) {
-            slept = slept.plus(d);
-            now = now.plus(d);
-            onSleep.forEach(Runnable::run);
-        }
-
-        /** Runs {@code r} after every wait (e.g. to start a server once enough time has passed). */
-        FakeTime onSleep(Runnable r) {
-            onSleep.add(r);
-            return this;
-        }
-
-        Duration slept() {
-            return slept;
-        }
-
-        Instant start() {
-            return Instant.parse("2026-12-02T06:00:00Z");
-        }
-
-        @Override
-        public Instant instant() {
-            return now;
-        }
-
-        @Override
-        public ZoneId getZone() {
-            return ZoneOffset.UTC;
-        }
-
-        @Override
-        public Clock withZone(ZoneId zone) {
-            return this;
-        }
     }
 }

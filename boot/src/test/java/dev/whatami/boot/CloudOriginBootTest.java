@@ -2,7 +2,6 @@ package dev.whatami.boot;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.whatami.boot.BootFaultMatrixTest.FakeTime;
 import dev.whatami.emulator.Cloud;
 import dev.whatami.emulator.IssuedCredentials;
 import dev.whatami.emulator.MetadataEmulator;
@@ -11,6 +10,7 @@ import dev.whatami.metadata.Provider;
 import dev.whatami.status.RunState;
 import dev.whatami.status.RunStatus;
 import dev.whatami.status.Trust;
+import dev.whatami.testsupport.FakeTime;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -43,8 +43,8 @@ class CloudOriginBootTest {
         try (FaultyFiles s3 = new FaultyFiles().start();
              MetadataEmulator imds = MetadataEmulator.builder().instanceId("i-s3").ec2Role("collector-role")
                      .userData("s3://roles-bucket/collector.sh").clock(time).start();
-             MetadataClient metadata = MetadataClient.builder().endpoint(imds.endpoint()).clock(time).sleeper(time)
-                     .build()) {
+             MetadataClient metadata = MetadataClient.builder().endpoint(imds.endpoint()).clock(time)
+                     .sleeper(time::sleep).build()) {
             s3.serve("/roles-bucket/collector.sh", SCRIPT)
                     .serve("/roles-bucket/collector.sh.sig", BootFaultMatrixTest.signatureOf(SCRIPT));
             StringBuilder console = new StringBuilder();
@@ -52,7 +52,7 @@ class CloudOriginBootTest {
                     .bootId("boot-1").trustedKeys(BootFaultMatrixTest.trustedKeys())
                     .environment(Map.of("PATH", System.getenv("PATH"), "MARKER", dir.resolve("ran").toString(),
                             "AWS_ENDPOINT_URL_S3", s3.uri("").toString()))
-                    .console(line -> console.append(line).append('\n')).clock(time).sleeper(time)
+                    .console(line -> console.append(line).append('\n')).clock(time).sleeper(time::sleep)
                     .fetchReadTimeout(Duration.ofSeconds(5)).build().run();
 
             assertThat(run.state()).as(run.message().orElse("")).isEqualTo(RunState.DONE);
@@ -75,7 +75,7 @@ class CloudOriginBootTest {
                      .gceServiceAccount("collector@project.iam.gserviceaccount.com")
                      .userData("gs://roles-bucket/collector.sh").clock(time).start();
              MetadataClient metadata = MetadataClient.builder().provider(Provider.GCE).endpoint(imds.endpoint())
-                     .clock(time).sleeper(time).build()) {
+                     .clock(time).sleeper(time::sleep).build()) {
             gcs.serve("/storage/v1/b/roles-bucket/o/collector.sh", SCRIPT)
                     .serve("/storage/v1/b/roles-bucket/o/collector.sh.sig", BootFaultMatrixTest.signatureOf(SCRIPT));
             StringBuilder console = new StringBuilder();
@@ -83,7 +83,7 @@ class CloudOriginBootTest {
                     .bootId("boot-1").trustedKeys(BootFaultMatrixTest.trustedKeys())
                     .environment(Map.of("PATH", System.getenv("PATH"), "MARKER", dir.resolve("ran").toString(),
                             "STORAGE_EMULATOR_HOST", "127.0.0.1:" + gcs.uri("").getPort()))
-                    .console(line -> console.append(line).append('\n')).clock(time).sleeper(time)
+                    .console(line -> console.append(line).append('\n')).clock(time).sleeper(time::sleep)
                     .fetchReadTimeout(Duration.ofSeconds(5)).build().run();
 
             assertThat(run.state()).as(run.message().orElse("")).isEqualTo(RunState.DONE);

@@ -104,7 +104,7 @@ final class FaultyFiles implements AutoCloseable {
         return hits.getOrDefault(path, new AtomicInteger()).get();
     }
 
-    /** Each request so far, oldest first: method, path and its Authorization header if any. */
+    /** Each request so far, oldest first: method, path and its Authorization and instance key headers if any. */
     List<String> requests() {
         return List.copyOf(requests);
     }
@@ -118,7 +118,9 @@ final class FaultyFiles implements AutoCloseable {
         String path = ex.getRequestURI().getPath();
         hits.computeIfAbsent(path, p -> new AtomicInteger()).incrementAndGet();
         String auth = ex.getRequestHeaders().getFirst("Authorization");
-        requests.add(ex.getRequestMethod() + " " + path + (auth == null ? "" : " Authorization: " + auth));
+        String key = ex.getRequestHeaders().getFirst("Whatami-Instance-Key");
+        requests.add(ex.getRequestMethod() + " " + path + (auth == null ? "" : " Authorization: " + auth)
+                + (key == null ? "" : " Whatami-Instance-Key: " + key));
         byte[] request = ex.getRequestBody().readAllBytes();
         Rule rule = rules.get(path);
         Fault fault = rule != null && rule.left().getAndUpdate(n -> n > 0 ? n - 1 : 0) > 0 ? rule.fault() : null;

@@ -43,7 +43,7 @@ final class Instances {
         }
         if (!ok) {
             String line = "SKIPPED the container tests: no Docker engine answers on /var/run/docker.sock (start one, "
-                    + "see README 'Container tests')";
+                    + "see docs/testing.md, 'Container tests')";
             System.err.println(line);
             assertThat(System.getenv("WHATAMI_REQUIRE_DOCKER")).as(line + ", and WHATAMI_REQUIRE_DOCKER=1")
                     .isNotEqualTo("1");

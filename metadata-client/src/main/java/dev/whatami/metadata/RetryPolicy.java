@@ -5,11 +5,12 @@ import java.util.Objects;
 import java.util.random.RandomGenerator;
 
 /**
- * The one retry policy of whatami — metadata calls, detection, script fetches and reports all retry with it:
- * exponential backoff from {@link #baseDelay()} doubling up to {@link #maxDelay()}, with full jitter unless turned
- * off, until {@link #maxAttempts()} attempts were made or {@link #deadline()} has passed since the first one,
- * whichever comes first. Which failures are worth another attempt is the caller's business (the metadata client
- * retries I/O errors, timeouts, 5xx, 429 and 408, honouring {@code Retry-After}).
+ * The one retry policy of whatami — metadata calls, detection, script fetches and reports all retry with it, through
+ * the one {@link RetryLoop}: exponential backoff from {@link #baseDelay()} doubling up to {@link #maxDelay()}, with
+ * full jitter unless turned off, until {@link #maxAttempts()} attempts were made or {@link #deadline()} has passed
+ * since the first one, whichever comes first. Which failures are worth another attempt is the caller's business, with
+ * {@link RetryLoop#retriedStatus(int)} the rule for HTTP statuses (the metadata client retries I/O errors, timeouts,
+ * 5xx, 429 and 408, honouring {@code Retry-After}).
  *
  * <pre>{@code
  * RetryPolicy p = RetryPolicy.builder().deadline(Duration.ofSeconds(30)).build();

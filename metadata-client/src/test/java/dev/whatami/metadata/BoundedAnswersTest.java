@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import dev.whatami.emulator.Cloud;
 import dev.whatami.emulator.Faults;
 import dev.whatami.emulator.MetadataEmulator;
+import dev.whatami.testsupport.FakeTime;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Arrays;
@@ -120,13 +121,13 @@ class BoundedAnswersTest {
         FakeTime time = new FakeTime();
         try (MetadataEmulator imds = MetadataEmulator.builder().userData("u").clock(time).start()) {
             imds.faults().forPath("/latest/user-data").failNext(1, 429, Duration.ofSeconds(3));
-            try (MetadataClient c = MetadataClient.builder().endpoint(imds.endpoint()).clock(time).sleeper(time)
+            try (MetadataClient c = MetadataClient.builder().endpoint(imds.endpoint()).clock(time).sleeper(time::sleep)
                     .build()) {
                 assertThat(c.userData()).isPresent();
             }
-            assertThat(time.sleeps).containsExactly(Duration.ofSeconds(3));
+            assertThat(time.sleeps()).containsExactly(Duration.ofSeconds(3));
             imds.faults().forPath("/latest/user-data").failNext(1, 503, Duration.ofSeconds(30));
-            try (MetadataClient c = MetadataClient.builder().endpoint(imds.endpoint()).clock(time).sleeper(time)
+            try (MetadataClient c = MetadataClient.builder().endpoint(imds.endpoint()).clock(time).sleeper(time::sleep)
                     .retryPolicy(RetryPolicy.builder().deadline(Duration.ofSeconds(10)).build()).build()) {
                 assertThatThrownBy(c::userData).isInstanceOf(MetadataUnreachableException.class)
                         .hasMessageContaining("after 1 attempt over 0.0 s (deadline 10.0 s); last error: HTTP 503");

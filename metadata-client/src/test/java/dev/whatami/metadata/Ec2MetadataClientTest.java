@@ -7,6 +7,7 @@ import dev.whatami.emulator.EmulatorRequest;
 import dev.whatami.emulator.Faults;
 import dev.whatami.emulator.MetadataEmulator;
 import dev.whatami.emulator.MetadataService;
+import dev.whatami.testsupport.FakeTime;
 import java.net.ServerSocket;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
@@ -39,7 +40,7 @@ class Ec2MetadataClientTest {
     }
 
     private MetadataClient.Builder client() {
-        return MetadataClient.builder().endpoint(imds.endpoint()).clock(time).sleeper(time)
+        return MetadataClient.builder().endpoint(imds.endpoint()).clock(time).sleeper(time::sleep)
                 .retryPolicy(RetryPolicy.builder().jitter(false).deadline(Duration.ofSeconds(10)).build());
     }
 
@@ -94,7 +95,7 @@ class Ec2MetadataClientTest {
                     .hasMessageContaining("provider(Provider.NOCLOUD) with noCloudSource(path)")
                     .extracting(e -> ((MetadataException) e).reason()).isEqualTo(MetadataException.Reason.SERVICE_DISABLED);
         }
-        assertThat(time.sleeps).isEmpty();
+        assertThat(time.sleeps()).isEmpty();
     }
 
     @Test
@@ -121,7 +122,7 @@ class Ec2MetadataClientTest {
             assertThat(text(c.userData())).isEqualTo("after a busy start");
         }
         assertThat(imds.requestCount("PUT", TOKEN)).isEqualTo(3);
-        assertThat(time.sleeps).containsExactly(Duration.ofMillis(100), Duration.ofMillis(200));
+        assertThat(time.sleeps()).containsExactly(Duration.ofMillis(100), Duration.ofMillis(200));
         assertThat(imds.requests().stream().filter(r -> r.path().equals(USER_DATA)).findFirst().orElseThrow()
                 .header("X-aws-ec2-metadata-token")).isPresent();
     }
@@ -139,7 +140,7 @@ class Ec2MetadataClientTest {
         assertThat(reads).hasSize(2);
         assertThat(reads.get(0).header("X-aws-ec2-metadata-token")).isEmpty();
         assertThat(reads.get(1).header("X-aws-ec2-metadata-token")).isPresent();
-        assertThat(time.sleeps).isEmpty();
+        assertThat(time.sleeps()).isEmpty();
     }
 
     @Test
@@ -162,7 +163,7 @@ class Ec2MetadataClientTest {
         try (MetadataClient c = client().build()) {
             assertThat(text(c.userData())).isEqualTo("third time");
         }
-        assertThat(time.sleeps).containsExactly(Duration.ofMillis(100), Duration.ofMillis(200));
+        assertThat(time.sleeps()).containsExactly(Duration.ofMillis(100), Duration.ofMillis(200));
     }
 
     @Test

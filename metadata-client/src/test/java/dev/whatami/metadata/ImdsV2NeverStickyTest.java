@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.whatami.emulator.EmulatorRequest;
 import dev.whatami.emulator.Faults;
 import dev.whatami.emulator.MetadataEmulator;
+import dev.whatami.testsupport.FakeTime;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
@@ -45,7 +46,7 @@ class ImdsV2NeverStickyTest {
     void v2RequiredByTheService_tokenTakes1500ms_defaultSettings_readsTheUserData() {
         imds = MetadataEmulator.builder().userData("collector.pl 10.0.0.1").imdsV2Required(true).clock(time).start();
         imds.faults().slowToken(Duration.ofMillis(1500));
-        try (MetadataClient c = MetadataClient.builder().endpoint(imds.endpoint()).clock(time).sleeper(time).build()) {
+        try (MetadataClient c = MetadataClient.builder().endpoint(imds.endpoint()).clock(time).sleeper(time::sleep).build()) {
             assertThat(text(c.userData())).isEqualTo("collector.pl 10.0.0.1");
         }
         // the token times out after 1 s: IMDSv1 for this call; its 401 sends the client back, waiting up to 2 s
@@ -61,7 +62,7 @@ class ImdsV2NeverStickyTest {
     void v1Disabled_tokenTakes1200ms_deadline20s_succeeds() {
         imds = MetadataEmulator.builder().userData("u").imdsV2Required(true).clock(time).start();
         imds.faults().slowToken(Duration.ofMillis(1200));
-        try (MetadataClient c = MetadataClient.builder().endpoint(imds.endpoint()).clock(time).sleeper(time)
+        try (MetadataClient c = MetadataClient.builder().endpoint(imds.endpoint()).clock(time).sleeper(time::sleep)
                 .imdsV2Required(true).retryPolicy(RetryPolicy.builder().deadline(Duration.ofSeconds(20)).build())
                 .build()) {
             assertThat(text(c.userData())).isEqualTo("u");
@@ -75,21 +76,21 @@ class ImdsV2NeverStickyTest {
     void v1Disabled_tokenSlowerThanEveryTimeout_isAskedAgainWaitingLonger_neverWithoutAToken() {
         imds = MetadataEmulator.builder().userData("u").imdsV2Required(true).clock(time).start();
         imds.faults().forPath(TOKEN).slowNext(1, Duration.ofMillis(2300));
-        try (MetadataClient c = MetadataClient.builder().endpoint(imds.endpoint()).clock(time).sleeper(time)
+        try (MetadataClient c = MetadataClient.builder().endpoint(imds.endpoint()).clock(time).sleeper(time::sleep)
                 .imdsV2Required(true).readTimeout(Duration.ofSeconds(2))
                 .retryPolicy(RetryPolicy.builder().jitter(false).deadline(Duration.ofSeconds(20)).build()).build()) {
             assertThat(text(c.userData())).isEqualTo("u");
         }
         assertThat(exchange()).containsExactly("PUT /latest/api/token", "PUT /latest/api/token",
                 "GET /latest/user-data +token");
-        assertThat(time.sleeps).containsExactly(Duration.ofMillis(100));
+        assertThat(time.sleeps()).containsExactly(Duration.ofMillis(100));
     }
 
     @Test
     void aV1Fallback_lastsOneCall_theNextCallAsksForATokenAgain() {
         imds = MetadataEmulator.builder().userData("u").instanceId("i-1").clock(time).start();
         imds.faults().forPath(TOKEN).hangNext(1);
-        try (MetadataClient c = MetadataClient.builder().endpoint(imds.endpoint()).clock(time).sleeper(time)
+        try (MetadataClient c = MetadataClient.builder().endpoint(imds.endpoint()).clock(time).sleeper(time::sleep)
                 .tokenTimeout(Duration.ofSeconds(1)).build()) {
             assertThat(text(c.userData())).isEqualTo("u");
             assertThat(c.identity().instanceId()).isEqualTo("i-1");
@@ -104,7 +105,7 @@ class ImdsV2NeverStickyTest {
     void withinOneCall_theFallbackHolds_forEveryValueOfTheCall() {
         imds = MetadataEmulator.builder().instanceId("i-1").clock(time).start();
         imds.faults().forPath(TOKEN).hangNext(1);
-        try (MetadataClient c = MetadataClient.builder().endpoint(imds.endpoint()).clock(time).sleeper(time)
+        try (MetadataClient c = MetadataClient.builder().endpoint(imds.endpoint()).clock(time).sleeper(time::sleep)
                 .tokenTimeout(Duration.ofSeconds(1)).build()) {
             assertThat(c.identity().region()).contains("us-east-1");
         }
@@ -116,7 +117,7 @@ class ImdsV2NeverStickyTest {
     void a401_alwaysGoesBackToTheTokenEndpoint_evenAfterAFallback() {
         imds = MetadataEmulator.builder().userData("u").clock(time).start();
         imds.faults().forPath(TOKEN).hangNext(1).forPath("/latest/user-data").failNext(1, 401);
-        try (MetadataClient c = MetadataClient.builder().endpoint(imds.endpoint()).clock(time).sleeper(time)
+        try (MetadataClient c = MetadataClient.builder().endpoint(imds.endpoint()).clock(time).sleeper(time::sleep)
                 .tokenTimeout(Duration.ofSeconds(1)).build()) {
             assertThat(text(c.userData())).isEqualTo("u");
         }
@@ -128,7 +129,7 @@ class ImdsV2NeverStickyTest {
     void tokensRefusedAgainAndAgain_areATokenRejection_afterThree() {
         imds = MetadataEmulator.builder().userData("u").clock(time).start();
         imds.faults().forPath("/latest/user-data").failNext(Faults.ALWAYS, 401);
-        try (MetadataClient c = MetadataClient.builder().endpoint(imds.endpoint()).clock(time).sleeper(time)
+        try (MetadataClient c = MetadataClient.builder().endpoint(imds.endpoint()).clock(time).sleeper(time::sleep)
                 .build()) {
             assertThatThrownBy(c::userData).isInstanceOf(MetadataRefusedException.class)
                     .hasMessage("the metadata service at " + imds.endpoint() + " refused 3 IMDSv2 tokens it had just "
@@ -145,7 +146,7 @@ class ImdsV2NeverStickyTest {
     @Test
     void tokenServedWithAnExpiry_isRenewedAtTheEmulatorsClock() {
         imds = MetadataEmulator.builder().userData("u").imdsV2Required(true).clock(time).start();
-        try (MetadataClient c = MetadataClient.builder().endpoint(imds.endpoint()).clock(time).sleeper(time)
+        try (MetadataClient c = MetadataClient.builder().endpoint(imds.endpoint()).clock(time).sleeper(time::sleep)
                 .tokenTtl(Duration.ofSeconds(60)).build()) {
             c.userData();
             time.advance(Duration.ofSeconds(61)); // the emulator's token expired; the client knows and renews

@@ -8,6 +8,7 @@ import dev.whatami.emulator.Faults;
 import dev.whatami.emulator.IssuedCredentials;
 import dev.whatami.emulator.IssuedToken;
 import dev.whatami.emulator.MetadataEmulator;
+import dev.whatami.testsupport.FakeTime;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -22,7 +23,7 @@ class InstanceCredentialsTest {
     private final FakeTime time = new FakeTime();
 
     private MetadataClient.Builder client(MetadataEmulator imds) {
-        return MetadataClient.builder().endpoint(imds.endpoint()).clock(time).sleeper(time)
+        return MetadataClient.builder().endpoint(imds.endpoint()).clock(time).sleeper(time::sleep)
                 .retryPolicy(RetryPolicy.builder().jitter(false).deadline(Duration.ofSeconds(5)).build());
     }
 
@@ -170,7 +171,7 @@ class InstanceCredentialsTest {
             imds.faults().forPath("/metadata/identity/oauth2/token").failNext(1, 410).failNext(1, 429,
                     Duration.ofSeconds(2));
             assertThat(c.instanceCredentials().azureAccessToken("https://storage.azure.com/")).isPresent();
-            assertThat(time.sleeps).containsExactly(Duration.ofMillis(100), Duration.ofSeconds(2));
+            assertThat(time.sleeps()).containsExactly(Duration.ofMillis(100), Duration.ofSeconds(2));
         }
     }
 }

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.whatami.emulator.Faults;
 import dev.whatami.emulator.MetadataEmulator;
+import dev.whatami.testsupport.FakeTime;
 import java.io.IOException;
 import java.net.ServerSocket;
 import java.net.URI;
@@ -103,7 +104,7 @@ class MetadataFaultMatrixTest {
     private static String call(Phase phase, URI endpoint, FakeTime time, MetadataEmulator imds) {
         String outcome;
         int attempts = -1;
-        try (MetadataClient c = MetadataClient.builder().endpoint(endpoint).clock(time).sleeper(time)
+        try (MetadataClient c = MetadataClient.builder().endpoint(endpoint).clock(time).sleeper(time::sleep)
                 .imdsV2Required(phase.v1Disabled)
                 .retryPolicy(RetryPolicy.builder().jitter(false).deadline(Duration.ofSeconds(3)).build()).build()) {
             boolean read = phase == Phase.IDENTITY ? c.identity().instanceId().equals("i-1")
@@ -118,7 +119,7 @@ class MetadataFaultMatrixTest {
         }
         long requests = imds == null ? attempts : imds.requestCount(phase.path.equals(TOKEN_PATH) ? "PUT" : "GET",
                 phase.path);
-        Duration waited = time.sleeps.stream().reduce(Duration.ZERO, Duration::plus);
+        Duration waited = time.sleeps().stream().reduce(Duration.ZERO, Duration::plus);
         return outcome + ", " + requests + (requests == 1 ? " request" : " requests")
                 + (waited.compareTo(Duration.ofSeconds(1)) >= 0 ? String.format(java.util.Locale.ROOT,
                 ", waited %.1f s", waited.toMillis() / 1000.0) : "");

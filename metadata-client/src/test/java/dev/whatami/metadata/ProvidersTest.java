@@ -8,6 +8,7 @@ import dev.whatami.emulator.EmulatorRequest;
 import dev.whatami.emulator.Faults;
 import dev.whatami.emulator.MetadataEmulator;
 import dev.whatami.emulator.MetadataService;
+import dev.whatami.testsupport.FakeTime;
 import java.net.ServerSocket;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
@@ -48,7 +49,7 @@ class ProvidersTest {
 
     private MetadataClient.Builder client() {
         URI endpoint = imds == null ? URI.create("http://127.0.0.1:9") : imds.endpoint();
-        return MetadataClient.builder().endpoint(endpoint).clock(time).sleeper(time).sysfsRoot(sysfs)
+        return MetadataClient.builder().endpoint(endpoint).clock(time).sleeper(time::sleep).sysfsRoot(sysfs)
                 .retryPolicy(RetryPolicy.builder().jitter(false).deadline(Duration.ofSeconds(5)).build());
     }
 
@@ -141,7 +142,7 @@ class ProvidersTest {
         try (MetadataClient c = client().provider(Provider.DIGITALOCEAN).build()) {
             assertThat(text(c.userData())).isEqualTo("x");
         }
-        assertThat(time.sleeps).hasSize(1);
+        assertThat(time.sleeps()).hasSize(1);
     }
 
     private void dmi(String vendor, String product, String asset) throws Exception {
@@ -232,7 +233,7 @@ class ProvidersTest {
                             + "noCloudSource(path); on a cloud, name it with provider(...) (and endpoint(...)).")
                     .extracting(e -> ((MetadataException) e).reason()).isEqualTo(MetadataException.Reason.NOT_DETECTED);
         }
-        Duration slept = time.sleeps.stream().reduce(Duration.ZERO, Duration::plus);
+        Duration slept = time.sleeps().stream().reduce(Duration.ZERO, Duration::plus);
         assertThat(slept).isLessThanOrEqualTo(Duration.ofSeconds(10));
     }
 

@@ -2,6 +2,7 @@ package dev.whatami.emulator;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.whatami.testsupport.FakeTime;
 import java.net.URI;
 import java.net.http.HttpResponse;
 import java.time.Duration;
@@ -12,7 +13,7 @@ import org.junit.jupiter.api.Test;
 class Ec2EmulationTest {
     private static final String TTL = "X-aws-ec2-metadata-token-ttl-seconds";
     private static final String TOKEN = "X-aws-ec2-metadata-token";
-    private final MutableClock clock = new MutableClock();
+    private final FakeTime clock = new FakeTime();
 
     private static String token(URI e, int ttl) throws Exception {
         HttpResponse<String> r = Http.send(e, "PUT", "/latest/api/token", TTL, Integer.toString(ttl));

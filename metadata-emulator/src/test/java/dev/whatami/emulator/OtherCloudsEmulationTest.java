@@ -2,6 +2,7 @@ package dev.whatami.emulator;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.whatami.testsupport.FakeTime;
 import java.net.URI;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
@@ -12,7 +13,7 @@ import org.junit.jupiter.api.Test;
 /** GCE, Azure, OCI, DigitalOcean and Hetzner: their headers, paths and encodings. */
 class OtherCloudsEmulationTest {
     private static final String FLAVOR = "Metadata-Flavor";
-    private final MutableClock clock = new MutableClock();
+    private final FakeTime clock = new FakeTime();
 
     @Test
     void gce_needsMetadataFlavor_andSaysItIsGoogle() throws Exception {

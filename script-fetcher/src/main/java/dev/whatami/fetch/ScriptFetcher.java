@@ -11,6 +11,7 @@ import java.time.Duration;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.function.Supplier;
+import java.util.random.RandomGenerator;
 import org.apache.hc.client5.http.impl.classic.CloseableHttpClient;
 
 /**
@@ -89,6 +90,7 @@ public interface ScriptFetcher extends AutoCloseable {
         private RetryPolicy retryPolicy = RetryPolicy.defaults();
         private Clock clock = Clock.systemUTC();
         private Sleeper sleeper = Sleeper.SYSTEM;
+        private RandomGenerator random;
         private CloseableHttpClient httpClient;
         private TrustedKeys trustedKeys = TrustedKeys.none();
         private boolean requireSignature;
@@ -153,6 +155,15 @@ public interface ScriptFetcher extends AutoCloseable {
         /** Waits between rounds. Default: {@link Sleeper#SYSTEM}. Tests inject one that advances a fake clock. */
         public Builder sleeper(Sleeper sleeper) {
             this.sleeper = Objects.requireNonNull(sleeper, "sleeper");
+            return this;
+        }
+
+        /**
+         * Randomness for the retry policy's jitter (unused when the policy has none); used by every thread that
+         * fetches. Default: each thread's own {@link java.util.concurrent.ThreadLocalRandom}. Tests inject a fixed one.
+         */
+        public Builder random(RandomGenerator random) {
+            this.random = Objects.requireNonNull(random, "random");
             return this;
         }
 
@@ -256,7 +267,7 @@ public interface ScriptFetcher extends AutoCloseable {
          */
         public ScriptFetcher build() {
             return new DefaultScriptFetcher(new DefaultScriptFetcher.Settings(connectTimeout, readTimeout,
-                    attemptTimeout, retryPolicy, clock, sleeper, httpClient, trustedKeys, requireSignature,
+                    attemptTimeout, retryPolicy, clock, sleeper, Optional.ofNullable(random), httpClient, trustedKeys, requireSignature,
                     requireHttps, Optional.ofNullable(caBundle), Optional.ofNullable(cacheDir), listener,
                     Optional.ofNullable(s3).map(DefaultScriptFetcher::once),
                     Optional.ofNullable(gcs).map(DefaultScriptFetcher::once),

@@ -4,6 +4,7 @@ import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.whatami.testsupport.FakeTime;
 import java.io.ByteArrayOutputStream;
 import java.net.URI;
 import java.nio.file.Files;
@@ -36,7 +37,7 @@ class ClientPolicyTest {
     }
 
     private ScriptFetcher fetcher(boolean callersClient) {
-        ScriptFetcher.Builder b = ScriptFetcher.builder().clock(time).sleeper(time)
+        ScriptFetcher.Builder b = ScriptFetcher.builder().clock(time).sleeper(time::sleep)
                 .retryPolicy(ScriptFetcherTest.THREE);
         return (callersClient ? b.httpClient(defaults) : b).build();
     }
@@ -68,7 +69,7 @@ class ClientPolicyTest {
                     .hasMessageContaining("more than 5 redirects (the last to " + server.url("/r6.sh") + ")");
         }
         assertThat(server.hits("/r6.sh")).isZero();
-        assertThat(time.sleeps).isEmpty(); // the same server will redirect the same way
+        assertThat(time.sleeps()).isEmpty(); // the same server will redirect the same way
     }
 
     @Test

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.whatami.metadata.RetryPolicy;
+import dev.whatami.testsupport.FakeTime;
 import dev.whatami.userdata.Digest;
 import dev.whatami.userdata.DigestAlgorithm;
 import java.io.IOException;
@@ -65,13 +66,13 @@ class DeadlineTest {
             }
         });
         URI url = URI.create("http://127.0.0.1:" + port + "/scriptserver/role.sh");
-        try (ScriptFetcher f = ScriptFetcher.builder().clock(time).sleeper(time).build()) {
+        try (ScriptFetcher f = ScriptFetcher.builder().clock(time).sleeper(time::sleep).build()) {
             FetchResult r = f.fetch(FetchRequest.builder(url, dir, "role.sh").build());
             assertThat(Files.readAllBytes(r.path())).isEqualTo(SCRIPT);
             assertThat(r.attempts()).isGreaterThan(3);
         }
         assertThat(time.elapsed()).isBetween(Duration.ofSeconds(8), Duration.ofSeconds(11)); // at most one 2 s wait late
-        assertThat(time.sleeps).allSatisfy(d -> assertThat(d).isLessThanOrEqualTo(Duration.ofSeconds(2)));
+        assertThat(time.sleeps()).allSatisfy(d -> assertThat(d).isLessThanOrEqualTo(Duration.ofSeconds(2)));
     }
 
     @Test
@@ -80,11 +81,11 @@ class DeadlineTest {
         for (int i = 0; i < 6; i++) {
             server.failOnce("/c.sh", 503);
         }
-        try (ScriptFetcher f = ScriptFetcher.builder().clock(time).sleeper(time).retryPolicy(STEADY).build()) {
+        try (ScriptFetcher f = ScriptFetcher.builder().clock(time).sleeper(time::sleep).retryPolicy(STEADY).build()) {
             FetchResult r = f.fetch(FetchRequest.builder(server.url("/c.sh"), dir, "c.sh").build());
             assertThat(r.attempts()).isEqualTo(7);
         }
-        assertThat(time.sleeps).containsExactly(Duration.ofSeconds(1), Duration.ofSeconds(2), Duration.ofSeconds(4),
+        assertThat(time.sleeps()).containsExactly(Duration.ofSeconds(1), Duration.ofSeconds(2), Duration.ofSeconds(4),
                 Duration.ofSeconds(4), Duration.ofSeconds(4), Duration.ofSeconds(4));
     }
 
@@ -92,7 +93,7 @@ class DeadlineTest {
     void aServerThatNeverComes_isGivenUpAtTheRequestsDeadline_neverAfter() throws Exception {
         URI url = URI.create("http://127.0.0.1:" + freePort() + "/c.sh");
         Instant deadline = time.instant().plusSeconds(10);
-        try (ScriptFetcher f = ScriptFetcher.builder().clock(time).sleeper(time).retryPolicy(STEADY).build()) {
+        try (ScriptFetcher f = ScriptFetcher.builder().clock(time).sleeper(time::sleep).retryPolicy(STEADY).build()) {
             assertThatThrownBy(() -> f.fetch(FetchRequest.builder(url, dir, "c.sh").deadline(deadline).build()))
                     .isInstanceOfSatisfying(FetchException.class, e -> {
                         assertThat(e.failure()).isEqualTo(FetchFailure.UNREACHABLE);
@@ -109,7 +110,7 @@ class DeadlineTest {
     void withoutARequestDeadline_thePolicysDeadlineApplies() throws Exception {
         URI url = URI.create("http://127.0.0.1:" + freePort() + "/c.sh");
         RetryPolicy policy = STEADY.toBuilder().deadline(Duration.ofSeconds(5)).build();
-        try (ScriptFetcher f = ScriptFetcher.builder().clock(time).sleeper(time).retryPolicy(policy).build()) {
+        try (ScriptFetcher f = ScriptFetcher.builder().clock(time).sleeper(time::sleep).retryPolicy(policy).build()) {
             assertThatThrownBy(() -> f.fetch(FetchRequest.builder(url, dir, "c.sh").build()))
                     .hasMessageContaining("gave up at the retry policy's deadline (5.0 s) after 3 attempts over 3.0 s");
         }
@@ -119,16 +120,16 @@ class DeadlineTest {
     void retryAfter_isHonoured() throws Exception {
         server.file("/c.sh", SCRIPT).status("/c.sh", 503, Map.of("Retry-After", "7"))
                 .status("/c.sh", 429, Map.of("Retry-After", "20"));
-        try (ScriptFetcher f = ScriptFetcher.builder().clock(time).sleeper(time).retryPolicy(STEADY).build()) {
+        try (ScriptFetcher f = ScriptFetcher.builder().clock(time).sleeper(time::sleep).retryPolicy(STEADY).build()) {
             f.fetch(FetchRequest.builder(server.url("/c.sh"), dir, "c.sh").build());
         }
-        assertThat(time.sleeps).containsExactly(Duration.ofSeconds(7), Duration.ofSeconds(20));
+        assertThat(time.sleeps()).containsExactly(Duration.ofSeconds(7), Duration.ofSeconds(20));
     }
 
     @Test
     void aRetryAfterPastTheDeadline_endsTheFetchAtOnce_insteadOfWaiting() throws Exception {
         server.file("/c.sh", SCRIPT).status("/c.sh", 429, Map.of("Retry-After", "3600"));
-        try (ScriptFetcher f = ScriptFetcher.builder().clock(time).sleeper(time).retryPolicy(STEADY).build()) {
+        try (ScriptFetcher f = ScriptFetcher.builder().clock(time).sleeper(time::sleep).retryPolicy(STEADY).build()) {
             assertThatThrownBy(() -> f.fetch(FetchRequest.builder(server.url("/c.sh"), dir, "c.sh")
                     .deadline(time.instant().plusSeconds(60)).build()))
                     .isInstanceOfSatisfying(FetchException.class,
@@ -136,37 +137,37 @@ class DeadlineTest {
                     .hasMessageContaining("(HTTP 429); gave up at the fetch's deadline after 1 "
                             + "attempt over 0.0 s");
         }
-        assertThat(time.sleeps).isEmpty();
+        assertThat(time.sleeps()).isEmpty();
     }
 
     @Test
     void aRetryAfterOnThePrimary_letsTheMirrorServeWithoutWaiting() throws Exception {
         server.file("/b/c.sh", SCRIPT).status("/a/c.sh", 503, Map.of("Retry-After", "30"));
-        try (ScriptFetcher f = ScriptFetcher.builder().clock(time).sleeper(time).retryPolicy(STEADY).build()) {
+        try (ScriptFetcher f = ScriptFetcher.builder().clock(time).sleeper(time::sleep).retryPolicy(STEADY).build()) {
             FetchResult r = f.fetch(FetchRequest.builder(server.url("/a/c.sh"), dir, "c.sh")
                     .mirrors(List.of(server.url("/b/c.sh"))).build());
             assertThat(r.source()).isEqualTo(server.url("/b/c.sh"));
         }
-        assertThat(time.sleeps).isEmpty();
+        assertThat(time.sleeps()).isEmpty();
     }
 
     @Test
     void roundsGoOverEveryUrl_thenBackOff_andA404IsNotAskedAgain() throws Exception {
         URI down = URI.create("http://127.0.0.1:" + freePort() + "/c.sh");
         server.file("/c/c.sh", SCRIPT).failOnce("/c/c.sh", 500).failOnce("/c/c.sh", 502);
-        try (ScriptFetcher f = ScriptFetcher.builder().clock(time).sleeper(time).retryPolicy(STEADY).build()) {
+        try (ScriptFetcher f = ScriptFetcher.builder().clock(time).sleeper(time::sleep).retryPolicy(STEADY).build()) {
             FetchResult r = f.fetch(FetchRequest.builder(server.url("/a/c.sh"), dir, "c.sh")
                     .mirrors(List.of(down, server.url("/c/c.sh"))).build());
             assertThat(r.source()).isEqualTo(server.url("/c/c.sh"));
             assertThat(r.attempts()).isEqualTo(1 + 3 + 3); // /a once (404), the others in each of 3 rounds
         }
         assertThat(server.requests).containsExactly("/a/c.sh", "/c/c.sh", "/c/c.sh", "/c/c.sh");
-        assertThat(time.sleeps).containsExactly(Duration.ofSeconds(1), Duration.ofSeconds(2));
+        assertThat(time.sleeps()).containsExactly(Duration.ofSeconds(1), Duration.ofSeconds(2));
     }
 
     @Test
     void everyUrlGivingAFinalAnswer_endsTheFetchWithoutWaiting() {
-        try (ScriptFetcher f = ScriptFetcher.builder().clock(time).sleeper(time).retryPolicy(STEADY).build()) {
+        try (ScriptFetcher f = ScriptFetcher.builder().clock(time).sleeper(time::sleep).retryPolicy(STEADY).build()) {
             assertThatThrownBy(() -> f.fetch(FetchRequest.builder(server.url("/a/c.sh"), dir, "c.sh")
                     .mirrors(List.of(server.url("/b/c.sh"))).build()))
                     .isInstanceOfSatisfying(FetchException.class, e -> {
@@ -175,14 +176,14 @@ class DeadlineTest {
                                 Map.entry(server.url("/b/c.sh"), FetchFailure.NOT_FOUND));
                     });
         }
-        assertThat(time.sleeps).isEmpty();
+        assertThat(time.sleeps()).isEmpty();
     }
 
     @Test
     void aRefusalOnEveryUrl_isARefusal_namingTheMirrorsToo() throws Exception {
         server.file("/a/c.sh", SCRIPT).file("/b/c.sh", SCRIPT);
         Digest wrong = new Digest(DigestAlgorithm.SHA256, "0".repeat(64));
-        try (ScriptFetcher f = ScriptFetcher.builder().clock(time).sleeper(time).retryPolicy(STEADY).build()) {
+        try (ScriptFetcher f = ScriptFetcher.builder().clock(time).sleeper(time::sleep).retryPolicy(STEADY).build()) {
             assertThatThrownBy(() -> f.fetch(FetchRequest.builder(server.url("/a/c.sh"), dir, "c.sh")
                     .mirrors(List.of(server.url("/b/c.sh"))).digest(Optional.of(wrong)).build()))
                     .isInstanceOfSatisfying(IntegrityException.class, e -> {
@@ -193,7 +194,7 @@ class DeadlineTest {
                     .hasMessageEndingWith("fix whichever is not what you meant. The mirrors were refused too: "
                             + server.url("/b/c.sh") + " (sha256 mismatch).");
         }
-        assertThat(time.sleeps).isEmpty();
+        assertThat(time.sleeps()).isEmpty();
     }
 
     @Test
@@ -201,7 +202,7 @@ class DeadlineTest {
         server.file("/a/c.sh", SCRIPT);
         URI down = URI.create("http://127.0.0.1:" + freePort() + "/c.sh");
         Digest wrong = new Digest(DigestAlgorithm.SHA256, "0".repeat(64));
-        try (ScriptFetcher f = ScriptFetcher.builder().clock(time).sleeper(time)
+        try (ScriptFetcher f = ScriptFetcher.builder().clock(time).sleeper(time::sleep)
                 .retryPolicy(STEADY.toBuilder().maxAttempts(2).build()).build()) {
             assertThatThrownBy(() -> f.fetch(FetchRequest.builder(server.url("/a/c.sh"), dir, "c.sh")
                     .mirrors(List.of(down)).digest(Optional.of(wrong)).build()))
@@ -220,7 +221,7 @@ class DeadlineTest {
     @Test
     void urlsInMessages_areRedacted() {
         URI presigned = URI.create(server.url("/c.sh") + "?token=s3cr3t");
-        try (ScriptFetcher f = ScriptFetcher.builder().clock(time).sleeper(time).retryPolicy(STEADY).build()) {
+        try (ScriptFetcher f = ScriptFetcher.builder().clock(time).sleeper(time::sleep).retryPolicy(STEADY).build()) {
             assertThatThrownBy(() -> f.fetch(FetchRequest.builder(presigned, dir, "c.sh").build()))
                     .hasMessage("could not fetch c.sh: tried http://127.0.0.1:" + server.port() + "/c.sh?*** "
                             + "(HTTP 404 Not Found). Check that the file server is up and serves the file at that "
@@ -232,7 +233,7 @@ class DeadlineTest {
     @Test
     void aUrlWithCredentials_isRefusedByPolicy_withoutShowingThem() {
         URI secret = URI.create("http://alice:hunter2@127.0.0.1:" + server.port() + "/c.sh");
-        try (ScriptFetcher f = ScriptFetcher.builder().clock(time).sleeper(time).retryPolicy(STEADY).build()) {
+        try (ScriptFetcher f = ScriptFetcher.builder().clock(time).sleeper(time::sleep).retryPolicy(STEADY).build()) {
             assertThatThrownBy(() -> f.fetch(FetchRequest.builder(server.url("/c.sh"), dir, "c.sh")
                     .mirrors(List.of(secret)).build()))
                     .isInstanceOfSatisfying(FetchRefusedException.class,
@@ -248,7 +249,7 @@ class DeadlineTest {
     void aTargetThatCannotBeWritten_endsTheFetchAtOnce() throws Exception {
         server.file("/c.sh", SCRIPT);
         Path notADir = Files.writeString(dir.resolve("file"), "x");
-        try (ScriptFetcher f = ScriptFetcher.builder().clock(time).sleeper(time).retryPolicy(STEADY).build()) {
+        try (ScriptFetcher f = ScriptFetcher.builder().clock(time).sleeper(time::sleep).retryPolicy(STEADY).build()) {
             assertThatThrownBy(() -> f.fetch(FetchRequest.builder(server.url("/c.sh"), notADir.resolve("task"),
                     "c.sh").mirrors(List.of(server.url("/c.sh"))).build()))
                     .isInstanceOfSatisfying(FetchException.class, e -> {
@@ -258,7 +259,7 @@ class DeadlineTest {
                     .hasMessageStartingWith("could not fetch c.sh: cannot create a staging file in " + notADir
                             .resolve("task"));
         }
-        assertThat(time.sleeps).isEmpty();
+        assertThat(time.sleeps()).isEmpty();
     }
 
     @Test

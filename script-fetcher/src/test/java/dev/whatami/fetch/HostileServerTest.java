@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
 import com.sun.net.httpserver.HttpExchange;
 import dev.whatami.metadata.RetryPolicy;
+import dev.whatami.testsupport.FakeTime;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -98,7 +99,7 @@ class HostileServerTest {
             }
             FileServer.respond(ex, 200, body, java.util.Map.of());
         });
-        try (ScriptFetcher f = ScriptFetcher.builder().clock(time).sleeper(time).retryPolicy(QUICK)
+        try (ScriptFetcher f = ScriptFetcher.builder().clock(time).sleeper(time::sleep).retryPolicy(QUICK)
                 .readTimeout(Duration.ofMillis(500)).build()) {
             FetchResult r = f.fetch(FetchRequest.builder(server.url("/s.sh"), dir, "s.sh").build());
             assertThat(Files.readAllBytes(r.path())).isEqualTo(v2);
@@ -146,7 +147,7 @@ class HostileServerTest {
             }
             FileServer.respond(ex, 200, body, java.util.Map.of());
         });
-        try (ScriptFetcher f = ScriptFetcher.builder().clock(time).sleeper(time).retryPolicy(QUICK)
+        try (ScriptFetcher f = ScriptFetcher.builder().clock(time).sleeper(time::sleep).retryPolicy(QUICK)
                 .readTimeout(Duration.ofMillis(500)).build()) {
             FetchResult r = f.fetch(FetchRequest.builder(server.url("/s.sh"), dir, "s.sh").build());
             assertThat(Files.readAllBytes(r.path())).isEqualTo(body);
@@ -236,7 +237,7 @@ class HostileServerTest {
     void anEndlessChunkedScript_isCutOffAtTheCap_andTheConnectionAbortedNotDrained() throws Exception {
         try (RawServer raw = new RawServer(endlessChunked())) {
             assertTimeoutPreemptively(Duration.ofSeconds(60), () -> {
-                try (ScriptFetcher f = ScriptFetcher.builder().clock(time).sleeper(time).retryPolicy(QUICK)
+                try (ScriptFetcher f = ScriptFetcher.builder().clock(time).sleeper(time::sleep).retryPolicy(QUICK)
                         .build()) {
                     assertThatThrownBy(() -> f.fetch(FetchRequest.builder(raw.url("/s.sh"), dir, "s.sh")
                             .maxBytes(1 << 20).build()))
@@ -268,7 +269,7 @@ class HostileServerTest {
             }
         })) {
             assertTimeoutPreemptively(Duration.ofSeconds(60), () -> {
-                try (ScriptFetcher f = ScriptFetcher.builder().clock(time).sleeper(time).retryPolicy(QUICK)
+                try (ScriptFetcher f = ScriptFetcher.builder().clock(time).sleeper(time::sleep).retryPolicy(QUICK)
                         .trustedKeys(TrustedKeys.of("owner.pub", owner.publicPem())).build()) {
                     assertThatThrownBy(() -> f.fetch(FetchRequest.builder(raw.url("/s.sh"), dir, "s.sh").build()))
                             .isInstanceOfSatisfying(SignatureRefusedException.class,
@@ -361,7 +362,7 @@ class HostileServerTest {
         Path otherTask = Files.write(dir.resolve(".old-name.pl.00ff.part"), new byte[10]);
         Path mine = Files.writeString(dir.resolve("notes.part"), "not a staging file: kept");
         server.file("/s.sh", "echo".getBytes(UTF_8));
-        try (ScriptFetcher f = ScriptFetcher.builder().clock(time).sleeper(time).build()) {
+        try (ScriptFetcher f = ScriptFetcher.builder().clock(time).sleeper(time::sleep).build()) {
             f.fetch(FetchRequest.builder(server.url("/s.sh"), dir, "s.sh").build());
         }
         assertThat(stale).doesNotExist();
@@ -382,7 +383,7 @@ class HostileServerTest {
     @Test
     void aFailedFetch_leavesNoStagingFileEither() throws Exception {
         server.file("/s.sh", new byte[5000]);
-        try (ScriptFetcher f = ScriptFetcher.builder().clock(time).sleeper(time).build()) {
+        try (ScriptFetcher f = ScriptFetcher.builder().clock(time).sleeper(time::sleep).build()) {
             assertThatThrownBy(() -> f.fetch(FetchRequest.builder(server.url("/s.sh"), dir, "s.sh").maxBytes(100)
                     .build())).isInstanceOf(FetchException.class);
         }

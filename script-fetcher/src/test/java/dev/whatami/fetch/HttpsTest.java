@@ -7,6 +7,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import com.sun.net.httpserver.HttpsConfigurator;
 import com.sun.net.httpserver.HttpsServer;
 import dev.whatami.status.Trust;
+import dev.whatami.testsupport.FakeTime;
 import java.io.InputStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -111,7 +112,7 @@ class HttpsTest {
     @Test
     void httpsWithoutTrustingTheCa_isNotFetched_notRetried_andFixingTheBundleFixesIt() throws Exception {
         FakeTime time = new FakeTime();
-        try (ScriptFetcher f = ScriptFetcher.builder().clock(time).sleeper(time).build()) {
+        try (ScriptFetcher f = ScriptFetcher.builder().clock(time).sleeper(time::sleep).build()) {
             assertThatThrownBy(() -> f.fetch(FetchRequest.builder(url("/c.sh"), dir, "c.sh").build()))
                     .isInstanceOfSatisfying(FetchException.class, e -> {
                         assertThat(e).isNotInstanceOf(FetchRefusedException.class);
@@ -122,7 +123,7 @@ class HttpsTest {
                     .hasMessageEndingWith("Give the fetcher the CA that issued the server's certificate "
                             + "(caBundle(...)), or fix the certificate; nothing ran, and the next run tries again.");
         }
-        assertThat(time.sleeps).isEmpty(); // the same trust store will not trust it a second later
+        assertThat(time.sleeps()).isEmpty(); // the same trust store will not trust it a second later
         assertThat(dir.resolve("c.sh")).doesNotExist();
         try (ScriptFetcher f = ScriptFetcher.builder().caBundle(caPem).build()) {
             assertThat(f.fetch(FetchRequest.builder(url("/c.sh"), dir, "c.sh").build()).trust())

@@ -2,6 +2,7 @@ package dev.whatami.fetch;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.whatami.testsupport.FakeTime;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
@@ -34,7 +35,7 @@ class ResilienceTest {
 
     private ScriptFetcher.Builder fetcher() {
         // the fake stalls after the bytes it drops (it cannot cut the socket): a short read timeout ends the stall
-        return ScriptFetcher.builder().clock(time).sleeper(time).retryPolicy(ScriptFetcherTest.THREE)
+        return ScriptFetcher.builder().clock(time).sleeper(time::sleep).retryPolicy(ScriptFetcherTest.THREE)
                 .readTimeout(Duration.ofMillis(500));
     }
 

@@ -6,6 +6,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.whatami.metadata.RetryPolicy;
 import dev.whatami.status.Trust;
+import dev.whatami.testsupport.FakeTime;
+import dev.whatami.testsupport.FixedRandom;
 import dev.whatami.userdata.Digest;
 import dev.whatami.userdata.DigestAlgorithm;
 import java.io.IOException;
@@ -33,11 +35,12 @@ class ScriptFetcherTest {
     Path dir;
     private final FileServer server = new FileServer();
     private final FakeTime time = new FakeTime();
-    private final List<Duration> sleeps = time.sleeps;
+    private final List<Duration> sleeps = time.sleeps();
     /** Rounds 500 ms apart, doubling, no jitter, at most 3: the waits can be asserted exactly. */
     static final RetryPolicy THREE = RetryPolicy.builder().maxAttempts(3).baseDelay(Duration.ofMillis(500))
             .maxDelay(Duration.ofSeconds(8)).jitter(false).build();
-    private final ScriptFetcher fetcher = ScriptFetcher.builder().clock(time).sleeper(time).retryPolicy(THREE).build();
+    private final ScriptFetcher fetcher = ScriptFetcher.builder().clock(time).sleeper(time::sleep).retryPolicy(THREE)
+            .build();
 
     @AfterEach
     void stop() {
@@ -117,6 +120,17 @@ class ScriptFetcherTest {
         assertThat(Files.readAllBytes(r.path())).isEqualTo(SCRIPT);
         assertThat(sleeps).containsExactly(Duration.ofMillis(500), Duration.ofSeconds(1));
         assertThat(r.attempts()).isEqualTo(3);
+    }
+
+    @Test
+    void theJitter_isDrawnFromTheInjectedRandomness() throws Exception {
+        server.file("/c.sh", SCRIPT).failOnce("/c.sh", 503).failOnce("/c.sh", 500);
+        try (ScriptFetcher f = ScriptFetcher.builder().clock(time).sleeper(time::sleep)
+                .random(FixedRandom.drawing(0.25)).retryPolicy(THREE.toBuilder().jitter(true).build()).build()) {
+            FetchResult r = f.fetch(FetchRequest.builder(server.url("/c.sh"), dir, "c.sh").build());
+            assertThat(r.attempts()).isEqualTo(3);
+        }
+        assertThat(sleeps).containsExactly(Duration.ofMillis(125), Duration.ofMillis(250)); // ¼ of 500 ms, of 1 s
     }
 
     @Test

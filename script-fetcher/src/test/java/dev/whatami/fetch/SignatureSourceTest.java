@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.whatami.status.Trust;
+import dev.whatami.testsupport.FakeTime;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -31,7 +32,7 @@ class SignatureSourceTest {
     @BeforeEach
     void keys() throws Exception {
         owner = new Keys();
-        fetcher = ScriptFetcher.builder().clock(time).sleeper(time).retryPolicy(ScriptFetcherTest.THREE)
+        fetcher = ScriptFetcher.builder().clock(time).sleeper(time::sleep).retryPolicy(ScriptFetcherTest.THREE)
                 .trustedKeys(TrustedKeys.of("owner.pub", owner.publicPem())).build();
     }
 

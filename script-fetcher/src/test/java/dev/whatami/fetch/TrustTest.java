@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.whatami.status.Trust;
+import dev.whatami.testsupport.FakeTime;
 import dev.whatami.userdata.Digest;
 import dev.whatami.userdata.DigestAlgorithm;
 import java.net.URI;
@@ -38,7 +39,7 @@ class TrustTest {
         owner = new Keys();
         Path keyDir = Files.createDirectories(dir.resolve("trusted-keys"));
         Files.writeString(keyDir.resolve("owner.pub"), owner.publicPem());
-        fetcher = ScriptFetcher.builder().clock(time).sleeper(time).retryPolicy(ScriptFetcherTest.THREE).trustedKeys(TrustedKeys.fromDirectory(keyDir)).build();
+        fetcher = ScriptFetcher.builder().clock(time).sleeper(time::sleep).retryPolicy(ScriptFetcherTest.THREE).trustedKeys(TrustedKeys.fromDirectory(keyDir)).build();
     }
 
     @AfterEach

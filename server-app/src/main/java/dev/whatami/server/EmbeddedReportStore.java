@@ -75,17 +75,19 @@ public final class EmbeddedReportStore implements ReportStore {
 
     /** One kept report: what the fleet view orders and counts by, and the stored bytes. */
     private record Entry(String instanceId, Optional<String> runId, long revision, Optional<Instant> startedAt,
-            Instant receivedAt, String provider, String role, RunState state, byte[] stored) implements Fleet.Row {
-        static Entry of(ReceivedReport r, byte[] stored) {
+            Instant receivedAt, String provider, String role, RunState state, byte[] stored, Optional<byte[]> keyHash)
+            implements Fleet.Row {
+        static Entry of(ReceivedReport r, byte[] stored, Optional<byte[]> keyHash) {
             RunStatus s = r.status();
             InstanceInfo i = s.instance().orElseThrow();
             return new Entry(i.instanceId(), s.runId(), s.revision(), s.startedAt(), r.receivedAt(), i.provider(),
-                    Fleet.role(s), s.state(), stored);
+                    Fleet.role(s), s.state(), stored, keyHash);
         }
     }
 
     @Override
-    public Accepted accept(byte[] body, String from) throws InvalidReportException, IOException {
+    public Accepted accept(byte[] body, String from, Optional<String> instanceKey) throws InvalidReportException,
+            IOException {
         RunStatus status = Reports.parse(codec, body, clock.instant());
         String id = status.instance().orElseThrow().instanceId();
         List<Entry> evicted;
@@ -94,6 +96,7 @@ public final class EmbeddedReportStore implements ReportStore {
             synchronized (byId) {
                 old = byId.get(id);
             }
+            Optional<byte[]> keyHash = Reports.bind(id, old == null ? Optional.empty() : old.keyHash(), instanceKey);
             Accepted verdict = Reports.compare(old == null ? null : old.runId(), old == null ? 0 : old.revision(),
                     old == null ? Optional.empty() : old.startedAt(), old == null ? null : old.state(), status);
             if (verdict != Accepted.STORED) {
@@ -103,9 +106,14 @@ public final class EmbeddedReportStore implements ReportStore {
             byte[] stored = codec.write(received);
             Reports.checkSize(stored.length, limits);
             if (dir.isPresent()) {
+                if (keyHash.isPresent() && (old == null || old.keyHash().isEmpty())) {
+                    // the binding first, so a report on disk is never unbound by a crash between the two
+                    AtomicFiles.write(dir.get().resolve(keyFileName(id)), HexFormat.of().formatHex(keyHash.get())
+                            .getBytes(StandardCharsets.US_ASCII));
+                }
                 AtomicFiles.write(dir.get().resolve(fileName(id)), stored);
             }
-            evicted = put(Entry.of(received, stored));
+            evicted = put(Entry.of(received, stored, keyHash));
         }
         forget(evicted);
         return Accepted.STORED;
@@ -153,6 +161,7 @@ public final class EmbeddedReportStore implements ReportStore {
                 }
                 try {
                     Files.deleteIfExists(dir.get().resolve(fileName(v.instanceId())));
+                    Files.deleteIfExists(dir.get().resolve(keyFileName(v.instanceId())));
                 } catch (IOException ex) {
                     LOG.warn("could not delete the report of forgotten instance {}: {}", v.instanceId(), ex.toString());
                 }
@@ -203,6 +212,26 @@ public final class EmbeddedReportStore implements ReportStore {
             readable.append(c < 128 && (Character.isLetterOrDigit(c) || c == '-' || c == '_') ? c : '_');
         }
         return readable + "." + sha256(instanceId) + ".json";
+    }
+
+    /** The file beside an instance's report holding the hash of the key it is bound to. */
+    static String keyFileName(String instanceId) {
+        String report = fileName(instanceId);
+        return report.substring(0, report.length() - ".json".length()) + ".key";
+    }
+
+    private static Optional<byte[]> readKey(Path file) {
+        try {
+            String hex = Files.readString(file, StandardCharsets.US_ASCII).strip();
+            return Optional.of(HexFormat.of().parseHex(hex));
+        } catch (java.nio.file.NoSuchFileException e) {
+            return Optional.empty();
+        } catch (IOException | IllegalArgumentException e) {
+            // an unreadable binding must not unbind the instance: refuse its reports until an operator looks
+            LOG.warn("the instance key file {} is damaged ({}); that instance's reports are refused until it is "
+                    + "removed with its report", file, e.getClass().getSimpleName());
+            return Optional.of(new byte[0]);
+        }
     }
 
     private static String sha256(String s) {
@@ -260,11 +289,12 @@ public final class EmbeddedReportStore implements ReportStore {
                     }
                 }
             }
+            Optional<byte[]> keyHash = readKey(reports.resolve(keyFileName(id)));
             if (stored.length > limits.maxReportBytes()) {
-                evicted.add(Entry.of(r, stored));
+                evicted.add(Entry.of(r, stored, keyHash));
                 continue;
             }
-            evicted.addAll(put(Entry.of(r, stored)));
+            evicted.addAll(put(Entry.of(r, stored, keyHash)));
         }
         for (Entry v : evicted) {
             synchronized (byId) {
@@ -273,6 +303,7 @@ public final class EmbeddedReportStore implements ReportStore {
                 }
             }
             Files.deleteIfExists(reports.resolve(fileName(v.instanceId())));
+            Files.deleteIfExists(reports.resolve(keyFileName(v.instanceId())));
         }
         if (!evicted.isEmpty()) {
             LOG.info("report limits ({}): forgot {} instance(s) at start", limits, evicted.size());

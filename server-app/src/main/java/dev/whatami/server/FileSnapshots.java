@@ -413,11 +413,19 @@ final class FileSnapshots implements HttpContent.Factory {
         private final ByteBuffer bytes;
         /** The same bytes in a file nobody else can change, or null. */
         private final FileChannel copy;
+        /** The SHA-256 of the bytes, in lower-case hex; the ETag is its first half. */
+        final String sha256;
 
         Snapshot(HttpContent named, Path file, Identity identity, ByteBuffer bytes, FileChannel copy) {
-            super(named, file, identity, bytes.remaining(), "\"" + sha256(bytes) + "\"");
+            this(named, file, identity, bytes, copy, sha256(bytes));
+        }
+
+        private Snapshot(HttpContent named, Path file, Identity identity, ByteBuffer bytes, FileChannel copy,
+                String sha256) {
+            super(named, file, identity, bytes.remaining(), "\"" + sha256.substring(0, 32) + "\"");
             this.bytes = bytes;
             this.copy = copy;
+            this.sha256 = sha256;
         }
 
         @Override
@@ -442,7 +450,7 @@ final class FileSnapshots implements HttpContent.Factory {
             try {
                 MessageDigest md = MessageDigest.getInstance("SHA-256");
                 md.update(bytes.duplicate());
-                return HexFormat.of().formatHex(md.digest(), 0, 16);
+                return HexFormat.of().formatHex(md.digest());
             } catch (NoSuchAlgorithmException e) {
                 throw new IllegalStateException("every JDK has SHA-256", e);
             }

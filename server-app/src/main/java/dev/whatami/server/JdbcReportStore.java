@@ -54,7 +54,7 @@ import org.slf4j.LoggerFactory;
 public final class JdbcReportStore implements ReportStore {
     private static final Logger LOG = LoggerFactory.getLogger(JdbcReportStore.class);
     private static final String COLUMNS = "instance_id, run_id, revision, started_at, received_at, provider, role, "
-            + "state, rank, kept_seq, bytes, body";
+            + "state, rank, kept_seq, bytes, body, key_sha256";
     private static final String PAGE_ORDER = " ORDER BY rank, received_at DESC, instance_id";
 
     private final StatusCodec codec = StatusCodec.create();
@@ -120,10 +120,11 @@ public final class JdbcReportStore implements ReportStore {
     }
 
     @Override
-    public Accepted accept(byte[] body, String from) throws InvalidReportException, IOException {
+    public Accepted accept(byte[] body, String from, Optional<String> instanceKey) throws InvalidReportException,
+            IOException {
         RunStatus status = Reports.parse(codec, body, clock.instant());
         try {
-            return retried(() -> store(status, from));
+            return retried(() -> store(status, from, instanceKey));
         } catch (InvalidReportException e) {
             throw e;
         } catch (SQLException e) {
@@ -131,7 +132,8 @@ public final class JdbcReportStore implements ReportStore {
         }
     }
 
-    private Accepted store(RunStatus status, String from) throws SQLException, InvalidReportException {
+    private Accepted store(RunStatus status, String from, Optional<String> instanceKey) throws SQLException,
+            InvalidReportException {
         String id = status.instance().orElseThrow().instanceId();
         try (Connection c = pool.getConnection()) {
             c.setAutoCommit(false);
@@ -146,8 +148,9 @@ public final class JdbcReportStore implements ReportStore {
                     long keptRevision = 0;
                     Optional<Instant> keptStart = Optional.empty();
                     RunState keptState = null;
-                    try (PreparedStatement p = c.prepareStatement("SELECT run_id, revision, started_at, bytes, state "
-                            + "FROM whatami_reports WHERE instance_id = ? FOR UPDATE")) {
+                    Optional<byte[]> keptKey = Optional.empty();
+                    try (PreparedStatement p = c.prepareStatement("SELECT run_id, revision, started_at, bytes, state, "
+                            + "key_sha256 FROM whatami_reports WHERE instance_id = ? FOR UPDATE")) {
                         p.setString(1, id);
                         try (ResultSet r = p.executeQuery()) {
                             if (r.next()) {
@@ -157,9 +160,11 @@ public final class JdbcReportStore implements ReportStore {
                                         .map(OffsetDateTime::toInstant);
                                 keptBytes = r.getInt(4);
                                 keptState = state(r.getString(5));
+                                keptKey = Optional.ofNullable(r.getBytes(6));
                             }
                         }
                     }
+                    Optional<byte[]> keyHash = Reports.bind(id, keptKey, instanceKey);
                     Accepted verdict = Reports.compare(keptRun, keptRevision, keptStart, keptState, status);
                     if (verdict != Accepted.STORED) {
                         c.commit();
@@ -171,11 +176,11 @@ public final class JdbcReportStore implements ReportStore {
                     stored = codec.write(received);
                     Reports.checkSize(stored.length, limits);
                     if (keptRun != null) {
-                        upsert(c, received, stored);
+                        upsert(c, received, stored, keyHash);
                         created = false;
                         break;
                     }
-                    if (insertNew(c, received, stored)) {
+                    if (insertNew(c, received, stored, keyHash)) {
                         created = true;
                         break;
                     }
@@ -222,8 +227,9 @@ public final class JdbcReportStore implements ReportStore {
     }
 
     /** Inserts the first report of an instance; false (nothing changed) when the instance has a row already. */
-    private boolean insertNew(Connection c, ReceivedReport received, byte[] stored) throws SQLException {
-        return write(c, received, stored, " ON CONFLICT (instance_id) DO NOTHING") == 1;
+    private boolean insertNew(Connection c, ReceivedReport received, byte[] stored, Optional<byte[]> keyHash)
+            throws SQLException {
+        return write(c, received, stored, keyHash, " ON CONFLICT (instance_id) DO NOTHING") == 1;
     }
 
     /**
@@ -258,20 +264,21 @@ public final class JdbcReportStore implements ReportStore {
         return forgotten;
     }
 
-    private void upsert(Connection c, ReceivedReport received, byte[] stored) throws SQLException {
-        write(c, received, stored, " ON CONFLICT (instance_id) DO UPDATE SET "
+    private void upsert(Connection c, ReceivedReport received, byte[] stored, Optional<byte[]> keyHash)
+            throws SQLException {
+        write(c, received, stored, keyHash, " ON CONFLICT (instance_id) DO UPDATE SET "
                 + "run_id = EXCLUDED.run_id, revision = EXCLUDED.revision, started_at = EXCLUDED.started_at, "
                 + "received_at = EXCLUDED.received_at, provider = EXCLUDED.provider, role = EXCLUDED.role, "
                 + "state = EXCLUDED.state, rank = EXCLUDED.rank, kept_seq = EXCLUDED.kept_seq, "
-                + "bytes = EXCLUDED.bytes, body = EXCLUDED.body");
+                + "bytes = EXCLUDED.bytes, body = EXCLUDED.body, key_sha256 = EXCLUDED.key_sha256");
     }
 
-    private static int write(Connection c, ReceivedReport received, byte[] stored, String onConflict)
-            throws SQLException {
+    private static int write(Connection c, ReceivedReport received, byte[] stored, Optional<byte[]> keyHash,
+            String onConflict) throws SQLException {
         RunStatus s = received.status();
         InstanceInfo i = s.instance().orElseThrow();
         try (PreparedStatement p = c.prepareStatement("INSERT INTO whatami_reports (" + COLUMNS + ") VALUES (?, ?, ?, "
-                + "?, ?, ?, ?, ?, ?, nextval('whatami_reports_kept_seq'), ?, ?)" + onConflict)) {
+                + "?, ?, ?, ?, ?, ?, nextval('whatami_reports_kept_seq'), ?, ?, ?)" + onConflict)) {
             p.setString(1, i.instanceId());
             p.setString(2, s.runId().orElse(null));
             p.setLong(3, s.revision());
@@ -284,6 +291,7 @@ public final class JdbcReportStore implements ReportStore {
             p.setInt(9, Fleet.rank(s.state()));
             p.setInt(10, stored.length);
             p.setBytes(11, stored);
+            p.setBytes(12, keyHash.orElse(null));
             return p.executeUpdate();
         }
     }

@@ -34,7 +34,17 @@ final class ReadAccess {
         if (token.isPresent()) {
             return token.get().presentIn(request);
         }
-        return publicStatus || fromLoopback(request.getConnectionMetaData().getRemoteSocketAddress());
+        return publicStatus || fromLoopback(request.getConnectionMetaData().getRemoteSocketAddress())
+                && !forwarded(request);
+    }
+
+    /**
+     * Whether a proxy says it forwarded the request for someone else: then loopback is the proxy's address, not the
+     * reader's. (A proxy on this machine that says nothing makes its clients look local: give it a read token.)
+     */
+    static boolean forwarded(Request request) {
+        org.eclipse.jetty.http.HttpFields h = request.getHeaders();
+        return h.contains(HttpHeader.X_FORWARDED_FOR) || h.contains(HttpHeader.FORWARDED) || h.contains("X-Real-IP");
     }
 
     static boolean fromLoopback(SocketAddress remote) {

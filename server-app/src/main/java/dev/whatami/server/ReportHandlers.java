@@ -209,6 +209,14 @@ final class ReportHandlers extends Handler.Abstract {
                 return send(response, callback, 401, "text/plain", "a valid report token is required\n");
             }
         }
+        String key = request.getHeaders().get(Reports.KEY_HEADER);
+        if (key != null && !Reports.validKey(key)) {
+            response.getHeaders().put(HttpHeader.CONNECTION, "close");
+            outcomes.accept("refused");
+            return send(response, callback, 400, "text/plain", "the " + Reports.KEY_HEADER + " header must be 16-256 "
+                    + "letters, digits, '-' or '_'\n");
+        }
+        Optional<String> instanceKey = Optional.ofNullable(key);
         long declared = request.getLength();
         if (declared > ReportStore.MAX_BYTES) {
             outcomes.accept("refused");
@@ -222,7 +230,7 @@ final class ReportHandlers extends Handler.Abstract {
         BodyReader.read(request, ReportStore.MAX_BYTES, DRAIN_LIMIT, new BodyReader.Done() {
             @Override
             public void body(byte[] body) {
-                keep(request, body, response, callback);
+                keep(request, body, instanceKey, response, callback);
             }
 
             @Override
@@ -245,9 +253,10 @@ final class ReportHandlers extends Handler.Abstract {
         return true;
     }
 
-    private void keep(Request request, byte[] body, Response response, Callback callback) {
+    private void keep(Request request, byte[] body, Optional<String> instanceKey, Response response,
+            Callback callback) {
         try {
-            outcomes.accept(store.accept(body, Request.getRemoteAddr(request)).name().toLowerCase(java.util.Locale.ROOT));
+            outcomes.accept(store.accept(body, Request.getRemoteAddr(request), instanceKey).name().toLowerCase(java.util.Locale.ROOT));
         } catch (ReportStore.InvalidReportException e) {
             outcomes.accept("refused");
             send(response, callback, e.status(), "text/plain", e.getMessage() + "\n");

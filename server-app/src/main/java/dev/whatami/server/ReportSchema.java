@@ -24,8 +24,8 @@ import org.slf4j.LoggerFactory;
 final class ReportSchema {
     private static final Logger LOG = LoggerFactory.getLogger(ReportSchema.class);
     /** The schema version this server writes. */
-    static final int CURRENT = 1;
-    private static final String[] DESCRIPTIONS = {"", "reports"};
+    static final int CURRENT = 2;
+    private static final String[] DESCRIPTIONS = {"", "reports", "instance_keys"};
     /** {@code pg_advisory_xact_lock} key: "whatami" in ASCII, as a number. */
     private static final long LOCK = 0x776861_74616d69L;
 

@@ -8,6 +8,7 @@ import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * Where the server keeps the agents' phone-home reports: the latest report of each instance, read and written only
@@ -53,7 +54,18 @@ public interface ReportStore extends AutoCloseable {
      * @throws InvalidReportException when it is not a status document of an instance, or too large to keep
      * @throws IOException            when it could not be kept (disk, database); the sender should retry
      */
-    Accepted accept(byte[] body, String from) throws InvalidReportException, IOException;
+    default Accepted accept(byte[] body, String from) throws InvalidReportException, IOException {
+        return accept(body, from, Optional.empty());
+    }
+
+    /**
+     * Validates and keeps a report that came with the sender's instance key (see {@link Reports#bind}): the first
+     * report with a key binds the instance to it; later reports of a bound instance are kept only with that key.
+     *
+     * @throws InvalidReportException also (403) when the instance is bound to another key
+     */
+    Accepted accept(byte[] body, String from, Optional<String> instanceKey) throws InvalidReportException,
+            IOException;
 
     /**
      * One page of the fleet: the matching reports, failures first and newest first within, and the counts of the

@@ -48,6 +48,51 @@ final class Reports {
         return status;
     }
 
+    /** The header an agent sends its instance key in, on every report. */
+    static final String KEY_HEADER = "Whatami-Instance-Key";
+
+    /**
+     * Binds reports to the instance that sent them (trust on first use): the first report of an instance that
+     * carries a key binds the instance to that key's SHA-256, and from then on a report of that instance is kept
+     * only with the same key. Without a fleet-wide secret per instance, this is what stops a holder of the report
+     * token (any instance of the fleet) from rewriting another instance's report.
+     *
+     * @param keptHash the bound key's hash, if the instance is bound
+     * @param given    the key the report came with
+     * @return the hash to keep with the report
+     * @throws ReportStore.InvalidReportException 403 when the instance is bound and the key is missing or another
+     */
+    static Optional<byte[]> bind(String instanceId, Optional<byte[]> keptHash, Optional<String> given)
+            throws ReportStore.InvalidReportException {
+        Optional<byte[]> givenHash = given.map(Reports::keyHash);
+        if (keptHash.isEmpty()) {
+            return givenHash;
+        }
+        if (givenHash.isEmpty() || !java.security.MessageDigest.isEqual(keptHash.get(), givenHash.get())) {
+            throw new ReportStore.InvalidReportException(403, "the reports of this instance are bound to the "
+                    + "instance key it first reported with, and this report " + (givenHash.isEmpty() ? "carries no key"
+                    : "carries another") + "; only that instance can replace its report (an instance whose state "
+                    + "directory was wiped is let in again once its report is removed from the server)");
+        }
+        return keptHash;
+    }
+
+    /** The key as the store keeps it: its SHA-256, never the key. */
+    static byte[] keyHash(String key) {
+        try {
+            return java.security.MessageDigest.getInstance("SHA-256").digest(key.getBytes(
+                    java.nio.charset.StandardCharsets.US_ASCII));
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException("every JDK has SHA-256", e);
+        }
+    }
+
+    /** Whether a header value can be an instance key: 16-256 of {@code [A-Za-z0-9_-]}. */
+    static boolean validKey(String key) {
+        return key.length() >= 16 && key.length() <= 256 && key.chars().allMatch(c -> c < 128
+                && (Character.isLetterOrDigit(c) || c == '-' || c == '_'));
+    }
+
     /** Refused (413) when a report is larger, as kept, than the store keeps for one instance. */
     static void checkSize(int storedBytes, ReportLimits limits) throws ReportStore.InvalidReportException {
         if (storedBytes > limits.maxReportBytes()) {

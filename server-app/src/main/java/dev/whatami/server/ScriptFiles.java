@@ -80,6 +80,10 @@ final class ScriptFiles extends ResourceHandler {
             getResourceService().doGet(request, response, callback, content); // redirect to "/", or 403
             return true;
         }
+        String wanted = contentAddress(request);
+        if (wanted != null) {
+            return addressed(request, response, callback, content, wanted);
+        }
         // nginx's proxy_cache: store the script but treat it as expired already, so every use is revalidated
         // (If-None-Match -> 304). Put before Cache-Control: nginx before 1.23 lets the first of the two decide, and
         // "no-cache" alone makes it store nothing. Other caches and CDNs follow Cache-Control: no-cache (RFC 9111:
@@ -88,6 +92,66 @@ final class ScriptFiles extends ResourceHandler {
         getResourceService().doGet(rangeAsAllowed(request, content), response, callback, content);
         return true;
     }
+
+    /** The {@code sha256=} of {@code ?sha256=<64 hex>}, lower-cased; null without one. */
+    static String contentAddress(Request request) {
+        String query = request.getHttpURI().getQuery();
+        if (query == null || !query.startsWith("sha256=")) {
+            return null;
+        }
+        return query.substring("sha256=".length()).toLowerCase(java.util.Locale.ROOT);
+    }
+
+    /**
+     * {@code GET /scriptserver/<name>?sha256=<hex>}: the content-addressed URL of one version of a script. Served only
+     * while the file is that version, with {@code Cache-Control: public, max-age=31536000, immutable}, so a cache or
+     * CDN in front keeps it for good and asks the origin once per version; any other version is a 404 that no cache
+     * keeps. Files too large to snapshot are not content-addressed (404 as well: fetch them by name).
+     */
+    private boolean addressed(Request request, Response response, Callback callback, HttpContent content,
+            String wanted) {
+        String problem = null;
+        if (!wanted.matches("[0-9a-f]{64}")) {
+            problem = "sha256= must be 64 hex digits";
+        } else if (!(content instanceof FileSnapshots.Snapshot snapshot)) {
+            problem = "this file is larger than " + MAX_SNAPSHOT_FILE + " bytes, too large to be served by its sha256; "
+                    + "fetch it by name";
+        } else if (!snapshot.sha256.equals(wanted)) {
+            problem = "this file's sha256 is not " + wanted + " (it has changed); fetch it by name";
+        }
+        if (problem != null) {
+            response.setStatus(problem.startsWith("sha256=") ? 400 : 404);
+            response.getHeaders().put(HttpHeader.CACHE_CONTROL, "no-store");
+            response.getHeaders().put(HttpHeader.CONTENT_TYPE, "text/plain;charset=utf-8");
+            response.write(true, java.nio.ByteBuffer.wrap((problem + "\n").getBytes(
+                    java.nio.charset.StandardCharsets.UTF_8)), callback);
+            return true;
+        }
+        // the resource service puts its Cache-Control (no-cache); this version's answer is immutable instead
+        HttpFields.Mutable headers = new HttpFields.Mutable.Wrapper(response.getHeaders()) {
+            @Override
+            public HttpField onAddField(HttpField field) {
+                return field.getHeader() == HttpHeader.CACHE_CONTROL ? IMMUTABLE : field;
+            }
+
+            @Override
+            public HttpField onReplaceField(HttpField old, HttpField field) {
+                return onAddField(field);
+            }
+        };
+        Response immutable = new Response.Wrapper(request, response) {
+            @Override
+            public HttpFields.Mutable getHeaders() {
+                return headers;
+            }
+        };
+        headers.put(IMMUTABLE);
+        getResourceService().doGet(rangeAsAllowed(request, content), immutable, callback, content);
+        return true;
+    }
+
+    static final HttpField IMMUTABLE = new PreEncodedHttpField(HttpHeader.CACHE_CONTROL,
+            "public, max-age=31536000, immutable");
 
     /** {@code X-Accel-Expires: @1}: expired since 1970-01-01T00:00:01Z, for nginx. */
     static final HttpField X_ACCEL_EXPIRES = new PreEncodedHttpField("X-Accel-Expires", "@1");

@@ -9,10 +9,11 @@ import dev.whatami.status.RunStatus;
 import dev.whatami.status.StatusCodec;
 import dev.whatami.status.TaskState;
 import dev.whatami.status.TaskStatus;
+import dev.whatami.testsupport.FakeTime;
 import java.io.IOException;
 import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
-import java.time.ZoneId;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -60,25 +61,7 @@ class JdbcReportStoreTest {
 
     /** A clock that advances 1 ms at every reading, the same sequence for every store given one. */
     static Clock ticking() {
-        return new Clock() {
-            private Instant now = Instant.parse("2026-12-02T00:00:00Z");
-
-            @Override
-            public ZoneId getZone() {
-                return ZoneOffset.UTC;
-            }
-
-            @Override
-            public Clock withZone(ZoneId zone) {
-                return this;
-            }
-
-            @Override
-            public synchronized Instant instant() {
-                now = now.plusMillis(1);
-                return now;
-            }
-        };
+        return new FakeTime(Instant.parse("2026-12-02T00:00:00Z")).ticking(Duration.ofMillis(1));
     }
 
     static byte[] report(String id, String provider, String run, long revision, Instant start, RunState state,
@@ -373,11 +356,11 @@ class JdbcReportStoreTest {
         }
         try (java.sql.Connection c = java.sql.DriverManager.getConnection(pg.jdbcUrl(), TestPostgres.USER,
                 pg.password()); java.sql.Statement st = c.createStatement()) {
-            st.execute("INSERT INTO whatami_schema (version, description) VALUES (2, 'from the future')");
+            st.execute("INSERT INTO whatami_schema (version, description) VALUES (3, 'from the future')");
         }
         assertThatThrownBy(() -> pg.store(ReportLimits.defaults(), Clock.systemUTC())).isInstanceOf(IOException.class)
-                .hasMessage("cannot use the database " + pg.jdbcUrl() + ": the database's report schema is version 2; "
-                        + "this whatami-server knows versions up to 1: run a newer whatami-server against it");
+                .hasMessage("cannot use the database " + pg.jdbcUrl() + ": the database's report schema is version 3; "
+                        + "this whatami-server knows versions up to 2: run a newer whatami-server against it");
     }
 
     @Test
@@ -398,7 +381,7 @@ class JdbcReportStoreTest {
             while (r.next()) {
                 versions.add(r.getInt(1));
             }
-            assertThat(versions).containsExactly(1);
+            assertThat(versions).containsExactly(1, 2);
         }
     }
 

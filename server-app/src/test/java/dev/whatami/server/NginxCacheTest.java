@@ -76,6 +76,82 @@ class NginxCacheTest {
                 root.resolve("collector.pl").toString())).isZero();
     }
 
+    private static final String IMMUTABLE_CACHE = """
+              proxy_cache_path $DIR/cache levels=1:2 keys_zone=scripts:10m max_size=1g inactive=7d use_temp_path=off;
+              server {
+                listen 127.0.0.1:$PORT;
+                location /scriptserver/ {
+                  proxy_pass http://127.0.0.1:UPSTREAM;
+                  proxy_cache scripts;
+                  proxy_cache_revalidate on;
+                  proxy_cache_lock on;
+                  add_header X-Cache-Status $upstream_cache_status always;
+                }
+              }
+            """;
+
+    /**
+     * A content-addressed URL ({@code ?sha256=}) is one version for good: the server marks it immutable, so the cache
+     * asks the origin once per version however many instances fetch it; a version that is gone is a 404 no cache
+     * keeps, and the version a cache kept is still the right bytes for its address.
+     */
+    @Test
+    void contentAddressedUrls_areFetchedFromTheOriginOncePerVersion() throws Exception {
+        Path root = Files.createDirectories(dir.resolve("www"));
+        String v1 = "#!/bin/sh\necho collector v1\n";
+        String v2 = "#!/bin/sh\necho collector v2\n";
+        Files.writeString(root.resolve("collector.pl"), v1);
+        try (ScriptServer server = ScriptServer.builder(root).bind("127.0.0.1").port(0).build().start();
+                TestNginx nginx = TestNginx.startOrSkip(
+                        IMMUTABLE_CACHE.replace("UPSTREAM", String.valueOf(server.address().getPort())))) {
+            HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+            URI origin = URI.create(server.uri() + "/scriptserver/collector.pl");
+            URI cached1 = URI.create(nginx.uri() + "/scriptserver/collector.pl?sha256=" + sha256(v1));
+
+            HttpResponse<String> direct = http.send(HttpRequest.newBuilder(URI.create(origin + "?sha256=" + sha256(v1)))
+                    .build(), HttpResponse.BodyHandlers.ofString());
+            assertThat(direct.body()).isEqualTo(v1);
+            assertThat(direct.headers().allValues("Cache-Control")).containsExactly("public, max-age=31536000, immutable");
+            assertThat(direct.headers().firstValue("X-Accel-Expires")).isEmpty();
+            HttpResponse<String> other = http.send(HttpRequest.newBuilder(URI.create(origin + "?sha256=" + sha256(v2)))
+                    .build(), HttpResponse.BodyHandlers.ofString());
+            assertThat(other.statusCode()).isEqualTo(404);
+            assertThat(other.headers().firstValue("Cache-Control")).hasValue("no-store");
+            assertThat(other.body()).contains("(it has changed); fetch it by name").doesNotContain(v1);
+            assertThat(http.send(HttpRequest.newBuilder(URI.create(origin + "?sha256=xyz")).build(),
+                    HttpResponse.BodyHandlers.ofString()).statusCode()).isEqualTo(400);
+
+            int fetches = 500;
+            int hits = 0;
+            for (int i = 0; i < fetches; i++) {
+                HttpResponse<String> r = http.send(HttpRequest.newBuilder(cached1).build(),
+                        HttpResponse.BodyHandlers.ofString());
+                assertThat(r.body()).isEqualTo(v1);
+                hits += r.headers().firstValue("X-Cache-Status").orElse("").equals("HIT") ? 1 : 0;
+            }
+            assertThat(hits).isEqualTo(fetches - 1);
+
+            // a new version: a new address, fetched from the origin once; the old one is gone there but still v1
+            Path tmp = root.resolve(".collector.pl.tmp");
+            Files.writeString(tmp, v2);
+            Files.move(tmp, root.resolve("collector.pl"), StandardCopyOption.ATOMIC_MOVE,
+                    StandardCopyOption.REPLACE_EXISTING);
+            URI cached2 = URI.create(nginx.uri() + "/scriptserver/collector.pl?sha256=" + sha256(v2));
+            for (int i = 0; i < 100; i++) {
+                assertThat(http.send(HttpRequest.newBuilder(cached2).build(), HttpResponse.BodyHandlers.ofString())
+                        .body()).isEqualTo(v2);
+            }
+            assertThat(http.send(HttpRequest.newBuilder(cached1).build(), HttpResponse.BodyHandlers.ofString()).body())
+                    .isEqualTo(v1);
+            assertThat(http.send(HttpRequest.newBuilder(URI.create(origin + "?sha256=" + sha256(v1))).build(),
+                    HttpResponse.BodyHandlers.discarding()).statusCode()).isEqualTo(404);
+            // what reached the origin through the cache: one request per version
+            long upstream = nginx.accessLog().lines().filter(l -> l.contains("?sha256=") && !l.endsWith("upstream=-"))
+                    .count();
+            assertThat(upstream).as(nginx.accessLog()).isEqualTo(2);
+        }
+    }
+
     @Test
     void aScriptReplacedOnTheServer_isWhatTheNextFetchThroughNginxGets_signed_andAStaleCopyNeverPassesTheNewPin()
             throws Exception {

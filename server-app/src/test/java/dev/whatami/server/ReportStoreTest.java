@@ -11,10 +11,12 @@ import dev.whatami.status.RunStatus;
 import dev.whatami.status.StatusCodec;
 import dev.whatami.status.TaskState;
 import dev.whatami.status.TaskStatus;
+import dev.whatami.testsupport.FakeTime;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
@@ -248,31 +250,14 @@ class ReportStoreTest {
 
     @Test
     void pages_failuresFirst_thenNewest_withFiltersAndCounts() throws Exception {
-        Instant[] now = {Instant.parse("2026-12-02T00:00:00Z")};
-        Clock clock = new Clock() {
-            @Override
-            public java.time.ZoneId getZone() {
-                return ZoneOffset.UTC;
-            }
-
-            @Override
-            public Clock withZone(java.time.ZoneId zone) {
-                return this;
-            }
-
-            @Override
-            public Instant instant() {
-                now[0] = now[0].plusSeconds(1);
-                return now[0];
-            }
-        };
+        FakeTime clock = new FakeTime(Instant.parse("2026-12-02T00:00:00Z")).ticking(Duration.ofSeconds(1));
         ReportStore store = ReportStore.embedded().clock(clock).build();
         for (int i = 0; i < 6; i++) {
-            store.accept(report("c-" + i, "r", 1, now[0], RunState.DONE, "collector.pl"), "x");
+            store.accept(report("c-" + i, "r", 1, clock.now(), RunState.DONE, "collector.pl"), "x");
         }
-        store.accept(report("p-0", "r", 1, now[0], RunState.FAILED, "processor.pl"), "x");
-        store.accept(report("p-1", "r", 1, now[0], RunState.DONE, "processor.pl"), "x");
-        store.accept(report("n-0", "r", 1, now[0], RunState.INVALID, null), "x");
+        store.accept(report("p-0", "r", 1, clock.now(), RunState.FAILED, "processor.pl"), "x");
+        store.accept(report("p-1", "r", 1, clock.now(), RunState.DONE, "processor.pl"), "x");
+        store.accept(report("n-0", "r", 1, clock.now(), RunState.INVALID, null), "x");
 
         ReportPage first = store.page(new ReportQuery(Optional.empty(), Optional.empty(), Optional.empty(), 0, 4));
         assertThat(first.matching()).isEqualTo(9);

@@ -179,6 +179,28 @@ class ServerTokensTest {
         assertThat(ReadAccess.guards(ServerMetrics.route("/healthz"))).isFalse();
     }
 
+    @Test
+    void withoutAReadToken_aRequestAProxyForwardedIsNotLocal() throws Exception {
+        Path root = Files.createDirectories(dir.resolve("www"));
+        try (ScriptServer server = ScriptServer.builder(root).bind("127.0.0.1").port(0).reports(ReportStore.inMemory())
+                .build().start()) {
+            URI base = server.uri();
+            assertThat(send(base, "GET", "/status", null).statusCode()).isEqualTo(200); // from loopback itself
+            for (String[] header : List.of(new String[] {"X-Forwarded-For", "203.0.113.7"},
+                    new String[] {"Forwarded", "for=203.0.113.7"}, new String[] {"X-Real-IP", "203.0.113.7"})) {
+                HttpResponse<String> r = http.send(HttpRequest.newBuilder(base.resolve("/status.json"))
+                        .header(header[0], header[1]).build(), HttpResponse.BodyHandlers.ofString());
+                assertThat(r.statusCode()).as(header[0]).isEqualTo(403);
+                assertThat(r.body()).contains("--read-token-file");
+            }
+        }
+        try (ScriptServer open = ScriptServer.builder(root).bind("127.0.0.1").port(0).reports(ReportStore.inMemory())
+                .publicStatus(true).build().start()) {
+            assertThat(http.send(HttpRequest.newBuilder(open.uri().resolve("/metrics")).header("X-Forwarded-For",
+                    "203.0.113.7").build(), HttpResponse.BodyHandlers.ofString()).statusCode()).isEqualTo(200);
+        }
+    }
+
     private HttpResponse<String> send(URI base, String method, String path, String authorization) throws Exception {
         HttpRequest.Builder b = HttpRequest.newBuilder(base.resolve(path)).method(method, method.equals("PUT")
                 ? HttpRequest.BodyPublishers.ofString("echo b\n") : HttpRequest.BodyPublishers.noBody());

@@ -85,7 +85,7 @@ final class RunCommand implements Callable<Integer> {
                     + "take. Default: 30s"),
             new Opt("--trusted-keys", "DIR", Path.class, "Ed25519 public keys (*.pub, PEM) whose signatures "
                     + "are trusted; with any, every script needs a valid <url>.sig, and as= and env.* (see --allow-env) "
-                    + "are no longer the user-data's to choose. Default: /etc/whatami/trusted-keys when it exists"),
+                    + "are no longer the user-data's to choose. Default: /etc/whatami/trusted-keys once it holds a key"),
             new Opt("--ca-bundle", "FILE", Path.class, "PEM CA certificates to trust for https instead of "
                     + "the system's."),
             new Opt("--require-signature", null, Boolean.class, "Refuse to run unless trusted keys are "

@@ -2,13 +2,12 @@ package dev.whatami.agent.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.whatami.testsupport.FakeTime;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
-import java.time.ZoneOffset;
-import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
 
 class TimestampedLinesTest {
@@ -32,29 +31,13 @@ class TimestampedLinesTest {
 
     @Test
     void stampsEachLineOnceWhateverTheWriteBoundaries() throws IOException {
-        AtomicLong now = new AtomicLong(0);
-        Clock clock = new Clock() {
-            @Override
-            public ZoneOffset getZone() {
-                return ZoneOffset.UTC;
-            }
-
-            @Override
-            public Clock withZone(java.time.ZoneId zone) {
-                return this;
-            }
-
-            @Override
-            public Instant instant() {
-                return Instant.ofEpochMilli(now.get());
-            }
-        };
+        FakeTime clock = new FakeTime(Instant.EPOCH);
         ByteArrayOutputStream sink = new ByteArrayOutputStream();
         try (TimestampedLines out = new TimestampedLines(sink, clock)) {
             out.write("one\ntw".getBytes(StandardCharsets.UTF_8));
-            now.set(1000);
+            clock.advance(Duration.ofSeconds(1));
             out.write("o\nthree\n\n".getBytes(StandardCharsets.UTF_8));
-            now.set(2000);
+            clock.advance(Duration.ofSeconds(1));
             out.write('f');
             out.write('\n');
             out.write("xx-ü\n".getBytes(StandardCharsets.UTF_8), 3, 3); // "ü\n" from the middle of an array

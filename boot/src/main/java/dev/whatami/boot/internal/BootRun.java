@@ -89,7 +89,9 @@ public final class BootRun {
             DiskReserve reserve = new DiskReserve(layout.reserveFile());
             reserve.keep();
             RunRecord record = new RunRecord(Optional.of(layout.statusFile()), s.bootId(), s.clock(), s.listener(), reserve);
-            s.report().ifPresent(t -> record.reportTo(reporter(t.url(), t.token())));
+            // the configured report URL only: a URL the user-data names gets neither the token nor the key
+            s.report().ifPresent(t -> record.reportTo(reporter(t.url(), t.token(),
+                    InstanceKey.loadOrCreate(layout.instanceKeyFile(), new java.security.SecureRandom()))));
             try {
                 return sequence(record, layout, start);
             } catch (IOException e) {
@@ -257,16 +259,16 @@ public final class BootRun {
         }
         LOG.info("reporting to {} (named in the user-data; the report token is not sent there)",
                 Redact.url(named.get()));
-        record.reportTo(reporter(named.get(), Optional.empty()));
+        record.reportTo(reporter(named.get(), Optional.empty(), Optional.empty()));
     }
 
     private static boolean same(URI a, URI b) {
         return a.normalize().toString().equalsIgnoreCase(b.normalize().toString());
     }
 
-    private Reporter reporter(URI url, Optional<String> token) {
-        return new Reporter(url, token, s.report().map(Boot.ReportTarget::budget)
-                .orElse(ReportPolicy.DEFAULT_BUDGET), s.clock(), s.sleeper());
+    private Reporter reporter(URI url, Optional<String> token, Optional<String> instanceKey) {
+        return new Reporter(url, token, instanceKey, ReportPolicy.forBudget(s.report().map(Boot.ReportTarget::budget)
+                .orElse(ReportPolicy.DEFAULT_BUDGET)), s.clock(), s.sleeper(), null);
     }
 
     private RunStatus stopped(RunRecord record, TaskStatus failed, List<TaskSpec> later) throws IOException {

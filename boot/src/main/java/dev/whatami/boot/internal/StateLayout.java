@@ -140,6 +140,11 @@ public final class StateLayout {
         return state.resolve(".disk-reserve");
     }
 
+    /** This instance's report key (see {@link InstanceKey}); kept across resets. */
+    Path instanceKeyFile() {
+        return state.resolve("report-key");
+    }
+
     Path cacheDir() {
         return state.resolve("cache");
     }

@@ -6,6 +6,7 @@ import dev.whatami.metadata.InstanceCredentials;
 import dev.whatami.metadata.MetadataException.Reason;
 import dev.whatami.metadata.MetadataProtocolException;
 import dev.whatami.metadata.MetadataRefusedException;
+import dev.whatami.metadata.RetryLoop;
 import java.net.URI;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
@@ -189,7 +190,7 @@ final class DefaultInstanceCredentials implements InstanceCredentials {
                 return Optional.<byte[]>empty();
             }
             // Azure asks clients to retry 404 and 410 (the identity endpoint is starting) as well as 408, 429, 5xx
-            if (Retrier.transientStatus(status) || azureIdentity && (status == 404 || status == 410)) {
+            if (RetryLoop.retriedStatus(status) || azureIdentity && (status == 404 || status == 410)) {
                 throw new Retrier.RetryableStatusException(status, a.reason(), a.retryAfter());
             }
             throw new MetadataRefusedException(status == 403 ? Reason.FORBIDDEN : Reason.REJECTED, "the metadata "

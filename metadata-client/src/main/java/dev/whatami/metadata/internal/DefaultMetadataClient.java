@@ -8,6 +8,7 @@ import dev.whatami.metadata.MetadataClient;
 import dev.whatami.metadata.MetadataException.Reason;
 import dev.whatami.metadata.MetadataRefusedException;
 import dev.whatami.metadata.Provider;
+import dev.whatami.metadata.RetryLoop;
 import dev.whatami.metadata.RetryPolicy;
 import dev.whatami.metadata.Sleeper;
 import java.io.IOException;
@@ -80,7 +81,11 @@ public final class DefaultMetadataClient implements MetadataClient {
     }
 
     private Retrier retrier() {
-        return new Retrier(settings.retryPolicy(), settings.clock(), settings.sleeper(), settings.random());
+        return new Retrier(loop(settings.retryPolicy()));
+    }
+
+    private RetryLoop loop(RetryPolicy policy) {
+        return RetryLoop.of(policy, settings.clock(), settings.sleeper(), settings.random());
     }
 
     private ProviderClient client(Provider p) {
@@ -126,8 +131,7 @@ public final class DefaultMetadataClient implements MetadataClient {
                 RetryPolicy detection = settings.retryPolicy().toBuilder().deadline(settings.detectionTimeout())
                         .build();
                 p = Detector.probe(http, endpoints, settings.ec2Disabled() ? Set.of(Provider.EC2) : Set.of(),
-                        detection, settings.tokenTimeout(), settings.clock(), settings.sleeper(), settings.random(),
-                        hint.evidence());
+                        loop(detection), settings.tokenTimeout(), hint.evidence());
             }
             delegate = client(p);
         }

@@ -3,8 +3,8 @@ package dev.whatami.metadata.internal;
 import dev.whatami.metadata.MetadataException.Reason;
 import dev.whatami.metadata.MetadataUnreachableException;
 import dev.whatami.metadata.Provider;
-import dev.whatami.metadata.RetryPolicy;
-import dev.whatami.metadata.Sleeper;
+import dev.whatami.metadata.RetryLoop;
+import dev.whatami.metadata.RetryLoop.Outcome;
 import java.io.IOException;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
@@ -20,7 +20,6 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
-import java.util.random.RandomGenerator;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -79,23 +78,20 @@ final class Detector {
     }
 
     /**
-     * Probes every provider not in {@code skip}, round after round with the retry policy's backoff, until one answers
-     * like itself or the policy's deadline (the detection timeout) passes.
+     * Probes every provider not in {@code skip}, round after round with the loop's backoff (a round is one of its
+     * attempts), until one answers like itself or the loop's deadline (the detection timeout) passes.
      */
-    static Provider probe(BoundedExchange http, Map<Provider, URI> endpoints, Set<Provider> skip, RetryPolicy policy,
-                          Duration probeTimeout, Clock clock, Sleeper sleeper, RandomGenerator random,
-                          String evidence) {
-        Instant start = clock.instant();
-        Instant end = start.plus(policy.deadline());
+    static Provider probe(BoundedExchange http, Map<Provider, URI> endpoints, Set<Provider> skip, RetryLoop loop,
+                          Duration probeTimeout, String evidence) {
+        Clock clock = loop.clock();
+        Instant end = clock.instant().plus(loop.policy().deadline());
         Map<Provider, String> last = new LinkedHashMap<>();
-        int rounds = 0;
-        while (true) {
-            rounds++;
+        return loop.run(end, round -> {
             for (Provider p : PROBE_ORDER) {
                 if (skip.contains(p)) {
                     continue;
                 }
-                if (rounds > 1 && !clock.instant().isBefore(end)) {
+                if (round > 1 && !clock.instant().isBefore(end)) {
                     break;
                 }
                 Duration left = Duration.between(clock.instant(), end);
@@ -103,31 +99,27 @@ final class Detector {
                         left.compareTo(probeTimeout) < 0 && !left.isNegative() && !left.isZero() ? left : probeTimeout);
                 if (outcome == null) {
                     LOG.info("detected {} by probing {}", p.token(), endpoints.get(p));
-                    return p;
+                    return Outcome.done(p);
                 }
                 LOG.debug("probe {} at {}: {}", p.token(), endpoints.get(p), outcome);
                 last.put(p, outcome);
             }
-            Duration wait = policy.delay(rounds, random);
-            Instant now = clock.instant();
-            if (!policy.allowsAttempt(rounds) || !now.plus(wait).isBefore(end)) {
-                List<String> tried = new ArrayList<>();
-                last.forEach((p, o) -> tried.add(p.token() + " at " + endpoints.get(p) + " (" + o + ")"));
-                throw new MetadataUnreachableException(Reason.NOT_DETECTED, "no metadata service found within "
-                        + policy.deadline().toSeconds() + " s (" + rounds + (rounds == 1 ? " round" : " rounds")
-                        + " of probes). The platform says: " + evidence + ". Probed: " + String.join("; ", tried)
-                        + ". Not on a cloud? Give the user-data with provider(Provider.NOCLOUD) and "
-                        + "noCloudSource(path); on a cloud, name it with provider(...) (and endpoint(...)).", null,
-                        rounds, null);
-            }
-            try {
-                sleeper.sleep(wait);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
+            return Outcome.retry(null);
+        }, stop -> {
+            int rounds = stop.attempts();
+            if (stop.reason() == RetryLoop.Stop.Reason.INTERRUPTED) {
                 throw new MetadataUnreachableException(Reason.INTERRUPTED, "interrupted while detecting the cloud",
-                        null, rounds, e);
+                        null, rounds, stop.cause());
             }
-        }
+            List<String> tried = new ArrayList<>();
+            last.forEach((p, o) -> tried.add(p.token() + " at " + endpoints.get(p) + " (" + o + ")"));
+            throw new MetadataUnreachableException(Reason.NOT_DETECTED, "no metadata service found within "
+                    + loop.policy().deadline().toSeconds() + " s (" + rounds + (rounds == 1 ? " round" : " rounds")
+                    + " of probes). The platform says: " + evidence + ". Probed: " + String.join("; ", tried)
+                    + ". Not on a cloud? Give the user-data with provider(Provider.NOCLOUD) and "
+                    + "noCloudSource(path); on a cloud, name it with provider(...) (and endpoint(...)).", null,
+                    rounds, null);
+        });
     }
 
     /** Null when {@code p} answered as itself, else what happened. */

@@ -5,6 +5,7 @@ import dev.whatami.metadata.MetadataClient;
 import dev.whatami.metadata.MetadataException.Reason;
 import dev.whatami.metadata.MetadataProtocolException;
 import dev.whatami.metadata.MetadataRefusedException;
+import dev.whatami.metadata.RetryLoop;
 import dev.whatami.metadata.Provider;
 import dev.whatami.metadata.UserDataTooLargeException;
 import java.io.IOException;
@@ -172,7 +173,7 @@ final class Ec2Provider implements DefaultMetadataClient.ProviderClient {
         if (status == 404) {
             return Optional.empty();
         }
-        if (Retrier.transientStatus(status)) {
+        if (RetryLoop.retriedStatus(status)) {
             throw new Retrier.RetryableStatusException(status, a.reason(), a.retryAfter());
         }
         if (status == 403) {
@@ -231,7 +232,7 @@ final class Ec2Provider implements DefaultMetadataClient.ProviderClient {
                         + "waiting for it); reading with IMDSv1 for this call, the next one asks for a token again", url);
                 return Optional.empty();
             }
-            if (Retrier.transientStatus(r.status())) {
+            if (RetryLoop.retriedStatus(r.status())) {
                 throw new Retrier.RetryableStatusException(r.status(), r.reason(), r.retryAfter());
             }
             if (r.status() == 403) {

@@ -5,6 +5,7 @@ import dev.whatami.metadata.MetadataClient;
 import dev.whatami.metadata.MetadataException.Reason;
 import dev.whatami.metadata.MetadataProtocolException;
 import dev.whatami.metadata.MetadataRefusedException;
+import dev.whatami.metadata.RetryLoop;
 import dev.whatami.metadata.Provider;
 import dev.whatami.metadata.UserDataTooLargeException;
 import java.net.URI;
@@ -168,7 +169,7 @@ final class HttpProvider implements DefaultMetadataClient.ProviderClient {
             if (status == 404) {
                 return Optional.<byte[]>empty();
             }
-            if (Retrier.transientStatus(status)) {
+            if (RetryLoop.retriedStatus(status)) {
                 throw new Retrier.RetryableStatusException(status, a.reason(), a.retryAfter());
             }
             throw new MetadataRefusedException(status == 403 ? Reason.FORBIDDEN : Reason.REJECTED, "the "

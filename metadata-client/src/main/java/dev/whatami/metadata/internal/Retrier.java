@@ -2,49 +2,42 @@ package dev.whatami.metadata.internal;
 
 import dev.whatami.metadata.MetadataException;
 import dev.whatami.metadata.MetadataUnreachableException;
+import dev.whatami.metadata.RetryLoop;
+import dev.whatami.metadata.RetryLoop.Outcome;
 import dev.whatami.metadata.RetryPolicy;
-import dev.whatami.metadata.Sleeper;
 import java.io.IOException;
 import java.net.URI;
 import java.time.Clock;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.Optional;
-import java.util.random.RandomGenerator;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Runs an attempt again after retryable failures, with the {@link RetryPolicy}'s backoff (or a longer
- * {@code Retry-After}), until its attempt limit or the call's deadline: no attempt starts that could not begin
- * before the deadline.
+ * The metadata client's use of the {@link RetryLoop}: I/O errors and {@link RetryableStatusException} are retried
+ * (honouring {@code Retry-After}) until the policy's attempt limit or the call's deadline; the loop's end becomes a
+ * {@link MetadataUnreachableException} that says what was tried and what to change.
  */
 final class Retrier {
     private static final Logger LOG = LoggerFactory.getLogger(Retrier.class);
 
-    private final RetryPolicy policy;
-    private final Clock clock;
-    private final Sleeper sleeper;
-    private final RandomGenerator random;
+    private final RetryLoop loop;
 
-    Retrier(RetryPolicy policy, Clock clock, Sleeper sleeper, RandomGenerator random) {
-        this.policy = policy;
-        this.clock = clock;
-        this.sleeper = sleeper;
-        this.random = random;
+    Retrier(RetryLoop loop) {
+        this.loop = loop;
     }
 
     RetryPolicy policy() {
-        return policy;
+        return loop.policy();
     }
 
     Clock clock() {
-        return clock;
+        return loop.clock();
     }
 
     /** A new call under this policy's deadline. */
     Call newCall() {
-        return new Call(clock, policy.deadline());
+        return new Call(clock(), policy().deadline());
     }
 
     /** One try. Throws {@link IOException} or {@link RetryableStatusException} to be retried. */
@@ -52,15 +45,7 @@ final class Retrier {
         T run(int attempt) throws IOException, RetryableStatusException;
     }
 
-    /**
-     * Whether an answer's status is a passing condition worth asking again for: 5xx, 429 (too many requests) and 408
-     * (the server gave up waiting for the request: a busy server just started, as in a herd of a thousand boots).
-     */
-    static boolean transientStatus(int status) {
-        return status >= 500 || status == 429 || status == 408;
-    }
-
-    /** A status worth retrying: {@link #transientStatus}, or a 401 that a new token will cure. */
+    /** A status worth retrying: {@link RetryLoop#retriedStatus}, or a 401 that a new token will cure. */
     static final class RetryableStatusException extends Exception {
         private static final long serialVersionUID = 1L;
         final transient Optional<Duration> retryAfter;
@@ -72,40 +57,29 @@ final class Retrier {
     }
 
     <T> T call(URI url, Call call, Attempt<T> attempt) {
-        Exception last;
-        int n = 0;
-        while (true) {
-            n++;
+        return loop.run(call.deadline, n -> {
             try {
-                return attempt.run(n);
+                return Outcome.done(attempt.run(n));
             } catch (IOException | RetryableStatusException e) {
-                last = e;
                 LOG.debug("attempt {} on {} failed: {}", n, url, describe(e));
-            } catch (MetadataException e) {
-                throw e;
+                return e instanceof RetryableStatusException r && r.retryAfter.isPresent()
+                        ? Outcome.retry(e, r.retryAfter.get()) : Outcome.retry(e);
             }
-            Duration wait = policy.delay(n, random);
-            if (last instanceof RetryableStatusException r && r.retryAfter.isPresent()
-                    && r.retryAfter.get().compareTo(wait) > 0) {
-                wait = r.retryAfter.get();
-            }
-            Instant now = clock.instant();
-            if (!policy.allowsAttempt(n) || !now.plus(wait).isBefore(call.deadline)) {
-                throw new MetadataUnreachableException(MetadataException.Reason.UNREACHABLE, "no answer from " + url
-                        + " after " + n + (n == 1 ? " attempt" : " attempts") + " over "
-                        + seconds(Duration.between(call.start, now)) + " (deadline " + seconds(policy.deadline())
-                        + "); last error: " + describe(last) + ". Check that the metadata service is reachable from "
-                        + "this machine, or name the provider and the endpoint with MetadataClient.Builder's "
-                        + "provider(...) and endpoint(...); retryPolicy(...) sets the deadline.", url, n, last);
-            }
-            try {
-                sleeper.sleep(wait);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
+        }, stop -> {
+            int n = stop.attempts();
+            if (stop.reason() == RetryLoop.Stop.Reason.INTERRUPTED) {
                 throw new MetadataUnreachableException(MetadataException.Reason.INTERRUPTED,
-                        "interrupted while waiting to retry " + url, url, n, e);
+                        "interrupted while waiting to retry " + url, url, n, stop.cause());
             }
-        }
+            Exception last = stop.lastFailure().orElseThrow();
+            throw new MetadataUnreachableException(MetadataException.Reason.UNREACHABLE, "no answer from " + url
+                    + " after " + n + (n == 1 ? " attempt" : " attempts") + " over "
+                    + seconds(Duration.between(call.start, clock().instant())) + " (deadline "
+                    + seconds(policy().deadline()) + "); last error: " + describe(last) + ". Check that the metadata "
+                    + "service is reachable from this machine, or name the provider and the endpoint with "
+                    + "MetadataClient.Builder's provider(...) and endpoint(...); retryPolicy(...) sets the deadline.",
+                    url, n, last);
+        });
     }
 
     static String seconds(Duration d) {

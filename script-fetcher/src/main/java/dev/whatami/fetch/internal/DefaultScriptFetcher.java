@@ -13,6 +13,8 @@ import dev.whatami.fetch.ScriptFetcher;
 import dev.whatami.fetch.SignatureRefusedException;
 import dev.whatami.fetch.TrustedKeys;
 import dev.whatami.metadata.HttpClientFactory;
+import dev.whatami.metadata.RetryLoop;
+import dev.whatami.metadata.RetryLoop.Outcome;
 import dev.whatami.metadata.RetryPolicy;
 import dev.whatami.metadata.Sleeper;
 import dev.whatami.status.Trust;
@@ -33,8 +35,8 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.Supplier;
+import java.util.random.RandomGenerator;
 import org.apache.hc.client5.http.impl.classic.CloseableHttpClient;
 import org.apache.hc.core5.io.CloseMode;
 import org.slf4j.Logger;
@@ -46,7 +48,8 @@ public final class DefaultScriptFetcher implements ScriptFetcher {
 
     /** Everything the builder collected. */
     public record Settings(Duration connectTimeout, Duration readTimeout, Duration attemptTimeout,
-                           RetryPolicy retryPolicy, Clock clock, Sleeper sleeper, CloseableHttpClient httpClient,
+                           RetryPolicy retryPolicy, Clock clock, Sleeper sleeper, Optional<RandomGenerator> random,
+                           CloseableHttpClient httpClient,
                            TrustedKeys trustedKeys, boolean requireSignature, boolean requireHttps,
                            Optional<Path> caBundle, Optional<Path> cacheDir, FetchListener listener,
                            Optional<Supplier<S3Access>> s3, Optional<Supplier<dev.whatami.fetch.GcsAccess>> gcs,
@@ -58,6 +61,7 @@ public final class DefaultScriptFetcher implements ScriptFetcher {
     private final Watchdog watchdog;
     private final Set<Path> live = ConcurrentHashMap.newKeySet();
     private final Download.Context context;
+    private final RetryLoop loop;
 
     /** @throws IllegalArgumentException for settings that cannot work together, naming the builder methods */
     public DefaultScriptFetcher(Settings settings) {
@@ -81,6 +85,8 @@ public final class DefaultScriptFetcher implements ScriptFetcher {
         }
         CloseableHttpClient http = owned != null ? owned : s.httpClient();
         this.watchdog = new Watchdog(s.clock());
+        this.loop = s.random().map(r -> RetryLoop.of(s.retryPolicy(), s.clock(), s.sleeper(), r))
+                .orElseGet(() -> RetryLoop.of(s.retryPolicy(), s.clock(), s.sleeper()));
         this.context = new Download.Context(new Exchange(http, s.readTimeout()),
                 s.cacheDir().map(dir -> new HttpCache(dir, live)), s.trustedKeys(), s.listener(), live, s.clock(),
                 this::origin);
@@ -151,97 +157,101 @@ public final class DefaultScriptFetcher implements ScriptFetcher {
 
     @Override
     public FetchResult fetch(FetchRequest request) {
-        Instant start = s.clock().instant();
-        Instant deadline = request.deadline().orElse(start.plus(s.retryPolicy().deadline()));
-        String deadlineWhat = request.deadline().isPresent() ? "the fetch's deadline"
-                : "the retry policy's deadline (" + seconds(s.retryPolicy().deadline()) + ")";
         refuseByPolicy(request);
         Staging.removeStale(request.targetDir(), live);
-        List<Source> sources = new ArrayList<>();
-        for (URI u : request.allUrls()) {
-            sources.add(new Source(new Download(u, request, context, origin(u))));
-        }
-        int attempts = 0;
-        boolean deadlineStopped = false;
+        Run run = new Run(request);
         try {
-            for (int round = 1; ; round++) {
-                for (Source src : sources) {
-                    Instant now = s.clock().instant();
-                    if (!now.isBefore(deadline)) {
-                        deadlineStopped = true;
-                        break;
-                    }
-                    if (!src.live || src.notBefore.isAfter(now)) {
-                        continue;
-                    }
-                    attempts++;
-                    src.attempts++;
-                    Instant attemptEnd = now.plus(s.attemptTimeout());
-                    boolean cutByDeadline = !attemptEnd.isBefore(deadline);
-                    String what = cutByDeadline ? deadlineWhat : "the attempt's deadline (attemptTimeout "
-                            + seconds(s.attemptTimeout()) + ")";
-                    try (Watchdog.Scope scope = watchdog.arm(cutByDeadline ? deadline : attemptEnd, what)) {
-                        FetchResult r = src.download.attempt(scope);
-                        if (LOG.isDebugEnabled()) {
-                            LOG.debug("fetched {} ({} bytes, sha256 {}, trust {}) after {} attempt(s)",
-                                    Redact.url(r.source()), r.size(), r.sha256(), r.trust().token(), attempts);
-                        }
-                        return new FetchResult(r.path(), r.source(), r.sha256(), r.size(), r.trust(), attempts);
-                    } catch (AttemptFailed f) {
-                        src.last = f;
-                        if (LOG.isDebugEnabled()) {
-                            LOG.debug("attempt {} on {} failed: {} ({})", src.attempts,
-                                    Redact.url(src.download.url()), f.getMessage(), f.failure);
-                        }
-                        if (f.endsFetch()) {
-                            throw new FetchException(f.failure, "could not fetch " + request.fileName() + ": "
-                                    + f.getMessage() + (f.failure == FetchFailure.LOCAL_IO ? "; check that "
-                                    + request.targetDir() + " is writable and has space" : ""), request.url(),
-                                    attempts, failures(sources), f.getCause());
-                        }
-                        if (!f.retried()) {
-                            src.live = false;
-                        } else if (f.retryAfter.isPresent()) {
-                            src.notBefore = s.clock().instant().plus(f.retryAfter.get());
-                        }
-                    }
-                }
-                if (deadlineStopped || sources.stream().noneMatch(x -> x.live) || round >= s.retryPolicy()
-                        .maxAttempts()) {
-                    break;
-                }
-                Instant now = s.clock().instant();
-                Duration ceiling = s.retryPolicy().backoffCeiling(round);
-                Duration wait = s.retryPolicy().jitter()
-                        ? Duration.ofNanos((long) (ThreadLocalRandom.current().nextDouble() * ceiling.toNanos()))
-                        : ceiling;
-                Instant wake = now.plus(wait);
-                Instant earliest = sources.stream().filter(x -> x.live).map(x -> x.notBefore).min(Instant::compareTo)
-                        .orElseThrow();
-                if (earliest.isAfter(wake)) {
-                    wake = earliest; // every URL still in play asked (Retry-After) to wait longer
-                }
-                if (!wake.isBefore(deadline)) {
-                    deadlineStopped = true;
-                    break;
-                }
-                LOG.debug("waiting {} ms before round {} of {}", Duration.between(now, wake).toMillis(), round + 1,
-                        request.fileName());
-                try {
-                    s.sleeper().sleep(Duration.between(now, wake));
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    throw new FetchException(FetchFailure.INTERRUPTED, "interrupted while waiting to fetch "
-                            + request.fileName() + " again", request.url(), attempts, failures(sources), e);
-                }
-            }
+            return loop.run(run.deadline, run::round, run::gaveUp);
         } finally {
-            for (Source src : sources) {
+            for (Source src : run.sources) {
                 src.download.close();
             }
         }
-        throw outcome(request, sources, attempts, Duration.between(start, s.clock().instant()),
-                deadlineStopped ? deadlineWhat : null);
+    }
+
+    /**
+     * One fetch: each of the loop's attempts is a round over the URLs still in play (the main one, then the mirrors),
+     * each tried once unless its {@code Retry-After} has not passed yet.
+     */
+    private final class Run {
+        final FetchRequest request;
+        final Instant start = s.clock().instant();
+        final Instant deadline;
+        final String deadlineWhat;
+        final List<Source> sources = new ArrayList<>();
+        int attempts;
+
+        Run(FetchRequest request) {
+            this.request = request;
+            this.deadline = request.deadline().orElse(start.plus(s.retryPolicy().deadline()));
+            this.deadlineWhat = request.deadline().isPresent() ? "the fetch's deadline"
+                    : "the retry policy's deadline (" + seconds(s.retryPolicy().deadline()) + ")";
+            for (URI u : request.allUrls()) {
+                sources.add(new Source(new Download(u, request, context, origin(u))));
+            }
+        }
+
+        Outcome<FetchResult> round(int round) {
+            for (Source src : sources) {
+                Instant now = s.clock().instant();
+                if (!now.isBefore(deadline)) {
+                    throw outcome(request, sources, attempts, Duration.between(start, now), deadlineWhat);
+                }
+                if (!src.live || src.notBefore.isAfter(now)) {
+                    continue;
+                }
+                attempts++;
+                src.attempts++;
+                Instant attemptEnd = now.plus(s.attemptTimeout());
+                boolean cutByDeadline = !attemptEnd.isBefore(deadline);
+                String what = cutByDeadline ? deadlineWhat : "the attempt's deadline (attemptTimeout "
+                        + seconds(s.attemptTimeout()) + ")";
+                try (Watchdog.Scope scope = watchdog.arm(cutByDeadline ? deadline : attemptEnd, what)) {
+                    FetchResult r = src.download.attempt(scope);
+                    if (LOG.isDebugEnabled()) {
+                        LOG.debug("fetched {} ({} bytes, sha256 {}, trust {}) after {} attempt(s)",
+                                Redact.url(r.source()), r.size(), r.sha256(), r.trust().token(), attempts);
+                    }
+                    return Outcome.done(new FetchResult(r.path(), r.source(), r.sha256(), r.size(), r.trust(),
+                            attempts));
+                } catch (AttemptFailed f) {
+                    src.last = f;
+                    if (LOG.isDebugEnabled()) {
+                        LOG.debug("attempt {} on {} failed: {} ({})", src.attempts,
+                                Redact.url(src.download.url()), f.getMessage(), f.failure);
+                    }
+                    if (f.endsFetch()) {
+                        throw new FetchException(f.failure, "could not fetch " + request.fileName() + ": "
+                                + f.getMessage() + (f.failure == FetchFailure.LOCAL_IO ? "; check that "
+                                + request.targetDir() + " is writable and has space" : ""), request.url(),
+                                attempts, failures(sources), f.getCause());
+                    }
+                    if (!f.retried()) {
+                        src.live = false;
+                    } else if (f.retryAfter.isPresent()) {
+                        src.notBefore = s.clock().instant().plus(f.retryAfter.get());
+                    }
+                }
+            }
+            if (sources.stream().noneMatch(x -> x.live)) {
+                throw outcome(request, sources, attempts, Duration.between(start, s.clock().instant()), null);
+            }
+            // the next round waits the backoff, or until the first URL still in play may be asked again (every one
+            // of them asked, with Retry-After, to wait longer)
+            Instant earliest = sources.stream().filter(x -> x.live).map(x -> x.notBefore).min(Instant::compareTo)
+                    .orElseThrow();
+            return Outcome.retry(null, earliest.equals(Instant.MIN) ? Duration.ZERO
+                    : Duration.between(s.clock().instant(), earliest));
+        }
+
+        FetchResult gaveUp(RetryLoop.Stop stop) {
+            if (stop.reason() == RetryLoop.Stop.Reason.INTERRUPTED) {
+                throw new FetchException(FetchFailure.INTERRUPTED, "interrupted while waiting to fetch "
+                        + request.fileName() + " again", request.url(), attempts, failures(sources), stop.cause());
+            }
+            throw outcome(request, sources, attempts, Duration.between(start, s.clock().instant()),
+                    stop.reason() == RetryLoop.Stop.Reason.DEADLINE ? deadlineWhat : null);
+        }
     }
 
     private void refuseByPolicy(FetchRequest request) {

@@ -1,6 +1,7 @@
 package dev.whatami.fetch.internal;
 
 import dev.whatami.fetch.FetchFailure;
+import dev.whatami.metadata.RetryLoop;
 import dev.whatami.userdata.Redact;
 import java.io.IOException;
 import java.io.InterruptedIOException;
@@ -68,7 +69,7 @@ final class Failures {
         return false;
     }
 
-    /** What a status line means for fetching. */
+    /** What a status line means for fetching; the ones {@link RetryLoop#retriedStatus} retries are retried. */
     static AttemptFailed status(ClassicHttpResponse response, Instant now) {
         int code = response.getCode();
         String what = "HTTP " + code + (response.getReasonPhrase() == null || response.getReasonPhrase().isEmpty()
@@ -76,14 +77,10 @@ final class Failures {
         if (code == 404 || code == 410) {
             return AttemptFailed.status(FetchFailure.NOT_FOUND, what, Optional.empty());
         }
-        if (code == 408) {
-            return AttemptFailed.status(FetchFailure.TIMEOUT, what, Optional.empty());
-        }
-        if (code == 429) {
-            return AttemptFailed.status(FetchFailure.TOO_MANY_REQUESTS, what, retryAfter(response, now));
-        }
-        if (code >= 500) {
-            return AttemptFailed.status(FetchFailure.SERVER_ERROR, what, retryAfter(response, now));
+        if (RetryLoop.retriedStatus(code)) {
+            return code == 408 ? AttemptFailed.status(FetchFailure.TIMEOUT, what, Optional.empty())
+                    : AttemptFailed.status(code == 429 ? FetchFailure.TOO_MANY_REQUESTS : FetchFailure.SERVER_ERROR,
+                    what, retryAfter(response, now));
         }
         if (code >= 400) {
             return AttemptFailed.status(FetchFailure.CLIENT_ERROR, what, Optional.empty());

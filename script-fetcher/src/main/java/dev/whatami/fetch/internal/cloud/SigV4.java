@@ -18,7 +18,7 @@ import javax.crypto.spec.SecretKeySpec;
 /**
  * AWS Signature Version 4 for the one request the fetcher makes (a GET with an empty body), checked against AWS's
  * published SigV4 test suite ({@code SigV4Test}) and against S3Proxy and {@code curl --aws-sigv4}. Not the AWS SDK's
- * {@code http-auth-aws}: that is 11 jars and ~17 ms of a boot for what is ~100 lines here (see the README).
+ * {@code http-auth-aws}: that is 11 jars and ~17 ms of a boot for what is ~100 lines here (see docs/dependencies.md).
  */
 public final class SigV4 {
     static final String ALGORITHM = "AWS4-HMAC-SHA256";

@@ -1,0 +1,730 @@
+package dev.whatami.agent.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.fail;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.lang.reflect.Field;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeSet;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Model.OptionSpec;
+
+/**
+ * {@code docs/agent.md}'s flag tables against the code, so neither can drift from the other: every option of every
+ * command is documented under the command's heading with the label and the default the code really has, every
+ * documented flag exists, and {@code run}'s environment column names the variable the code reads. {@code run}'s
+ * defaults are what {@code run --print-config} reports with nothing set (the code's own fallbacks), else the
+ * "Default:" of the option's help; a help text whose "Default:" disagrees with the fallback fails too.
+ *
+ * <p>The table convention: a default in backticks is the value itself (optionally followed by a size in words,
+ * {@code `67108864` (64 MiB)}, which must be the same number); a default in words (off, none, …) means the code has
+ * no value. Booleans are {@code off}.
+ *
+ * <p>Every other value README.md and docs/ state is checked where a {@code <!-- checked (agent-app): ... -->} comment
+ * ties it to the code ({@link Checked}).
+ */
+class DocsDefaultsTest {
+    private static final Path DOC = Path.of("..", "docs", "agent.md");
+    private static final String MODULE = "agent-app";
+    private static final String CHECK_EXAMPLE = "<!-- checked (" + MODULE + "): 120 s = java.time.Duration#ofSeconds(120) -->";
+    private static final String PROGRAM = "whatami-agent";
+
+    /** One row of a flag table. */
+    record Row(String flag, String label, String environment, String defaultCell) {
+    }
+
+    private static Map<String, Map<String, Row>> tables;
+    private static Map<String, CommandSpec> commands;
+
+    @TempDir
+    static Path dir;
+
+    @BeforeAll
+    static void read() throws IOException {
+        tables = tables(Files.readAllLines(DOC, StandardCharsets.UTF_8), PROGRAM);
+        commands = new LinkedHashMap<>();
+        WhatamiAgent.commandLine(Map.of()).getSubcommands()
+                .forEach((name, cl) -> commands.put(name, cl.getCommandSpec()));
+    }
+
+    @Test
+    void everyCommandWithOptionsHasATable_andEveryTableIsACommand() {
+        for (Map.Entry<String, CommandSpec> c : commands.entrySet()) {
+            if (!options(c.getValue()).isEmpty()) {
+                assertThat(tables).as(DOC + " has a flag table under a heading `" + PROGRAM + " " + c.getKey() + "`")
+                        .containsKey(c.getKey());
+            }
+        }
+        assertThat(commands).as("the commands " + DOC + " documents").containsKeys(tables.keySet().toArray(String[]::new));
+    }
+
+    @Test
+    void everyFlagIsDocumented_withItsLabel_andEveryDocumentedFlagExists() {
+        for (Map.Entry<String, Map<String, Row>> t : tables.entrySet()) {
+            CommandSpec spec = commands.get(t.getKey());
+            if (spec == null) {
+                continue; // the test above names it
+            }
+            Map<String, OptionSpec> code = options(spec);
+            assertThat(new TreeSet<>(t.getValue().keySet())).as("the flags of " + t.getKey() + " in " + DOC)
+                    .isEqualTo(new TreeSet<>(code.keySet()));
+            for (Row row : t.getValue().values()) {
+                OptionSpec o = code.get(row.flag());
+                String label = o.arity().max() == 0 ? "" : o.paramLabel();
+                assertThat(row.label()).as(t.getKey() + " " + row.flag() + ": the label in " + DOC
+                        + " (empty for a flag without a value)").isEqualTo(label);
+            }
+        }
+    }
+
+    @Test
+    void runDefaults_areTheCodesFallbacks() {
+        Map<String, String> fallbacks = printConfigDefaults();
+        Map<String, OptionSpec> code = options(commands.get("run"));
+        Map<String, Row> doc = tables.get("run");
+        for (OptionSpec o : code.values()) {
+            String key = o.longestName().substring(2);
+            Optional<String> help = helpDefault(o);
+            String fallback = fallbacks.getOrDefault(key, "");
+            Optional<String> expected;
+            if (o.arity().max() == 0) {
+                assertThat(fallback).as(key + " is a flag: print-config's default").isIn("", "false");
+                expected = Optional.empty();
+            } else if (!fallback.isEmpty()) {
+                help.ifPresent(h -> assertThat(h).as("run --help says " + o.longestName() + " defaults to " + h
+                        + ", but the code falls back to " + fallback).isEqualTo(fallback));
+                expected = Optional.of(fallback);
+            } else {
+                expected = help;
+            }
+            checkDefault("run", doc.get(o.longestName()), o, expected);
+        }
+    }
+
+    /** The one run default the CLI leaves to the library: the IMDSv2 token timeout, read from the client's builder. */
+    @Test
+    void runImdsTokenTimeout_isTheMetadataClientsDefault() throws ReflectiveOperationException {
+        Object builder = dev.whatami.metadata.MetadataClient.builder();
+        Field f = field(builder.getClass(), "tokenTimeout");
+        Duration d = (Duration) f.get(builder);
+        assertThat(literal(tables.get("run").get("--imds-token-timeout").defaultCell()))
+                .as(DOC + ": the default of --imds-token-timeout").contains(Durations.text(d));
+    }
+
+    @Test
+    void otherCommandsDefaults_areThePicocliDefaultsOrTheHelpsDefault() {
+        for (Map.Entry<String, Map<String, Row>> t : tables.entrySet()) {
+            if (t.getKey().equals("run") || !commands.containsKey(t.getKey())) {
+                continue;
+            }
+            for (OptionSpec o : options(commands.get(t.getKey())).values()) {
+                Optional<String> expected = o.arity().max() == 0 ? Optional.empty()
+                        : Optional.ofNullable(o.defaultValue()).or(() -> helpDefault(o));
+                if (o.defaultValue() != null) {
+                    helpDefault(o).ifPresent(h -> assertThat(h).as(t.getKey() + " " + o.longestName()
+                            + ": the help's Default and picocli's defaultValue").isEqualTo(o.defaultValue()));
+                }
+                checkDefault(t.getKey(), t.getValue().get(o.longestName()), o, expected);
+            }
+        }
+    }
+
+    @Test
+    void runEnvironmentColumn_namesTheVariableTheCodeReads() {
+        for (Row row : tables.get("run").values()) {
+            String key = row.flag().substring(2);
+            List<String> named = new ArrayList<>();
+            Matcher m = Pattern.compile("WHATAMI_[A-Z0-9_]+").matcher(row.environment());
+            while (m.find()) {
+                named.add(m.group());
+            }
+            String variable = "WHATAMI_" + key.toUpperCase(Locale.ROOT).replace('-', '_');
+            if (RunCommand.KEYS.contains(key) || key.equals("config")) {
+                assertThat(named).as(DOC + ": the environment of " + row.flag()).containsExactly(variable);
+            } else {
+                assertThat(named).as(DOC + ": " + row.flag() + " is not read from the environment").isEmpty();
+            }
+        }
+    }
+
+    /** The parser and the checks themselves: a wrong default, a missing flag and a wrong gloss are caught. */
+    @Test
+    void theChecks_catchADriftedDoc() {
+        List<String> doc = List.of("# x", "", "## `whatami-agent run`", "", "| option | environment | default | meaning |",
+                "|---|---|---|---|", "| `--deadline DURATION` | `WHATAMI_DEADLINE` | `90s` | budget |",
+                "| `--max-script-size BYTES` | | `67108864` (32 MiB) | largest |", "| `--dry-run` | | off | plan |", "",
+                "## `whatami-agent status`", "", "| option | default | meaning |", "|---|---|---|",
+                "| `--timeout DURATION` | `0s` | give up |");
+        Map<String, Map<String, Row>> t = tables(doc, PROGRAM);
+        assertThat(t).containsOnlyKeys("run", "status");
+        assertThat(t.get("run").get("--deadline")).isEqualTo(new Row("--deadline", "DURATION", "`WHATAMI_DEADLINE`", "`90s`"));
+        assertThat(t.get("run").get("--dry-run").label()).isEmpty();
+        assertThat(t.get("status").get("--timeout").defaultCell()).isEqualTo("`0s`");
+        OptionSpec deadline = options(commands.get("run")).get("--deadline");
+        assertThatFails(() -> checkDefault("run", t.get("run").get("--deadline"), deadline, Optional.of("120s")));
+        OptionSpec size = options(commands.get("run")).get("--max-script-size");
+        assertThatFails(() -> checkDefault("run", t.get("run").get("--max-script-size"), size, Optional.of("67108864")));
+        assertThatFails(() -> checkDefault("run", null, deadline, Optional.of("120s")));
+        OptionSpec dryRun = options(commands.get("run")).get("--dry-run");
+        checkDefault("run", t.get("run").get("--dry-run"), dryRun, Optional.empty());
+        assertThatFails(() -> checkDefault("run", new Row("--dry-run", "", "", "`false`"), dryRun, Optional.empty()));
+    }
+
+    private static void assertThatFails(Runnable check) {
+        try {
+            check.run();
+        } catch (AssertionError expected) {
+            return;
+        }
+        fail("the check passed a drifted doc");
+    }
+
+    // ---- values stated in prose, checked against the code
+
+    /** Every {@code <!-- checked (agent-app): ... -->} comment in README.md and docs/ holds: see {@link Checked}. */
+    @Test
+    void everyCheckedValueInTheDocs_isTheCodes() throws IOException {
+        List<Checked.Check> checks = Checked.read(Path.of(".."), MODULE);
+        assertThat(checks).as("the checked values of " + MODULE).isNotEmpty();
+        List<String> wrong = new ArrayList<>();
+        for (Checked.Check c : checks) {
+            try {
+                Checked.verify(c);
+            } catch (AssertionError | ReflectiveOperationException | RuntimeException e) {
+                wrong.add(c.where() + ": " + e.getMessage());
+            }
+        }
+        assertThat(wrong).as("values the docs state that the code does not have").isEmpty();
+    }
+
+    @Test
+    void theCheckedValues_catchADriftedDoc() throws ReflectiveOperationException {
+        List<String> doc = List.of("A boot waits at most 120 s.", CHECK_EXAMPLE, "",
+                "Told twice: 5 s.", "<!-- checked (" + MODULE + "): 7 s = java.time.Duration#ofSeconds(7) -->");
+        List<Checked.Check> checks = Checked.parse(Path.of("x.md"), doc, MODULE);
+        assertThat(checks).hasSize(2);
+        Checked.verify(checks.get(0));
+        assertThatFails(() -> verifyUnchecked(checks.get(1))); // "7 s" is not in the text it checks
+        List<Checked.Check> wrongValue = Checked.parse(Path.of("x.md"), List.of("It is 8 KiB.",
+                "<!-- checked (" + MODULE + "): 8 KiB = java.lang.Integer#MAX_VALUE -->"), MODULE);
+        assertThatFails(() -> verifyUnchecked(wrongValue.get(0)));
+        assertThat(Checked.parse(Path.of("x.md"), List.of("x", "<!-- checked (" + (MODULE.equals("agent-app") ? "server-app" : "agent-app") + "): 1 = a.B#C -->"), MODULE))
+                .as("another module's check").isEmpty();
+        assertThatFails(() -> Checked.parse(Path.of("x.md"), List.of("x", "<!-- checked (nobody): 1 = a.B#C -->"),
+                MODULE));
+        assertThat(Checked.docValue("64 MiB")).isEqualTo(64L << 20);
+        assertThat(Checked.docValue("1 KiB/s")).isEqualTo(1024L);
+        assertThat(Checked.docValue("50,000")).isEqualTo(50_000L);
+        assertThat(Checked.docValue("5 min")).isEqualTo(Duration.ofMinutes(5));
+        assertThat(Checked.docValue("200 ms")).isEqualTo(Duration.ofMillis(200));
+        // a literal in a file of the repository, and a unit for a bare number
+        assertThat(Checked.resolve("file:pom.xml#<artifactId>(agent-app)</artifactId>", Path.of("."))).isEqualTo("agent-app");
+        Checked.verify(new Checked.Check("x", "4 s", "=", "file:pom.xml#<modelVersion>(\\d)\\.0\\.0@s", "takes 4 s",
+                Path.of(".")));
+        assertThatFails(() -> verifyUnchecked(new Checked.Check("x", "4 ms", "=",
+                "file:pom.xml#<modelVersion>(\\d)\\.0\\.0@s", "takes 4 ms", Path.of("."))));
+        assertThatFails(() -> verifyUnchecked(new Checked.Check("x", "4", "=", "file:pom.xml#<nothing>(\\d+)", "4",
+                Path.of("."))));
+    }
+
+    private static void verifyUnchecked(Checked.Check c) {
+        try {
+            Checked.verify(c);
+        } catch (ReflectiveOperationException e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    /**
+     * Values stated in the docs' prose, each tied to where the code holds it by an HTML comment (invisible when
+     * rendered) right after the paragraph, list or table that states it:
+     * {@code <!-- checked (agent-app): 16 MiB = dev.whatami.metadata.MetadataClient#MAX_USER_DATA_BYTES -->}. Several
+     * checks are separated by {@code ;}. {@code VALUE = REF} holds when the code's value is VALUE (sizes in KiB/MiB/GiB
+     * are bytes, {@code 5 min} or {@code 200 ms} a {@code Duration}, or milliseconds where the member's name ends in
+     * {@code MS}/{@code MILLIS}); {@code "TEXT" in REF} when the code's text contains TEXT. VALUE (or TEXT) must also
+     * appear in the text the comment follows, so the prose and the check cannot part. REF is
+     * {@code class#member.member...}: static then instance fields, no-argument methods, or methods whose arguments are
+     * {@code "text"} (a String, a Path or its UTF-8 bytes), numbers, or the class's own static fields by name; or
+     * {@code file:PATH}, a file of the repository, as text; or {@code file:PATH#REGEX}, the first group of the
+     * regular expression's first match there (for a literal the code does not name). A number checked against a
+     * duration or size in words may say its unit: {@code REF@ms}, {@code REF@s}, {@code REF@KiB}. (module) names the module whose test classes can load the classes named.
+     */
+    static final class Checked {
+        static final List<String> MODULES = List.of("agent-app", "server-app");
+        private static final Pattern COMMENT = Pattern.compile("<!-- checked \\(([a-z-]+)\\): (.*) -->");
+
+        record Check(String where, String value, String op, String ref, String text, Path repo) {
+        }
+
+        private Checked() {
+        }
+
+        /** The checks of {@code module} in {@code repo}'s README.md and docs/*.md. */
+        static List<Check> read(Path repo, String module) throws IOException {
+            List<Path> files = new ArrayList<>();
+            files.add(repo.resolve("README.md"));
+            try (java.util.stream.Stream<Path> docs = Files.list(repo.resolve("docs"))) {
+                docs.filter(p -> p.toString().endsWith(".md")).sorted().forEach(files::add);
+            }
+            List<Check> out = new ArrayList<>();
+            for (Path f : files) {
+                for (Check c : parse(f, Files.readAllLines(f, StandardCharsets.UTF_8), module)) {
+                    out.add(new Check(c.where(), c.value(), c.op(), c.ref(), c.text(), repo));
+                }
+            }
+            return out;
+        }
+
+        static List<Check> parse(Path file, List<String> lines, String module) {
+            List<Check> out = new ArrayList<>();
+            for (int i = 0; i < lines.size(); i++) {
+                Matcher m = COMMENT.matcher(lines.get(i).strip());
+                if (!m.matches()) {
+                    continue;
+                }
+                if (!MODULES.contains(m.group(1))) {
+                    throw new AssertionError(file + ":" + (i + 1) + ": checked by " + m.group(1) + ", which is none of "
+                            + MODULES);
+                }
+                if (!m.group(1).equals(module)) {
+                    continue;
+                }
+                String text = block(lines, i);
+                for (String one : m.group(2).split("; ")) {
+                    Matcher c = Pattern.compile("^(\"[^\"]*\"|.+?) (=|in) (\\S+)$").matcher(one.strip());
+                    if (!c.matches()) {
+                        throw new AssertionError(file + ":" + (i + 1) + ": not VALUE = REF or \"TEXT\" in REF: " + one);
+                    }
+                    String value = c.group(1).startsWith("\"") ? c.group(1).substring(1, c.group(1).length() - 1)
+                            : c.group(1);
+                    out.add(new Check(file + ":" + (i + 1), value, c.group(2), c.group(3), text, Path.of(".")));
+                }
+            }
+            return out;
+        }
+
+        /**
+         * The lines before line {@code at} back to a blank line (skipping blank lines and comments right before); a
+         * fenced code block whole.
+         */
+        private static String block(List<String> lines, int at) {
+            int i = at - 1;
+            while (i >= 0 && (lines.get(i).isBlank() || COMMENT.matcher(lines.get(i).strip()).matches())) {
+                i--;
+            }
+            StringBuilder sb = new StringBuilder();
+            boolean fenced = i >= 0 && lines.get(i).startsWith("```");
+            if (fenced) { // a code block, blank lines and all, up to its opening fence
+                sb.insert(0, lines.get(i--) + "\n");
+                while (i >= 0 && !lines.get(i).startsWith("```")) {
+                    sb.insert(0, lines.get(i--) + "\n");
+                }
+            }
+            while (i >= 0 && !lines.get(i).isBlank()) {
+                sb.insert(0, lines.get(i) + "\n");
+                i--;
+            }
+            return sb.toString().replace("\n", " ");
+        }
+
+        static void verify(Check c) throws ReflectiveOperationException {
+            if (!c.text().contains(c.value())) {
+                throw new AssertionError("\"" + c.value() + "\" is checked but not in the text before the comment");
+            }
+            Matcher suffix = Pattern.compile("^(.*)@(ms|s|KiB)$").matcher(c.ref());
+            String ref = suffix.matches() ? suffix.group(1) : c.ref();
+            Object code = resolve(ref, c.repo());
+            String member = ref.substring(ref.lastIndexOf('#') + 1);
+            if (suffix.matches() && code instanceof Number n) {
+                code = switch (suffix.group(2)) {
+                    case "ms" -> Duration.ofMillis(n.longValue());
+                    case "s" -> Duration.ofSeconds(n.longValue());
+                    default -> n.longValue() << 10;
+                };
+            }
+            if (c.op().equals("in")) {
+                if (!String.valueOf(code).contains(c.value())) {
+                    throw new AssertionError("\"" + c.value() + "\" is not in " + c.ref());
+                }
+                return;
+            }
+            Object doc = docValue(c.value());
+            Object have = code;
+            if (code instanceof Number n && doc instanceof Duration) {
+                String unit = member.replaceAll("\\(.*", "").toUpperCase(Locale.ROOT);
+                if (!unit.endsWith("MS") && !unit.endsWith("MILLIS")) {
+                    throw new AssertionError(c.ref() + " is a number, not a duration; name one in milliseconds");
+                }
+                have = Duration.ofMillis(n.longValue());
+            } else if (code instanceof Number n) {
+                have = n.longValue();
+            } else if (!(code instanceof Duration)) {
+                have = String.valueOf(code);
+            }
+            if (!have.equals(doc)) {
+                throw new AssertionError("the doc says " + c.value() + ", " + c.ref() + " is " + code);
+            }
+        }
+
+        /** {@code 64 MiB}, {@code 1 KiB/s} and {@code 256 KiB} as bytes, {@code 5 min} as a Duration, {@code 50,000}. */
+        static Object docValue(String v) {
+            Matcher size = Pattern.compile("^([\\d,]+) ?(bytes|KiB|MiB|GiB)(/s)?$").matcher(v);
+            if (size.matches()) {
+                long n = Long.parseLong(size.group(1).replace(",", ""));
+                return switch (size.group(2)) {
+                    case "KiB" -> n << 10;
+                    case "MiB" -> n << 20;
+                    case "GiB" -> n << 30;
+                    default -> n;
+                };
+            }
+            Matcher time = Pattern.compile("^([\\d,]+) ?(ms|s|seconds?|min|minutes?|h|hours?)$").matcher(v);
+            if (time.matches()) {
+                long n = Long.parseLong(time.group(1).replace(",", ""));
+                return switch (time.group(2)) {
+                    case "ms" -> Duration.ofMillis(n);
+                    case "min", "minute", "minutes" -> Duration.ofMinutes(n);
+                    case "h", "hour", "hours" -> Duration.ofHours(n);
+                    default -> Duration.ofSeconds(n);
+                };
+            }
+            if (v.matches("^[\\d,]+$")) {
+                return Long.parseLong(v.replace(",", ""));
+            }
+            return v;
+        }
+
+        static Object resolve(String ref, Path repo) throws ReflectiveOperationException {
+            if (ref.startsWith("file:")) {
+                String[] pathAndPattern = ref.substring("file:".length()).split("#", 2);
+                String text;
+                try {
+                    text = Files.readString(repo.resolve(pathAndPattern[0]), StandardCharsets.UTF_8);
+                } catch (IOException e) {
+                    throw new AssertionError("cannot read " + ref + ": " + e.getMessage());
+                }
+                if (pathAndPattern.length == 1) {
+                    return text;
+                }
+                Matcher m = Pattern.compile(pathAndPattern[1]).matcher(text);
+                if (!m.find()) {
+                    throw new AssertionError(pathAndPattern[0] + " no longer has " + pathAndPattern[1]);
+                }
+                String found = m.group(1).replace("_", "");
+                return found.matches("\\d+") ? (Object) Long.parseLong(found) : found;
+            }
+            int hash = ref.indexOf('#');
+            if (hash < 0) {
+                throw new AssertionError("not class#member or file:PATH: " + ref);
+            }
+            Class<?> owner = Class.forName(ref.substring(0, hash));
+            Class<?> type = owner;
+            Object value = null;
+            for (String segment : segments(ref.substring(hash + 1))) {
+                int paren = segment.indexOf('(');
+                String name = paren < 0 ? segment : segment.substring(0, paren);
+                if (paren < 0) {
+                    Field f = findField(type, name);
+                    if (f != null) {
+                        value = f.get(java.lang.reflect.Modifier.isStatic(f.getModifiers()) ? null : value);
+                    } else {
+                        value = invoke(owner, type, value, name, List.of());
+                    }
+                } else {
+                    String args = segment.substring(paren + 1, segment.length() - 1).strip();
+                    value = invoke(owner, type, value, name, args.isEmpty() ? List.of() : List.of(args.split(",\\s*")));
+                }
+                if (value == null) {
+                    throw new AssertionError(ref + ": " + segment + " is null");
+                }
+                type = value.getClass();
+            }
+            return value;
+        }
+
+        private static List<String> segments(String chain) {
+            List<String> out = new ArrayList<>();
+            int depth = 0;
+            boolean quoted = false;
+            StringBuilder sb = new StringBuilder();
+            for (char ch : chain.toCharArray()) {
+                if (ch == '"') {
+                    quoted = !quoted;
+                } else if (!quoted && ch == '(') {
+                    depth++;
+                } else if (!quoted && ch == ')') {
+                    depth--;
+                } else if (!quoted && depth == 0 && ch == '.') {
+                    out.add(sb.toString());
+                    sb.setLength(0);
+                    continue;
+                }
+                sb.append(ch);
+            }
+            out.add(sb.toString());
+            return out;
+        }
+
+        private static Field findField(Class<?> type, String name) {
+            for (Class<?> t = type; t != null; t = t.getSuperclass()) {
+                try {
+                    Field f = t.getDeclaredField(name);
+                    f.setAccessible(true);
+                    return f;
+                } catch (NoSuchFieldException e) {
+                    // up the hierarchy
+                }
+            }
+            return null;
+        }
+
+        private static Object invoke(Class<?> owner, Class<?> type, Object target, String name, List<String> args)
+                throws ReflectiveOperationException {
+            List<java.lang.reflect.Method> candidates = new ArrayList<>();
+            for (Class<?> t = type; t != null; t = t.getSuperclass()) {
+                candidates.addAll(List.of(t.getDeclaredMethods()));
+            }
+            candidates.addAll(List.of(type.getMethods()));
+            for (java.lang.reflect.Method m : candidates) {
+                if (!m.getName().equals(name) || m.getParameterCount() != args.size()) {
+                    continue;
+                }
+                Object[] values = new Object[args.size()];
+                Class<?>[] types = m.getParameterTypes();
+                for (int i = 0; i < values.length; i++) {
+                    values[i] = argument(owner, args.get(i).strip(), types[i]);
+                }
+                if (!m.trySetAccessible()) { // a JDK class's implementation (List.of's): call it through its interface
+                    m = publicOne(type, m);
+                }
+                return m.invoke(java.lang.reflect.Modifier.isStatic(m.getModifiers()) ? null : target, values);
+            }
+            throw new NoSuchMethodException(type.getName() + " has no field or method " + name + " of " + args.size()
+                    + " arguments");
+        }
+
+        /** {@code m} as a public interface or superclass of {@code type} declares it. */
+        private static java.lang.reflect.Method publicOne(Class<?> type, java.lang.reflect.Method m)
+                throws NoSuchMethodException {
+            List<Class<?>> types = new ArrayList<>();
+            for (Class<?> t = type; t != null; t = t.getSuperclass()) {
+                types.add(t);
+            }
+            for (int i = 0; i < types.size(); i++) {
+                for (Class<?> in : types.get(i).getInterfaces()) {
+                    if (!types.contains(in)) {
+                        types.add(in);
+                    }
+                }
+            }
+            for (Class<?> t : types) {
+                if (java.lang.reflect.Modifier.isPublic(t.getModifiers()) && t.getModule().isExported(t.getPackageName())) {
+                    try {
+                        return t.getMethod(m.getName(), m.getParameterTypes());
+                    } catch (NoSuchMethodException e) {
+                        // the next one
+                    }
+                }
+            }
+            throw new NoSuchMethodException(type.getName() + "." + m.getName() + " cannot be called from here");
+        }
+
+        private static Object argument(Class<?> owner, String arg, Class<?> type) throws ReflectiveOperationException {
+            if (arg.startsWith("\"")) {
+                String s = arg.substring(1, arg.length() - 1);
+                return type == Path.class ? Path.of(s) : type == byte[].class ? s.getBytes(StandardCharsets.UTF_8) : s;
+            }
+            if (arg.matches("[A-Z][A-Z0-9_]*")) {
+                Field f = findField(owner, arg);
+                if (f == null) {
+                    throw new NoSuchFieldException(owner.getName() + "." + arg);
+                }
+                return f.get(null);
+            }
+            long n = Long.parseLong(arg);
+            return type == int.class || type == Integer.class ? (Object) (int) n : (Object) n;
+        }
+    }
+
+    // ---- the checks
+
+    private static void checkDefault(String command, Row row, OptionSpec o, Optional<String> expected) {
+        assertThat(row).as(DOC + " documents " + command + " " + o.longestName()).isNotNull();
+        String where = DOC + ": the default of " + command + " " + o.longestName() + " (\"" + row.defaultCell() + "\")";
+        Optional<String> documented = literal(row.defaultCell());
+        if (expected.isPresent()) {
+            assertThat(documented).as(where + " must start with `" + expected.get() + "`").contains(expected.get());
+            Matcher gloss = Pattern.compile("^`[^`]*` \\((\\d+) (KiB|MiB|GiB)\\)").matcher(row.defaultCell());
+            if (gloss.find()) {
+                long bytes = Long.parseLong(gloss.group(1)) << switch (gloss.group(2)) {
+                    case "KiB" -> 10;
+                    case "MiB" -> 20;
+                    default -> 30;
+                };
+                assertThat(Long.toString(bytes)).as(where + ": the size in words").isEqualTo(expected.get());
+            }
+        } else {
+            assertThat(documented).as(where + ": the code has no value here, so the doc may not name one").isEmpty();
+            if (o.arity().max() == 0) {
+                assertThat(row.defaultCell()).as(where + ": a flag without a value").isEqualTo("off");
+            }
+        }
+    }
+
+    /** What {@code run --print-config} says each setting falls back to with no flag, variable or config file. */
+    private static Map<String, String> printConfigDefaults() {
+        Path empty = dir.resolve("empty.properties");
+        try {
+            Files.writeString(empty, "");
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        int code = WhatamiAgent.execute(Map.of(), new String[] {"run", "--print-config", "--config", empty.toString()},
+                new PrintWriter(out, true), new PrintWriter(err, true));
+        assertThat(code).as(err.toString()).isZero();
+        Map<String, String> defaults = new LinkedHashMap<>();
+        Pattern line = Pattern.compile("^(\\S+) +(.*?) *\\(([^()]*)\\)$");
+        for (String l : out.toString().split("\n")) {
+            Matcher m = line.matcher(l);
+            assertThat(m.matches()).as("a print-config line: " + l).isTrue();
+            assertThat(m.group(3)).as("with nothing set, " + m.group(1) + " comes from").isEqualTo("default");
+            defaults.put(m.group(1), m.group(2));
+        }
+        assertThat(defaults).as("print-config's settings").isNotEmpty();
+        return defaults;
+    }
+
+    // ---- reading the code
+
+    /** A command's options by long name, without --help, --version and hidden ones (which help does not show). */
+    static Map<String, OptionSpec> options(CommandSpec spec) {
+        Map<String, OptionSpec> out = new LinkedHashMap<>();
+        for (OptionSpec o : spec.options()) {
+            if (!o.usageHelp() && !o.versionHelp() && !o.hidden()) {
+                out.put(o.longestName(), o);
+            }
+        }
+        return out;
+    }
+
+    /**
+     * The value a help text's "Default: ..." names, if it names one: after any "$VARIABLE, else" and "..., else"
+     * alternatives, a path, a number or a duration at the start of the last one ({@code /var/lib/whatami},
+     * {@code 10s}, {@code 67108864}); empty for words ({@code none}, {@code this jar}, {@code what is left of ...}).
+     */
+    static Optional<String> helpDefault(OptionSpec o) {
+        String text = String.join(" ", o.description());
+        int at = text.lastIndexOf("Default: ");
+        if (at < 0) {
+            return Optional.empty();
+        }
+        String d = text.substring(at + "Default: ".length());
+        String[] alternatives = d.split(", else ");
+        String last = alternatives[alternatives.length - 1].strip();
+        if (last.startsWith("${DEFAULT-VALUE}")) {
+            return Optional.ofNullable(o.defaultValue());
+        }
+        Matcher m = Pattern.compile("^(/\\S*|\\d\\S*|auto\\b)").matcher(last);
+        if (!m.find()) {
+            return Optional.empty();
+        }
+        return Optional.of(m.group(1).replaceAll("[.,;)]+$", ""));
+    }
+
+    private static Field field(Class<?> type, String name) throws NoSuchFieldException {
+        try {
+            Field f = type.getDeclaredField(name);
+            f.setAccessible(true);
+            return f;
+        } catch (NoSuchFieldException e) {
+            throw new NoSuchFieldException(type.getName() + " has no field " + name + ": where is its default now? "
+                    + "Point DocsDefaultsTest at it");
+        }
+    }
+
+    // ---- reading the doc
+
+    /** The value a default cell names: the text of a leading {@code `...`}, else empty. */
+    static Optional<String> literal(String cell) {
+        Matcher m = Pattern.compile("^`([^`]*)`").matcher(cell);
+        return m.find() ? Optional.of(m.group(1)) : Optional.empty();
+    }
+
+    /**
+     * The flag tables of {@code lines}, by command: the rows starting with {@code | `--} of the first table under each
+     * heading {@code `program command`} (also {@code `program command subcommand`}; {@code `program`} alone is keyed
+     * ""). With four columns the second is the environment.
+     */
+    static Map<String, Map<String, Row>> tables(List<String> lines, String program) {
+        Pattern heading = Pattern.compile("^#+ `" + Pattern.quote(program) + "(?: ([a-z-]+(?: [a-z-]+)*))?`$");
+        Map<String, Map<String, Row>> out = new LinkedHashMap<>();
+        String command = null;
+        boolean inTable = false;
+        for (String l : lines) {
+            Matcher h = heading.matcher(l);
+            if (h.matches()) {
+                command = h.group(1) == null ? "" : h.group(1);
+                inTable = false;
+                continue;
+            }
+            if (l.startsWith("#")) {
+                command = null;
+                continue;
+            }
+            if (command == null) {
+                continue;
+            }
+            if (l.startsWith("|")) {
+                inTable = true;
+                if (!l.startsWith("| `--")) {
+                    continue;
+                }
+                List<String> cells = cells(l);
+                Matcher f = Pattern.compile("^`(--[a-z0-9-]+)(?: ([^`]+))?`$").matcher(cells.get(0));
+                if (!f.matches()) {
+                    throw new AssertionError(DOC + ": a flag cell must be `--name LABEL` or `--name`: " + l);
+                }
+                Row row = cells.size() >= 4 ? new Row(f.group(1), f.group(2) == null ? "" : f.group(2), cells.get(1),
+                        cells.get(2)) : new Row(f.group(1), f.group(2) == null ? "" : f.group(2), "", cells.get(1));
+                Map<String, Row> table = out.computeIfAbsent(command, k -> new LinkedHashMap<>());
+                if (table.put(row.flag(), row) != null) {
+                    throw new AssertionError(DOC + ": " + row.flag() + " twice under " + command);
+                }
+            } else if (inTable) {
+                command = null; // only the first table after the heading
+                inTable = false;
+            }
+        }
+        return out;
+    }
+
+    /** A table row's cells, trimmed; {@code \|} inside a cell is a pipe. */
+    private static List<String> cells(String row) {
+        String body = row.strip();
+        body = body.substring(1, body.length() - 1);
+        List<String> out = new ArrayList<>();
+        for (String c : body.split("(?<!\\\\)\\|", -1)) {
+            out.add(c.strip().replace("\\|", "|"));
+        }
+        return out;
+    }
+}

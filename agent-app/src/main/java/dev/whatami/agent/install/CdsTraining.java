@@ -3,10 +3,12 @@ package dev.whatami.agent.install;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
 import java.security.GeneralSecurityException;
 import java.security.KeyPair;
 import java.security.KeyPairGenerator;
@@ -18,8 +20,15 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 
-/** The AppCDS archive of the agent jar: a training run of a whole boot on loopback, then a static dump. */
+/**
+ * The class cache of the agent jar: training runs of a whole boot on loopback, then a static AppCDS dump (JDK 17-24)
+ * or an AOT cache (JDK 25 and later).
+ */
 final class CdsTraining {
+    /** A class list's number of a class, after its name. */
+    private static final java.util.regex.Pattern NUMBERED = java.util.regex.Pattern.compile(
+            "^([^@#\\s]+) id: \\d+$");
+
     private CdsTraining() {
     }
 
@@ -27,7 +36,8 @@ final class CdsTraining {
      * A training run that loads what a boot loads — IMDSv2 over HttpClient, parse, fetch over http, verify a
      * signature, ledger, run a script, status — against throw-away services on 127.0.0.1 in this process (the
      * metadata-emulator module playing EC2, and the JDK's own HTTP server with the signed script), records the
-     * classes it loads, and dumps them into a static AppCDS archive.
+     * classes it loads, and makes them into the cache {@code archive} names: an AOT cache when it ends in
+     * {@code .aot} (the launcher names it so on JDK 25 and later), else a static AppCDS archive.
      *
      * @return null on success, else why not
      */
@@ -64,39 +74,26 @@ final class CdsTraining {
             imds = dev.whatami.emulator.MetadataEmulator.builder().instanceId("i-cds-training")
                     .userData("train.sh " + base + " frequency=always\n").imdsV2Required(true).start();
             Files.createDirectories(archive.toAbsolutePath().getParent());
-            // Two runs on one state directory: a first boot, and a later one that reads the ledger and the staged
-            // files the first left (the JSON parser, the stale-file sweep); the archive holds what either loads.
-            Path classList = tmp.resolve("classes.lst");
-            Path empty = Files.writeString(tmp.resolve("empty.properties"), "");
-            Set<String> classes = new java.util.LinkedHashSet<>();
-            for (int run = 1; run <= 2; run++) {
-                Path list = tmp.resolve("classes-" + run + ".lst");
-                List<String> args = new ArrayList<>(List.of("-XX:DumpLoadedClassList=" + list));
-                args.addAll(List.of(InstallCommand.BOOT_PROPERTIES.split(" ")));
-                args.addAll(List.of("-cp", jarPath, dev.whatami.agent.cli.WhatamiAgent.class.getName(), "run",
-                        "--provider", "ec2", "--metadata-endpoint", imds.endpoint().toString(), "--state-dir",
-                        tmp.resolve("state").toString(), "--log-dir", tmp.resolve("log").toString(), "--boot-id",
-                        "cds-training", "--trusted-keys", keys.toString(), "--config", empty.toString()));
-                String failed = java(javaPath, tmp.resolve("training-" + run + ".log"), list, "the training run",
-                        args.toArray(String[]::new));
-                if (failed != null) {
-                    return failed;
-                }
-                classes.addAll(Files.readAllLines(list, StandardCharsets.UTF_8));
-            }
-            Files.write(classList, classes, StandardCharsets.UTF_8);
-            String failed;
-            // A static archive, not a dynamic one (-XX:ArchiveClassesAtExit): JDK 17 leaves classes older than Java 6
-            // out of dynamic archives, and picocli's are Java 5 — ~40 ms more per boot. Dumped beside the target and
-            // renamed, so a failed dump never leaves a half-written archive behind.
+            // Written beside the target and renamed, so a failed dump never leaves a half-written archive behind.
             Path partial = archive.resolveSibling(archive.getFileName() + ".part");
-            failed = java(javaPath, tmp.resolve("dump.log"), partial, "dumping the archive", "-Xshare:dump",
-                    "-XX:SharedClassListFile=" + classList, "-XX:SharedArchiveFile=" + partial, "-cp", jarPath);
+            String failed = isAotCache(archive) ? aotCache(javaPath, jarPath, tmp, imds, keys, partial)
+                    : appCds(javaPath, jarPath, tmp, imds, keys, partial);
             if (failed != null) {
                 Files.deleteIfExists(partial);
                 return failed;
             }
+            // on the disk before it has its name: JDK 17 dies of a truncated archive (SIGBUS), a crash must not
+            // leave one behind under the name the launcher passes
+            try (FileChannel ch = FileChannel.open(partial, StandardOpenOption.WRITE)) {
+                ch.force(true);
+            }
             Files.move(partial, archive, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+            try (FileChannel dirChannel = FileChannel.open(archive.toAbsolutePath().getParent(),
+                    StandardOpenOption.READ)) {
+                dirChannel.force(true);
+            } catch (IOException e) {
+                // a file system that cannot sync a directory: the rename lands with its next commit
+            }
             return null;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -110,6 +107,80 @@ final class CdsTraining {
             }
             org.apache.commons.io.file.PathUtils.deleteDirectory(tmp);
         }
+    }
+
+    /** Whether {@code archive} names an AOT cache (JDK 25 and later: {@code .aot}) rather than an AppCDS archive. */
+    static boolean isAotCache(Path archive) {
+        return archive.getFileName().toString().endsWith(".aot");
+    }
+
+    /** The agent's command line for a training boot against {@code imds}, on the state directory in {@code tmp}. */
+    private static List<String> boot(String jarPath, Path tmp, dev.whatami.emulator.MetadataEmulator imds, Path keys)
+            throws IOException {
+        Path empty = tmp.resolve("empty.properties");
+        if (!Files.exists(empty)) {
+            Files.writeString(empty, "");
+        }
+        List<String> args = new ArrayList<>(List.of(InstallCommand.BOOT_PROPERTIES.split(" ")));
+        args.addAll(List.of("-cp", jarPath, dev.whatami.agent.cli.WhatamiAgent.class.getName(), "run",
+                "--provider", "ec2", "--metadata-endpoint", imds.endpoint().toString(), "--state-dir",
+                tmp.resolve("state").toString(), "--log-dir", tmp.resolve("log").toString(), "--boot-id",
+                "cds-training", "--trusted-keys", keys.toString(), "--config", empty.toString()));
+        return args;
+    }
+
+    /**
+     * A static AppCDS archive at {@code partial}: two boots on one state directory — a first boot, and a later one
+     * that reads the ledger and the staged files the first left (the JSON parser, the stale-file sweep) — each
+     * listing the classes it loads, then a dump of what either loaded.
+     */
+    private static String appCds(String javaPath, String jarPath, Path tmp,
+            dev.whatami.emulator.MetadataEmulator imds, Path keys, Path partial)
+            throws IOException, InterruptedException {
+        Set<String> classes = new java.util.LinkedHashSet<>();
+        for (int run = 1; run <= 2; run++) {
+            Path list = tmp.resolve("classes-" + run + ".lst");
+            List<String> args = new ArrayList<>(List.of("-XX:DumpLoadedClassList=" + list));
+            args.addAll(boot(jarPath, tmp, imds, keys));
+            String failed = java(javaPath, tmp.resolve("training-" + run + ".log"), list, "the training run",
+                    args.toArray(String[]::new));
+            if (failed != null) {
+                return failed;
+            }
+            for (String line : Files.readAllLines(list, StandardCharsets.UTF_8)) {
+                // JDK 21 and later number the classes of a list ("java/lang/Object id: 0"), each run its own way:
+                // the union names each class once, unnumbered. Only classes of other loaders (with "source:")
+                // refer to numbers; the agent has none, and such a line would point at another run's class.
+                if (!line.contains(" source: ")) {
+                    classes.add(NUMBERED.matcher(line).replaceFirst("$1"));
+                }
+            }
+        }
+        Path classList = Files.write(tmp.resolve("classes.lst"), classes, StandardCharsets.UTF_8);
+        // A static archive, not a dynamic one (-XX:ArchiveClassesAtExit): JDK 17 leaves classes older than Java 6
+        // out of dynamic archives, and picocli's are Java 5 — ~40 ms more per boot.
+        return java(javaPath, tmp.resolve("dump.log"), partial, "dumping the archive", "-Xshare:dump",
+                "-XX:SharedClassListFile=" + classList, "-XX:SharedArchiveFile=" + partial, "-cp", jarPath);
+    }
+
+    /**
+     * An AOT cache at {@code partial} (JDK 25's one-step form: the training run records, and at its exit a child JVM
+     * assembles the cache): a first boot makes the state, the later boot that reads it is the training run. That
+     * boot runs the task again (frequency=always), so it loads what a first boot loads too, and more. A cache holds
+     * one run, unlike a class list; the configuration file stays in {@code tmp}.
+     */
+    private static String aotCache(String javaPath, String jarPath, Path tmp,
+            dev.whatami.emulator.MetadataEmulator imds, Path keys, Path partial)
+            throws IOException, InterruptedException {
+        String failed = java(javaPath, tmp.resolve("training-1.log"), tmp, "the first training run",
+                boot(jarPath, tmp, imds, keys).toArray(String[]::new));
+        if (failed != null) {
+            return failed;
+        }
+        List<String> args = new ArrayList<>(List.of("-XX:AOTCacheOutput=" + partial,
+                "-XX:AOTConfiguration=" + tmp.resolve("training.aotconf")));
+        args.addAll(boot(jarPath, tmp, imds, keys));
+        return java(javaPath, tmp.resolve("training-2.log"), partial, "the training run", args.toArray(String[]::new));
     }
 
     private static byte[] bytes(String s) {

@@ -21,8 +21,9 @@ import picocli.CommandLine.Option;
  * root (this machine, or an image being built), and wires the launcher into boot: the package's own systemd units
  * (the same files, one source: {@code dev/whatami/agent/install/} in this jar) or the seed's rc.local lines.
  *
- * <p>{@code --cds-only} is what the launcher's {@code whatami-agent cds} runs: a training run and a static AppCDS
- * archive at the path the launcher names after the jar and the JVM (see the launcher's comment).
+ * <p>{@code --cds-only} is what the launcher's {@code whatami-agent cds} runs: a training run and an AOT cache (JDK 25
+ * and later) or a static AppCDS archive at the path the launcher names after the jar and the JVM (see the launcher's
+ * comment).
  */
 @Command(name = "install", mixinStandardHelpOptions = true, usageHelpAutoWidth = true,
         description = {"Lay out what the whatami-agent package installs (the jar in /usr/share/whatami, the launcher "
@@ -74,7 +75,8 @@ public final class InstallCommand implements Callable<Integer> {
             + "must exist in the root. Default: /usr/bin/java")
     String java;
 
-    @Option(names = "--cds-archive", paramLabel = "FILE", description = "With --cds-only: where to write the archive.")
+    @Option(names = "--cds-archive", paramLabel = "FILE", description = "With --cds-only: where to write the archive: "
+            + "an AOT cache if FILE ends in .aot (JDK 25 and later), else an AppCDS archive.")
     Path cdsArchive;
 
     @Option(names = "--no-cds", description = "Build no AppCDS archive, now or at boot (the agent then starts about "
@@ -159,18 +161,23 @@ public final class InstallCommand implements Callable<Integer> {
         }
         String jarPath = jar != null ? jar.toString() : JAR;
         if (dryRun) {
-            out.println("would build the AppCDS archive " + cdsArchive + " for " + jarPath + " and " + javaPath);
+            out.println("would build the " + kind(cdsArchive) + " " + cdsArchive + " for " + jarPath + " and "
+                    + javaPath);
             return 0;
         }
         String failed = CdsTraining.train(javaPath, jarPath, cdsArchive);
         if (failed != null) {
-            spec.commandLine().getErr().println("whatami-agent cds: no AppCDS archive (" + failed + "); the agent "
-                    + "starts without one, only slower");
+            spec.commandLine().getErr().println("whatami-agent cds: no " + kind(cdsArchive) + " (" + failed
+                    + "); the agent starts without one, only slower");
             return dev.whatami.agent.cli.ExitCode.TASK_FAILED.code();
         }
         Files.setPosixFilePermissions(cdsArchive, PosixFilePermissions.fromString("rw-r--r--"));
-        out.println("built the AppCDS archive " + cdsArchive);
+        out.println("built the " + kind(cdsArchive) + " " + cdsArchive);
         return 0;
+    }
+
+    private static String kind(Path archive) {
+        return CdsTraining.isAotCache(archive) ? "AOT cache" : "AppCDS archive";
     }
 
     /**
@@ -196,12 +203,12 @@ public final class InstallCommand implements Callable<Integer> {
             out.println(deferred(String.join(" ", cmd) + " exited " + p.exitValue() + ": "
                     + output.lines().reduce((a, b) -> b).orElse("")));
         } else {
-            out.println(output.isEmpty() ? "the AppCDS archive is up to date" : output);
+            out.println(output.isEmpty() ? "the class cache is up to date" : output);
         }
     }
 
     private String deferred(String why) {
-        return "the AppCDS archive is built at first boot by " + (mode.systemd ? CDS_UNIT : "the rc.local block")
+        return "the class cache is built at first boot by " + (mode.systemd ? CDS_UNIT : "the rc.local block")
                 + " (here: " + why + ")";
     }
 

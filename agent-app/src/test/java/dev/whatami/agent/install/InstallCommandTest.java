@@ -96,7 +96,7 @@ class InstallCommandTest {
         assertThat(mode(cds)).isEqualTo("rw-r--r--");
         assertThat(image.resolve("etc/systemd/system/multi-user.target.wants/whatami-cds.service")).isSymbolicLink();
         // this image has no /bin/sh: the launcher cannot run in a chroot of it (nor can chroot run unprivileged)
-        assertThat(out.toString()).contains("the AppCDS archive is built at first boot by whatami-cds.service "
+        assertThat(out.toString()).contains("the class cache is built at first boot by whatami-cds.service "
                 + "(here: chroot " + image + " /usr/bin/whatami-agent cds exited ");
 
         // again with --no-cds: the archive unit goes
@@ -255,22 +255,28 @@ class InstallCommandTest {
 
     /** The name the launcher gives the archive of the current jar and JVM: sizes and mtimes (what stat prints). */
     private Path stamped() throws Exception {
+        return stamped("jsa");
+    }
+
+    private Path stamped(String kind) throws Exception {
         Path java = dir.resolve("bin/java");
         return cache.resolve("whatami-agent." + Files.size(launcherJar) + "-"
                 + Files.getLastModifiedTime(launcherJar).toInstant().getEpochSecond() + "." + Files.size(java) + "-"
-                + Files.getLastModifiedTime(java).toInstant().getEpochSecond() + ".jsa");
+                + Files.getLastModifiedTime(java).toInstant().getEpochSecond() + "." + kind);
     }
 
     @Test
     void launcher_passesTheArchiveOnlyWhenItWasBuiltForThisJarAndThisJvm() throws Exception {
         String flags = InstallCommand.JVM_FLAGS;
         String props = InstallCommand.BOOT_PROPERTIES;
+        // the JVM's home, as its release file names it: a JDK 17
+        Files.writeString(dir.resolve("release"), "IMPLEMENTOR=\"x\"\nJAVA_VERSION=\"17.0.15\"\n");
         assertThat(launch("run", "--dry-run")).isEqualTo(flags + " " + props + main() + " run --dry-run\n");
 
         Files.createDirectories(cache);
         Path archive = Files.writeString(stamped(), "archive");
         assertThat(launch("run")).isEqualTo(flags + " " + props + " -XX:SharedArchiveFile=" + archive
-                + " -Xshare:auto" + main() + " run\n");
+                + " -Xshare:auto -Xlog:cds*=off" + main() + " run\n");
 
         // a jar put in its place (a new mtime): the old archive no longer matches, and is not passed
         Files.setLastModifiedTime(launcherJar, FileTime.from(Instant.parse("2030-01-01T00:00:00Z")));
@@ -284,5 +290,42 @@ class InstallCommandTest {
         Files.writeString(stamped(), "archive");
         assertThat(launch("cds")).isEmpty();
         assertThat(launch("cds", "--force")).contains("install --cds-only");
+    }
+
+    @Test
+    void launcher_onJdk25AndLater_buildsAndPassesAnAotCache() throws Exception {
+        String flags = InstallCommand.JVM_FLAGS;
+        String props = InstallCommand.BOOT_PROPERTIES;
+        Files.writeString(dir.resolve("release"), "JAVA_VERSION=\"25.0.3\"\n");
+        launch("version");
+        Files.createDirectories(cache);
+        Path appCds = Files.writeString(stamped("jsa"), "an archive of this JVM's earlier release");
+        assertThat(launch("cds", "--force")).isEqualTo(flags + " -jar " + launcherJar + " install --cds-only --jar "
+                + launcherJar + " --java " + dir.resolve("bin/java") + " --cds-archive " + stamped("aot") + "\n");
+        assertThat(appCds).as("the other kind goes too").doesNotExist();
+
+        Path aot = Files.writeString(stamped("aot"), "cache");
+        // a bad cache is skipped (AOTMode=auto, not on) and the JVM says nothing of it on the agent's output
+        assertThat(launch("status")).isEqualTo(flags + " " + props + " -XX:AOTCache=" + aot
+                + " -XX:AOTMode=auto -Xlog:aot*=off -Xlog:cds*=off" + main() + " status\n");
+        assertThat(launch("cds")).as("there: nothing to build").isEmpty();
+
+        // a new JVM (its binary replaced): no cache for it yet, none passed, and `cds` builds one for it
+        Files.setLastModifiedTime(dir.resolve("bin/java"), FileTime.from(Instant.parse("2030-01-01T00:00:00Z")));
+        assertThat(launch("status")).isEqualTo(flags + " " + props + main() + " status\n");
+        assertThat(launch("cds")).endsWith(" --cds-archive " + stamped("aot") + "\n");
+        assertThat(aot).doesNotExist();
+    }
+
+    @Test
+    void launcher_withoutAReleaseFile_asksTheJvmForItsVersion() throws Exception {
+        launch("version");
+        Path java = dir.resolve("bin/java");
+        // a JVM that answers like JDK 25 does to -XshowSettings:properties
+        Files.writeString(java, "#!/bin/sh\necho \"$*\" >> " + calls + "\ncase \"$*\" in *-XshowSettings*) "
+                + "echo '    java.specification.version = 25' >&2;; esac\n");
+        assertThat(launch("cds")).isEqualTo("-XshowSettings:properties -version\n" + InstallCommand.JVM_FLAGS
+                + " -jar " + launcherJar + " install --cds-only --jar " + launcherJar + " --java " + java
+                + " --cds-archive " + stamped("aot") + "\n");
     }
 }

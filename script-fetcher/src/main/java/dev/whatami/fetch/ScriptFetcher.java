@@ -98,6 +98,7 @@ public interface ScriptFetcher extends AutoCloseable {
         private Supplier<S3Access> s3;
         private Supplier<GcsAccess> gcs;
         private Supplier<AzureBlobAccess> azure;
+        private ManifestTrust manifestTrust;
 
         private Builder() {
         }
@@ -165,7 +166,26 @@ public interface ScriptFetcher extends AutoCloseable {
             return this;
         }
 
-        /** Refuse to build without trusted keys: a policy that no unsigned script ever runs. Default: false. */
+        /**
+         * Signed manifests: every fetched script must be listed, under the name it is asked for (its URL's last path
+         * segment), with its SHA-256, in the manifest of its URL's directory ({@code manifest.json} and
+         * {@code manifest.json.minisig}), signed by a key that the keys document there ({@code keys.json},
+         * {@code keys.json.minisig}) lists and {@link ManifestTrust#root()} signed. The four files are fetched once
+         * per fetcher and directory, before the script. A manifest or keys document that is expired, older than the
+         * one accepted before (recorded in {@link ManifestTrust#stateFile()}), signed by a revoked key, or that does
+         * not verify, is refused ({@code MANIFEST_*} {@link RefusalReason reasons}); so is a script carried in the
+         * user-data unless trusted keys vouch for it. A verified script's trust is {@link TrustLevel#SIGNATURE}.
+         * Works beside {@link #trustedKeys}: with both, a script needs its own signature too. Default: none.
+         */
+        public Builder manifestTrust(ManifestTrust trust) {
+            this.manifestTrust = Objects.requireNonNull(trust, "manifestTrust");
+            return this;
+        }
+
+        /**
+         * Refuse to build without trusted keys or a {@link #manifestTrust manifest root key}: a policy that no
+         * unsigned script ever runs. Default: false.
+         */
         public Builder requireSignature(boolean require) {
             this.requireSignature = require;
             return this;
@@ -250,7 +270,8 @@ public interface ScriptFetcher extends AutoCloseable {
         /**
          * The fetcher.
          *
-         * @throws IllegalArgumentException for {@code requireSignature(true)} without {@link #trustedKeys}, or
+         * @throws IllegalArgumentException for {@code requireSignature(true)} without {@link #trustedKeys} or
+         *                                  {@link #manifestTrust}, or
          *                                  {@link #caBundle} together with {@link #httpClient}
          */
         public ScriptFetcher build() {
@@ -259,7 +280,7 @@ public interface ScriptFetcher extends AutoCloseable {
                     requireHttps, Optional.ofNullable(caBundle), Optional.ofNullable(cacheDir), listener,
                     Optional.ofNullable(s3).map(DefaultScriptFetcher::once),
                     Optional.ofNullable(gcs).map(DefaultScriptFetcher::once),
-                    Optional.ofNullable(azure).map(DefaultScriptFetcher::once)));
+                    Optional.ofNullable(azure).map(DefaultScriptFetcher::once), Optional.ofNullable(manifestTrust)));
         }
 
         private static Duration positive(Duration d, String name) {

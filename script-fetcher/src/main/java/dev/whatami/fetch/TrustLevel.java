@@ -2,7 +2,10 @@ package dev.whatami.fetch;
 
 /** Why a fetched script may be believed, strongest first. */
 public enum TrustLevel {
-    /** An Ed25519 signature from a trusted key verified over the exact bytes. */
+    /**
+     * An Ed25519 signature from a trusted key verified over the exact bytes, or a verified signed manifest that lists
+     * the bytes' SHA-256 under the name they were asked for.
+     */
     SIGNATURE("signature"),
     /** The bytes match a {@code sha256=}/{@code sha512=} pin from the user-data. */
     PIN("pin"),

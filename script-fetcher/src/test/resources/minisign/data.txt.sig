@@ -1,2 +1,2 @@
 untrusted comment: verify with signify.pub
-RWReDOSOh7d3xuw7i7XIvXdC2sYcwzk00RIhMWstF9Umw3tz6w6m0RUzDhaT9EKxcPboFCnsb00jC1WNhxdiQ0Zakqix106JzQI=
+RWTN+JPfktGz07yin8rZQUZSqfW5gvVYDSR0CJsuUsnObEGyWRf/giqBMpQiv2UG6P7RUQnvX9zcHGApy+LFb0bphg1wdH7SHgo=

@@ -41,6 +41,15 @@ public final class ManifestTrust {
      *                        Ed25519 public key, or others could change it, naming the file and the fix
      */
     public static ManifestTrust fromFile(Path rootKeyFile, Path stateFile) {
+        return new ManifestTrust(readRootKey(rootKeyFile), stateFile);
+    }
+
+    /**
+     * The root key from a minisign public key file, checked as {@link #fromFile} checks it.
+     *
+     * @throws FetchException with {@link FetchFailure#CONFIGURATION}, as {@link #fromFile}
+     */
+    public static MinisignKey readRootKey(Path rootKeyFile) {
         try {
             Optional<String> problem = OwnedPaths.problem(rootKeyFile, "the manifest root key");
             if (problem.isPresent()) {
@@ -48,7 +57,7 @@ public final class ManifestTrust {
                         + "then", null, 0, null);
             }
             String text = Files.readString(rootKeyFile, StandardCharsets.US_ASCII);
-            return new ManifestTrust(MinisignKey.parse(text, rootKeyFile.toString()), stateFile);
+            return MinisignKey.parse(text, rootKeyFile.toString());
         } catch (IOException e) {
             throw new FetchException(FetchFailure.CONFIGURATION, "cannot read the manifest root key " + rootKeyFile
                     + ": " + e.getMessage() + "; give a readable minisign public key file (minisign -G)", null, 0, e);

@@ -245,6 +245,31 @@ class ManifestTest {
     }
 
     @Test
+    void aLaterBoot_withTheSameDocuments_verifiesNoSignatureAgain_norFetchesOne() throws Exception {
+        serve(new Keys().key(signer), signer, both().version(5));
+        fetch("collector.sh");
+        server.file("/roles/keys.json.minisig", "garbage".getBytes(UTF_8))
+                .file("/roles/manifest.json.minisig", "garbage".getBytes(UTF_8));
+        fetcher = newBoot();
+        assertThat(fetch("collector.sh").trust()).isEqualTo(TrustLevel.SIGNATURE);
+        assertThat(server.hits("/roles/keys.json.minisig")).isEqualTo(1);
+        assertThat(server.hits("/roles/manifest.json.minisig")).isEqualTo(1);
+        assertThat(server.hits("/roles/manifest.json")).isEqualTo(2);
+    }
+
+    @Test
+    void aManifestAcceptedBefore_isRefused_onceItsKeyIsRevoked_thoughItsBytesAreTheSame() throws Exception {
+        serve(new Keys().key(signer), signer, both().version(5));
+        fetch("collector.sh");
+        MinisignSigner next = MinisignSigner.generate();
+        byte[] keys = new Keys().version(2).key(next).revoke(signer).json();
+        server.file("/roles/keys.json", keys).file("/roles/keys.json.minisig", sig(root, keys));
+        fetcher = newBoot();
+        assertRefused(() -> fetch("collector.sh"), RefusalReason.MANIFEST_KEY_REVOKED, "signed by key "
+                + signer.publicKey().id());
+    }
+
+    @Test
     void expiredManifest_isRefused_asAFreeze() throws Exception {
         serve(new Keys().key(signer), signer, both().expires(time.instant().minusSeconds(1)));
         assertRefused(() -> fetch("collector.sh"), RefusalReason.MANIFEST_EXPIRED, "expired at 2026-12-01T07:59:59Z "

@@ -13,15 +13,18 @@ import java.util.TreeMap;
 /**
  * What this instance accepted last, so that an older document is refused (rollback): per root key, the keys
  * document's version and digest; per root key and manifest name, the manifest's. One small JSON file in the agent's
- * state directory, read once and replaced atomically (temp file, fsync, rename) on every change. Not thread-safe: its
+ * state directory, read once and replaced atomically (temp file, rename) when it changes. Not thread-safe: its
  * one user, {@code Manifests}, holds a lock around it.
  */
 final class ManifestState {
     private static final JSON JSON_RW = JSON.std.with(JSON.Feature.FAIL_ON_DUPLICATE_MAP_KEYS)
             .with(JSON.Feature.PRETTY_PRINT_OUTPUT);
 
-    /** A document accepted: its version, and its digest to tell another document with the same version. */
-    record Seen(long version, String sha256) {
+    /**
+     * A document accepted: its version, its digest (to tell another document with the same version, and to know the
+     * same bytes again), and for a manifest the id of the key whose signature over them was verified (else empty).
+     */
+    record Seen(long version, String sha256, String signer) {
     }
 
     /** The file cannot be used: what to do about it. */
@@ -36,6 +39,7 @@ final class ManifestState {
     private final Path file;
     private Map<String, Seen> keys;
     private Map<String, Seen> manifests;
+    private boolean dirty;
 
     ManifestState(Path file) {
         this.file = file;
@@ -55,17 +59,30 @@ final class ManifestState {
         return Optional.ofNullable(manifests.get(rootId + "/" + name));
     }
 
-    void acceptKeys(String rootId, Seen seen) throws Unusable {
+    /** Records a keys document as accepted; {@link #flush} writes it. */
+    /** The manifest under {@code rootId} accepted with exactly this digest, whatever its name. */
+    Optional<Seen> manifestWithDigest(String rootId, String sha256) throws Unusable {
         load();
-        if (!seen.equals(keys.put(rootId, seen))) {
-            store();
-        }
+        return manifests.entrySet().stream().filter(e -> e.getKey().startsWith(rootId + "/")
+                && e.getValue().sha256().equals(sha256)).map(Map.Entry::getValue).findFirst();
     }
 
+    void acceptKeys(String rootId, Seen seen) throws Unusable {
+        load();
+        dirty |= !seen.equals(keys.put(rootId, seen));
+    }
+
+    /** Records a manifest as accepted; {@link #flush} writes it. */
     void acceptManifest(String rootId, String name, Seen seen) throws Unusable {
         load();
-        if (!seen.equals(manifests.put(rootId + "/" + name, seen))) {
+        dirty |= !seen.equals(manifests.put(rootId + "/" + name, seen));
+    }
+
+    /** Writes what changed since the last write, if anything: one durable write per manifest accepted. */
+    void flush() throws Unusable {
+        if (dirty) {
             store();
+            dirty = false;
         }
     }
 
@@ -103,8 +120,10 @@ final class ManifestState {
         }
         for (Map.Entry<?, ?> e : ((Map<?, ?>) o).entrySet()) {
             Map<?, ?> seen = (Map<?, ?>) e.getValue();
+            Object signer = seen.get("signer");
             into.put((String) e.getKey(), new Seen(((Number) seen.get("version")).longValue(),
-                    (String) seen.get("sha256")));
+                    (String) java.util.Objects.requireNonNull(seen.get("sha256")),
+                    signer == null ? "" : (String) signer));
         }
     }
 
@@ -113,7 +132,9 @@ final class ManifestState {
         out.put("keys", asMaps(keys));
         out.put("manifests", asMaps(manifests));
         try {
-            AtomicFiles.write(file, JSON_RW.asBytes(out));
+            // atomic but not fsynced: an fsync costs a first boot ~10 ms, and the boot's ledger and status writes,
+            // which are fsynced, commit this rename and its data with them (ext4's ordered journal)
+            AtomicFiles.write(file, JSON_RW.asBytes(out), false, false);
         } catch (IOException e) {
             throw new Unusable("cannot record the accepted manifest version in " + file + ": " + e.getMessage()
                     + "; check that the state directory is writable and has space", e);
@@ -122,7 +143,8 @@ final class ManifestState {
 
     private static Map<String, Object> asMaps(Map<String, Seen> seen) {
         Map<String, Object> m = new TreeMap<>();
-        seen.forEach((k, v) -> m.put(k, Map.of("version", v.version(), "sha256", v.sha256())));
+        seen.forEach((k, v) -> m.put(k, v.signer().isEmpty() ? Map.of("version", v.version(), "sha256", v.sha256())
+                : Map.of("version", v.version(), "sha256", v.sha256(), "signer", v.signer())));
         return m;
     }
 }

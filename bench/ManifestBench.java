@@ -20,25 +20,30 @@ import java.util.HexFormat;
 import java.util.Map;
 
 /**
- * What verifying a signed manifest costs one boot: java -cp whatami-agent.jar bench/ManifestBench.java MODE [WARM]
- * MODE is none (https-less plain fetch, nothing vouches), sig (a per-script .sig with a trusted key) or manifest
- * (keys.json, manifest.json and their .minisig). In a fresh JVM, as at boot, it times the first fetch of a 4 KiB
- * script from a loopback server with a new fetcher, then the median of WARM more (each with a new fetcher and a new
- * state file: every one fetches and verifies the four manifest files again). Prints "MODE first_ms warm_median_ms".
- * The agent has loaded jackson-jr for status.json before its first fetch; so does this, before timing.
+ * What verifying a signed manifest costs one boot:
+ * java -cp whatami-agent.jar bench/ManifestBench.java MODE WARM WORK
+ * MODE is none (plain http, nothing vouches), sig (a per-script .sig with a trusted key), manifest (a first boot:
+ * keys.json, manifest.json and their .minisig fetched and both signatures verified, the state file written) or again
+ * (a later boot of the same instance: the state WORK/state/manifests.json that a manifest run left says these bytes
+ * were verified, so only keys.json and manifest.json are fetched and parsed). In a fresh JVM, as at boot, it times the
+ * first fetch of a 4 KiB script from a loopback server with a new fetcher, then the median of WARM more, each with a
+ * new fetcher (a manifest run gives each a new state file). Prints "MODE first_ms warm_median_ms". The root and
+ * signing keys are kept in WORK so that runs in other JVMs sign the same documents. The agent has loaded jackson-jr
+ * for status.json before its first fetch; so does this, before timing.
  */
 public class ManifestBench {
     public static void main(String[] args) throws Exception {
         String mode = args[0];
-        int warm = args.length > 1 ? Integer.parseInt(args[1]) : 200;
+        int warm = Integer.parseInt(args[1]);
+        Path work = Files.createDirectories(Path.of(args[2]));
         com.fasterxml.jackson.jr.ob.JSON.std.mapFrom("{\"status\": \"loaded\"}");
         byte[] script = new byte[4096];
         System.arraycopy("#!/bin/sh\necho hi\n".getBytes(StandardCharsets.UTF_8), 0, script, 0, 18);
         Map<String, byte[]> files = new HashMap<>();
         files.put("/roles/collector.sh", script);
         // keys are made before the clock starts: an image has its root key, the server its signing key
-        MinisignSigner root = MinisignSigner.generate();
-        MinisignSigner signer = MinisignSigner.generate();
+        MinisignSigner root = key(work.resolve("root.key"));
+        MinisignSigner signer = key(work.resolve("signing.key"));
         KeyPair pem = KeyPairGenerator.getInstance("Ed25519").generateKeyPair();
         String sha = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(script));
         byte[] keys = ("{\"type\": \"whatami-keys/1\", \"version\": 1, \"expires\": \"2099-01-01T00:00:00Z\", \"keys\": "
@@ -75,8 +80,10 @@ public class ManifestBench {
         });
         server.start();
         URI url = URI.create("http://127.0.0.1:" + server.getAddress().getPort() + "/roles/collector.sh");
-        Path work = Files.createTempDirectory("manifest-bench");
         try {
+            if (mode.equals("manifest")) {
+                Files.deleteIfExists(work.resolve("state/manifests.json"));
+            }
             double first = once(mode, url, work, 0, root, pub);
             double[] t = new double[warm];
             for (int i = 0; i < warm; i++) {
@@ -89,16 +96,26 @@ public class ManifestBench {
         }
     }
 
+    private static MinisignSigner key(Path file) throws Exception {
+        if (!Files.exists(file)) {
+            Files.writeString(file, MinisignSigner.generate().secretKeyFileText());
+        }
+        return MinisignSigner.parse(Files.readString(file), file.toString());
+    }
+
     private static double once(String mode, URI url, Path work, int i, MinisignSigner root, String pub) {
         long start = System.nanoTime();
         ScriptFetcher.Builder b = ScriptFetcher.builder();
         if (mode.equals("manifest")) {
-            b.manifestTrust(ManifestTrust.of(root.publicKey(), work.resolve("state-" + i + "/manifests.json")));
+            b.manifestTrust(ManifestTrust.of(root.publicKey(), work.resolve(i == 0 ? "state/manifests.json"
+                    : "warm-" + i + "/manifests.json")));
+        } else if (mode.equals("again")) {
+            b.manifestTrust(ManifestTrust.of(root.publicKey(), work.resolve("state/manifests.json")));
         } else if (mode.equals("sig")) {
             b.trustedKeys(TrustedKeys.of("owner.pub", pub));
         }
         try (ScriptFetcher f = b.build()) {
-            f.fetch(FetchRequest.builder(url, work.resolve("task-" + i), "collector.sh").build());
+            f.fetch(FetchRequest.builder(url, work.resolve("task-" + mode + "-" + i), "collector.sh").build());
         }
         return (System.nanoTime() - start) / 1e6;
     }

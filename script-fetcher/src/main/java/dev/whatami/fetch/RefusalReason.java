@@ -36,7 +36,9 @@ public enum RefusalReason {
      * malformed, or the manifest names other origins than the one it was fetched from.
      */
     MANIFEST_INVALID,
-    /** The manifest or the keys document has expired, or the manifest's signing key is outside its validity (freeze). */
+    /**
+     * The manifest or the keys document has expired, or the manifest's signing key is outside its validity (freeze).
+     */
     MANIFEST_EXPIRED,
     /**
      * The manifest or the keys document is older than the one this instance accepted last, or has the same version and

@@ -58,7 +58,12 @@ public final class ManifestDocs {
     public record Keys(long version, Instant expires, List<SigningKey> keys, Set<String> revoked, String sha256) {
         /** The listed key with that id, as minisign prints it. */
         public Optional<SigningKey> find(String id) {
-            return keys.stream().filter(k -> k.key().id().equals(id)).findFirst();
+            for (SigningKey k : keys) {
+                if (k.key().id().equals(id)) {
+                    return Optional.of(k);
+                }
+            }
+            return Optional.empty();
         }
     }
 
@@ -82,7 +87,8 @@ public final class ManifestDocs {
         List<SigningKey> keys = new ArrayList<>();
         for (Object o : list(m, "keys", "the keys document")) {
             if (!(o instanceof Map<?, ?> k)) {
-                throw new Malformed("the keys document: each of \"keys\" is an object {\"key\": ..., \"expires\": ...}");
+                throw new Malformed("the keys document: each of \"keys\" is an object {\"key\": ..., \"expires\": "
+                        + "...}");
             }
             @SuppressWarnings("unchecked") Map<String, Object> key = (Map<String, Object>) k;
             known(key, "a key in the keys document", Set.of("key", "notBefore", "expires"));

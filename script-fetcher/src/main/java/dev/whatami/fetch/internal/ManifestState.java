@@ -60,22 +60,36 @@ final class ManifestState {
     }
 
     /** Records a keys document as accepted; {@link #flush} writes it. */
-    /** The manifest under {@code rootId} accepted with exactly this digest, whatever its name. */
+    /**
+     * The manifest under {@code rootId} accepted with exactly this digest (and its signer recorded), whatever its
+     * name.
+     */
     Optional<Seen> manifestWithDigest(String rootId, String sha256) throws Unusable {
         load();
-        return manifests.entrySet().stream().filter(e -> e.getKey().startsWith(rootId + "/")
-                && e.getValue().sha256().equals(sha256)).map(Map.Entry::getValue).findFirst();
+        for (Map.Entry<String, Seen> e : manifests.entrySet()) {
+            if (e.getKey().startsWith(rootId + "/") && e.getValue().sha256().equals(sha256)
+                    && !e.getValue().signer().isEmpty()) {
+                return Optional.of(e.getValue());
+            }
+        }
+        return Optional.empty();
     }
 
     void acceptKeys(String rootId, Seen seen) throws Unusable {
         load();
-        dirty |= !seen.equals(keys.put(rootId, seen));
+        dirty |= !same(seen, keys.put(rootId, seen));
     }
 
     /** Records a manifest as accepted; {@link #flush} writes it. */
     void acceptManifest(String rootId, String name, Seen seen) throws Unusable {
         load();
-        dirty |= !seen.equals(manifests.put(rootId + "/" + name, seen));
+        dirty |= !same(seen, manifests.put(rootId + "/" + name, seen));
+    }
+
+    /** Field by field: a record's own equals is bootstrapped on first use, milliseconds of a cold boot. */
+    private static boolean same(Seen a, Seen b) {
+        return b != null && a.version() == b.version() && a.sha256().equals(b.sha256())
+                && a.signer().equals(b.signer());
     }
 
     /** Writes what changed since the last write, if anything: one durable write per manifest accepted. */
@@ -143,8 +157,11 @@ final class ManifestState {
 
     private static Map<String, Object> asMaps(Map<String, Seen> seen) {
         Map<String, Object> m = new TreeMap<>();
-        seen.forEach((k, v) -> m.put(k, v.signer().isEmpty() ? Map.of("version", v.version(), "sha256", v.sha256())
-                : Map.of("version", v.version(), "sha256", v.sha256(), "signer", v.signer())));
+        for (Map.Entry<String, Seen> e : seen.entrySet()) {
+            Seen v = e.getValue();
+            m.put(e.getKey(), v.signer().isEmpty() ? Map.of("version", v.version(), "sha256", v.sha256())
+                    : Map.of("version", v.version(), "sha256", v.sha256(), "signer", v.signer()));
+        }
         return m;
     }
 }

@@ -25,6 +25,8 @@ import org.slf4j.LoggerFactory;
  * The signed manifests of one fetcher (one boot): for each directory scripts are fetched from, its keys document and
  * manifest are fetched once, verified against the root key, the clock and the versions this instance accepted before,
  * and kept, refusal included, for every later script from there. Thread-safe (one lock: manifests are few and small).
+ * The path a boot takes avoids what costs a cold JVM milliseconds each: lambdas, streams and records' generated
+ * {@code equals} (their bootstraps), regular expressions and java.time's formatter.
  */
 final class Manifests {
     private static final Logger LOG = LoggerFactory.getLogger(Manifests.class);
@@ -96,7 +98,9 @@ final class Manifests {
                     state.flush(); // a newer keys document is recorded even when its manifest is refused
                 }
                 byDirectory.put(dir, v);
-                LOG.debug("{} holds, signed by {}", v.describe(), v.signer());
+                if (LOG.isDebugEnabled()) {
+                    LOG.debug("{} holds, signed by {}", v.describe(), v.signer());
+                }
                 return v;
             } catch (Refused r) {
                 FetchRefusedException e = new FetchRefusedException(r.reason, "refused " + Redact.url(url) + ": "
@@ -146,47 +150,41 @@ final class Manifests {
     private Verified verify(URI dir, Exchange exchange, Origin origin, Watchdog.Scope scope) throws AttemptFailed,
             Refused, ManifestState.Unusable {
         Instant now = clock.instant();
-        String upload = " (whatami-server manifest keys --root-key ROOT ...) and upload " + KEYS + " and " + KEYS
-                + SIGNATURE_SUFFIX + " together";
         URI keysUrl = dir.resolve(KEYS);
         byte[] keysJson = get(keysUrl, exchange, origin, scope, MAX_KEYS_BYTES);
-        String keysWhat = "the keys document " + Redact.url(keysUrl);
         // the very bytes this instance verified before (its state is root's alone) need no second verification: a
         // later boot skips the signature's request and its Ed25519
         Optional<ManifestState.Seen> lastKeys = state.keys(root.id());
-        if (!lastKeys.map(k -> k.sha256().equals(ManifestDocs.sha256(keysJson))).orElse(false)) {
+        if (lastKeys.isEmpty() || !lastKeys.get().sha256().equals(ManifestDocs.sha256(keysJson))) {
             byte[] keysSig = get(dir.resolve(KEYS + SIGNATURE_SUFFIX), exchange, origin, scope,
                     MinisignSignature.MAX_BYTES);
             try {
                 MinisignSignature.parse(keysSig).verify(root, keysJson, false);
             } catch (MinisignSignature.Invalid e) {
-                throw new Refused(RefusalReason.MANIFEST_INVALID, keysWhat + " is not signed by the root key "
-                        + root.id() + " baked into this image: " + e.getMessage() + "; sign it again with the root key"
-                        + upload);
+                throw new Refused(RefusalReason.MANIFEST_INVALID, keysWhat(keysUrl, null) + " is not signed by the "
+                        + "root key " + root.id() + " baked into this image: " + e.getMessage() + "; sign it again "
+                        + "with the root key" + UPLOAD_KEYS);
             }
         }
         ManifestDocs.Keys keys;
         try {
             keys = ManifestDocs.keys(keysJson);
         } catch (ManifestDocs.Malformed e) {
-            throw new Refused(RefusalReason.MANIFEST_INVALID, keysWhat + ": " + e.getMessage());
+            throw new Refused(RefusalReason.MANIFEST_INVALID, keysWhat(keysUrl, null) + ": " + e.getMessage());
         }
-        keysWhat += " (version " + keys.version() + ")";
         if (now.isAfter(keys.expires())) {
-            throw new Refused(RefusalReason.MANIFEST_EXPIRED, keysWhat + " expired at " + keys.expires() + " (this "
-                    + "machine's clock says " + now + "); sign a new one with a later --expires and a higher --version"
-                    + upload);
+            throw new Refused(RefusalReason.MANIFEST_EXPIRED, keysWhat(keysUrl, keys) + " expired at "
+                    + keys.expires() + " (this machine's clock says " + now + "); sign a new one with a later "
+                    + "--expires and a higher --version" + UPLOAD_KEYS);
         }
-        accept(lastKeys, keys.version(), keys.sha256(), keysWhat, "keys document");
+        if (refusal(lastKeys, keys.version(), keys.sha256())) {
+            throw rollback(lastKeys.get(), keys.version(), keysWhat(keysUrl, keys), "keys document");
+        }
         state.acceptKeys(root.id(), new ManifestState.Seen(keys.version(), keys.sha256(), ""));
 
         URI manifestUrl = dir.resolve(MANIFEST);
-        String what = "the manifest " + Redact.url(manifestUrl);
-        String sign = "; sign it again (whatami-server manifest sign --key KEY --dir DIR) and upload " + MANIFEST
-                + " and " + MANIFEST + SIGNATURE_SUFFIX + " together";
         byte[] json = get(manifestUrl, exchange, origin, scope, MAX_MANIFEST_BYTES);
-        Optional<ManifestState.Seen> known = state.manifestWithDigest(root.id(), ManifestDocs.sha256(json))
-                .filter(m -> !m.signer().isEmpty());
+        Optional<ManifestState.Seen> known = state.manifestWithDigest(root.id(), ManifestDocs.sha256(json));
         MinisignSignature sig = null;
         String signer;
         if (known.isPresent()) {
@@ -197,73 +195,103 @@ final class Manifests {
             try {
                 sig = MinisignSignature.parse(sigFile);
             } catch (MinisignSignature.Invalid e) {
-                throw new Refused(RefusalReason.MANIFEST_INVALID, what + SIGNATURE_SUFFIX + " is not a minisign "
-                        + "signature: " + e.getMessage() + sign);
+                throw new Refused(RefusalReason.MANIFEST_INVALID, manifestWhat(manifestUrl, null)
+                        + SIGNATURE_SUFFIX + " is not a minisign signature: " + e.getMessage() + SIGN_MANIFEST);
             }
             signer = sig.keyIdHex();
         }
         if (keys.revoked().contains(signer)) {
-            throw new Refused(RefusalReason.MANIFEST_KEY_REVOKED, what + " is signed by key " + signer + ", which "
-                    + keysWhat + " revokes; sign it with a current signing key" + sign);
+            throw new Refused(RefusalReason.MANIFEST_KEY_REVOKED, manifestWhat(manifestUrl, null) + " is signed by "
+                    + "key " + signer + ", which " + keysWhat(keysUrl, keys) + " revokes; sign it with a current "
+                    + "signing key" + SIGN_MANIFEST);
         }
         Optional<ManifestDocs.SigningKey> key = keys.find(signer);
         if (key.isEmpty()) {
-            throw new Refused(RefusalReason.MANIFEST_INVALID, what + " is signed by key " + signer + ", which "
-                    + keysWhat + " does not list; sign it with a listed key, or list the key (whatami-server manifest "
-                    + "keys --signing-key PUB)");
+            throw new Refused(RefusalReason.MANIFEST_INVALID, manifestWhat(manifestUrl, null) + " is signed by key "
+                    + signer + ", which " + keysWhat(keysUrl, keys) + " does not list; sign it with a listed key, "
+                    + "or list the key (whatami-server manifest keys --signing-key PUB)");
         }
-        if (key.get().notBefore().filter(now::isBefore).isPresent() || now.isAfter(key.get().expires())) {
-            throw new Refused(RefusalReason.MANIFEST_EXPIRED, what + " is signed by key " + signer + ", which "
-                    + keysWhat + " lets sign only " + key.get().notBefore().map(t -> "from " + t + " ").orElse("")
-                    + "until " + key.get().expires() + " (this machine's clock says " + now + "); sign it with a "
-                    + "current key" + sign);
+        Optional<Instant> notBefore = key.get().notBefore();
+        if (notBefore.isPresent() && now.isBefore(notBefore.get()) || now.isAfter(key.get().expires())) {
+            throw new Refused(RefusalReason.MANIFEST_EXPIRED, manifestWhat(manifestUrl, null) + " is signed by key "
+                    + signer + ", which " + keysWhat(keysUrl, keys) + " lets sign only "
+                    + (notBefore.isPresent() ? "from " + notBefore.get() + " " : "") + "until " + key.get().expires()
+                    + " (this machine's clock says " + now + "); sign it with a current key" + SIGN_MANIFEST);
         }
         if (sig != null) {
             try {
                 sig.verify(key.get().key(), json, false);
             } catch (MinisignSignature.Invalid e) {
-                throw new Refused(RefusalReason.MANIFEST_INVALID, what + ": " + e.getMessage() + sign);
+                throw new Refused(RefusalReason.MANIFEST_INVALID, manifestWhat(manifestUrl, null) + ": "
+                        + e.getMessage() + SIGN_MANIFEST);
             }
         }
         ManifestDocs.Manifest manifest;
         try {
             manifest = ManifestDocs.manifest(json);
         } catch (ManifestDocs.Malformed e) {
-            throw new Refused(RefusalReason.MANIFEST_INVALID, what + ": " + e.getMessage());
+            throw new Refused(RefusalReason.MANIFEST_INVALID, manifestWhat(manifestUrl, null) + ": "
+                    + e.getMessage());
         }
-        what += " (\"" + manifest.name() + "\", version " + manifest.version() + ")";
-        if (!manifest.origins().isEmpty() && manifest.origins().stream().noneMatch(o -> covers(o, dir))) {
-            throw new Refused(RefusalReason.MANIFEST_INVALID, what + " is for " + String.join(", ",
-                    manifest.origins()) + ", not for " + Redact.url(dir) + ": another set's manifest is served here; "
-                    + "list this origin in it (whatami-server manifest sign --origin URL) or fix the URL");
+        if (!manifest.origins().isEmpty() && !coveredByAny(manifest.origins(), dir)) {
+            throw new Refused(RefusalReason.MANIFEST_INVALID, manifestWhat(manifestUrl, manifest) + " is for "
+                    + String.join(", ", manifest.origins()) + ", not for " + Redact.url(dir) + ": another set's "
+                    + "manifest is served here; list this origin in it (whatami-server manifest sign --origin URL) or "
+                    + "fix the URL");
         }
         if (now.isAfter(manifest.expires())) {
-            throw new Refused(RefusalReason.MANIFEST_EXPIRED, what + " expired at " + manifest.expires() + " (this "
-                    + "machine's clock says " + now + "); the file server is frozen at an old manifest, or its owner "
-                    + "has not signed a new one: sign one with a later --expires");
+            throw new Refused(RefusalReason.MANIFEST_EXPIRED, manifestWhat(manifestUrl, manifest) + " expired at "
+                    + manifest.expires() + " (this machine's clock says " + now + "); the file server is frozen at an "
+                    + "old manifest, or its owner has not signed a new one: sign one with a later --expires");
         }
-        accept(state.manifest(root.id(), manifest.name()), manifest.version(), manifest.sha256(), what, "manifest");
+        Optional<ManifestState.Seen> lastManifest = state.manifest(root.id(), manifest.name());
+        if (refusal(lastManifest, manifest.version(), manifest.sha256())) {
+            throw rollback(lastManifest.get(), manifest.version(), manifestWhat(manifestUrl, manifest), "manifest");
+        }
         state.acceptManifest(root.id(), manifest.name(), new ManifestState.Seen(manifest.version(),
                 manifest.sha256(), signer));
         return new Verified(manifest, dir, signer);
     }
 
-    /** Refuses a document older than the one accepted, or another with the same version. */
-    private void accept(Optional<ManifestState.Seen> last, long version, String sha256, String what, String kind)
-            throws Refused {
-        if (last.isEmpty()) {
-            return;
-        }
-        if (version < last.get().version()) {
-            throw new Refused(RefusalReason.MANIFEST_ROLLBACK, what + " is older than the " + kind + " this instance "
-                    + "accepted before (version " + last.get().version() + "): an old " + kind + " is served (rollback). "
+    private static final String UPLOAD_KEYS = " (whatami-server manifest keys --root-key ROOT ...) and upload " + KEYS
+            + " and " + KEYS + SIGNATURE_SUFFIX + " together";
+    private static final String SIGN_MANIFEST = "; sign it again (whatami-server manifest sign --key KEY --dir DIR) "
+            + "and upload " + MANIFEST + " and " + MANIFEST + SIGNATURE_SUFFIX + " together";
+
+    /** Messages are made only for refusals: a boot that accepts builds none. */
+    private static String keysWhat(URI url, ManifestDocs.Keys keys) {
+        return "the keys document " + Redact.url(url) + (keys == null ? "" : " (version " + keys.version() + ")");
+    }
+
+    private static String manifestWhat(URI url, ManifestDocs.Manifest m) {
+        return "the manifest " + Redact.url(url) + (m == null ? "" : " (\"" + m.name() + "\", version " + m.version()
+                + ")");
+    }
+
+    /** An older document than the one accepted, or another with the same version. */
+    private static boolean refusal(Optional<ManifestState.Seen> last, long version, String sha256) {
+        return last.isPresent() && (version < last.get().version()
+                || version == last.get().version() && !sha256.equals(last.get().sha256()));
+    }
+
+    private Refused rollback(ManifestState.Seen last, long version, String what, String kind) {
+        if (version < last.version()) {
+            return new Refused(RefusalReason.MANIFEST_ROLLBACK, what + " is older than the " + kind + " this instance "
+                    + "accepted before (version " + last.version() + "): an old " + kind + " is served (rollback). "
                     + "Serve the current one; " + state.file() + " records what was accepted");
         }
-        if (version == last.get().version() && !sha256.equals(last.get().sha256())) {
-            throw new Refused(RefusalReason.MANIFEST_ROLLBACK, what + " is not the version-" + version + " " + kind
-                    + " this instance accepted before, though it has its version: a version is never reused; sign the "
-                    + "new " + kind + " with a higher version");
+        return new Refused(RefusalReason.MANIFEST_ROLLBACK, what + " is not the version-" + version + " " + kind
+                + " this instance accepted before, though it has its version: a version is never reused; sign the "
+                + "new " + kind + " with a higher version");
+    }
+
+    private static boolean coveredByAny(java.util.List<String> origins, URI dir) {
+        for (String o : origins) {
+            if (covers(o, dir)) {
+                return true;
+            }
         }
+        return false;
     }
 
     /** {@code dir} is {@code origin} or below it: scheme and host in any case, the path as written. */
@@ -279,17 +307,20 @@ final class Manifests {
                 && o.getRawPath() != null && dir.getRawPath().startsWith(o.getRawPath());
     }
 
+    private static String missing(URI fileUrl) {
+        return Redact.url(fileUrl) + " does not exist; a manifest root key is configured, so every script is fetched "
+                + "from a directory that holds " + MANIFEST + ", " + KEYS + " and their " + SIGNATURE_SUFFIX + " files "
+                + "(whatami-server manifest keys and sign write them)";
+    }
+
     /** One of the four files, whole; a 404 or 410 means there is none. */
     private byte[] get(URI fileUrl, Exchange exchange, Origin origin, Watchdog.Scope scope, int max)
             throws AttemptFailed, Refused {
-        String missing = Redact.url(fileUrl) + " does not exist; a manifest root key is configured, so every script "
-                + "is fetched from a directory that holds " + MANIFEST + ", " + KEYS + " and their " + SIGNATURE_SUFFIX
-                + " files (whatami-server manifest sign --dir DIR writes them)";
         byte[] b;
         if (fileUrl.getScheme().equalsIgnoreCase("file")) {
             Path p = Path.of(fileUrl);
             if (!Files.isRegularFile(p)) {
-                throw new Refused(RefusalReason.MANIFEST_MISSING, missing);
+                throw new Refused(RefusalReason.MANIFEST_MISSING, missing(fileUrl));
             }
             try (InputStream in = Files.newInputStream(p)) {
                 b = in.readNBytes(max + 1);
@@ -300,7 +331,7 @@ final class Manifests {
             try (Exchange.Response r = exchange.open(origin.requestUrl(fileUrl), Map.of(), origin, scope)) {
                 int code = r.code();
                 if (code == 404 || code == 410) {
-                    throw new Refused(RefusalReason.MANIFEST_MISSING, missing + " (HTTP " + code + ")");
+                    throw new Refused(RefusalReason.MANIFEST_MISSING, missing(fileUrl) + " (HTTP " + code + ")");
                 }
                 if (code != 200) {
                     AttemptFailed f = Failures.status(r.message, clock.instant());

@@ -1,6 +1,7 @@
 import com.sun.net.httpserver.HttpServer;
 import dev.whatami.fetch.FetchRequest;
 import dev.whatami.fetch.ManifestTrust;
+import dev.whatami.fetch.MinisignKey;
 import dev.whatami.fetch.MinisignSigner;
 import dev.whatami.fetch.ScriptFetcher;
 import dev.whatami.fetch.TrustedKeys;
@@ -18,53 +19,41 @@ import java.util.Base64;
 import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.Map;
+import java.util.stream.Stream;
 
 /**
- * What verifying a signed manifest costs one boot:
- * java -cp whatami-agent.jar bench/ManifestBench.java MODE WARM WORK
- * MODE is none (plain http, nothing vouches), sig (a per-script .sig with a trusted key), manifest (a first boot:
- * keys.json, manifest.json and their .minisig fetched and both signatures verified, the state file written) or again
- * (a later boot of the same instance: the state WORK/state/manifests.json that a manifest run left says these bytes
- * were verified, so only keys.json and manifest.json are fetched and parsed). In a fresh JVM, as at boot, it times the
- * first fetch of a 4 KiB script from a loopback server with a new fetcher, then the median of WARM more, each with a
- * new fetcher (a manifest run gives each a new state file). Prints "MODE first_ms warm_median_ms". The root and
- * signing keys are kept in WORK so that runs in other JVMs sign the same documents. The agent has loaded jackson-jr
- * for status.json before its first fetch; so does this, before timing.
+ * What verifying a signed manifest costs one boot: java -cp whatami-agent.jar:. ManifestBench MODE WARM WORK
+ * MODE prepare (once, in a JVM of its own, so that no timed JVM has run Ed25519 before its fetch) writes WORK/www/roles:
+ * a 4 KiB collector.sh, its .sig, keys.json, a manifest.json of 50 scripts and their .minisig, and the two public
+ * keys. Then, each in a fresh JVM as at boot: none (plain http, nothing vouches), sig (a per-script .sig with a trusted
+ * key), manifest (a first boot: keys.json, manifest.json and their .minisig fetched, two Ed25519 verifications, the
+ * state file written) or again (a later boot of the same instance: the state a manifest run left says these bytes
+ * were verified, so only keys.json and manifest.json are fetched and parsed). It times the first fetch with a new
+ * fetcher from a loopback server, then the median of WARM more, each with a new fetcher (a manifest run gives each a
+ * new state file). Prints "MODE first_ms first_cpu_ms warm_median_ms warm_median_cpu_ms": wall time, and the CPU time
+ * of the fetching thread (what the fetcher itself spends: parsing, hashing, Ed25519, class loading; not the waits for
+ * the server), which a loaded machine disturbs far less. The agent has loaded jackson-jr for status.json before its
+ * first fetch; so does this, before timing.
  */
 public class ManifestBench {
     public static void main(String[] args) throws Exception {
         String mode = args[0];
         int warm = Integer.parseInt(args[1]);
-        Path work = Files.createDirectories(Path.of(args[2]));
-        com.fasterxml.jackson.jr.ob.JSON.std.mapFrom("{\"status\": \"loaded\"}");
-        byte[] script = new byte[4096];
-        System.arraycopy("#!/bin/sh\necho hi\n".getBytes(StandardCharsets.UTF_8), 0, script, 0, 18);
-        Map<String, byte[]> files = new HashMap<>();
-        files.put("/roles/collector.sh", script);
-        // keys are made before the clock starts: an image has its root key, the server its signing key
-        MinisignSigner root = key(work.resolve("root.key"));
-        MinisignSigner signer = key(work.resolve("signing.key"));
-        KeyPair pem = KeyPairGenerator.getInstance("Ed25519").generateKeyPair();
-        String sha = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(script));
-        byte[] keys = ("{\"type\": \"whatami-keys/1\", \"version\": 1, \"expires\": \"2099-01-01T00:00:00Z\", \"keys\": "
-                + "[{\"key\": \"" + signer.publicKey().base64() + "\", \"expires\": \"2099-01-01T00:00:00Z\"}]}")
-                .getBytes(StandardCharsets.UTF_8);
-        StringBuilder m = new StringBuilder("{\"type\": \"whatami-manifest/1\", \"name\": \"roles\", \"version\": 1, "
-                + "\"expires\": \"2099-01-01T00:00:00Z\", \"files\": {\"collector.sh\": {\"sha256\": \"" + sha + "\"}");
-        for (int i = 0; i < 49; i++) { // a directory of 50 scripts
-            m.append(", \"role-").append(i).append(".sh\": {\"sha256\": \"").append(sha).append("\"}");
+        Path work = Path.of(args[2]);
+        if (mode.equals("prepare")) {
+            prepare(work);
+            return;
         }
-        byte[] manifest = m.append("}}").toString().getBytes(StandardCharsets.UTF_8);
-        files.put("/roles/keys.json", keys);
-        files.put("/roles/keys.json.minisig", root.sign(keys, "keys").getBytes(StandardCharsets.UTF_8));
-        files.put("/roles/manifest.json", manifest);
-        files.put("/roles/manifest.json.minisig", signer.sign(manifest, "manifest").getBytes(StandardCharsets.UTF_8));
-        Signature s = Signature.getInstance("Ed25519");
-        s.initSign(pem.getPrivate());
-        s.update(script);
-        files.put("/roles/collector.sh.sig", Base64.getEncoder().encode(s.sign()));
-        String pub = "-----BEGIN PUBLIC KEY-----\n" + Base64.getMimeEncoder().encodeToString(pem.getPublic()
-                .getEncoded()) + "\n-----END PUBLIC KEY-----\n";
+        Map<String, byte[]> files = new HashMap<>();
+        try (Stream<Path> list = Files.list(work.resolve("www/roles"))) {
+            for (Path p : list.toList()) {
+                files.put("/roles/" + p.getFileName(), Files.readAllBytes(p));
+            }
+        }
+        String rootPub = Files.readString(work.resolve("root.pub"));
+        String pem = Files.readString(work.resolve("owner.pem"));
+        com.fasterxml.jackson.jr.ob.JSON.std.mapFrom("{\"status\": \"loaded\"}");
+        THREADS.getCurrentThreadCpuTime();
 
         HttpServer server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
         server.createContext("/", ex -> {
@@ -84,39 +73,72 @@ public class ManifestBench {
             if (mode.equals("manifest")) {
                 Files.deleteIfExists(work.resolve("state/manifests.json"));
             }
-            double first = once(mode, url, work, 0, root, pub);
-            double[] t = new double[warm];
+            double[] first = once(mode, url, work, 0, rootPub, pem);
+            double[] wall = new double[warm];
+            double[] cpu = new double[warm];
             for (int i = 0; i < warm; i++) {
-                t[i] = once(mode, url, work, i + 1, root, pub);
+                double[] t = once(mode, url, work, i + 1, rootPub, pem);
+                wall[i] = t[0];
+                cpu[i] = t[1];
             }
-            java.util.Arrays.sort(t);
-            System.out.printf(java.util.Locale.ROOT, "%s %.2f %.3f%n", mode, first, warm == 0 ? 0 : t[warm / 2]);
+            java.util.Arrays.sort(wall);
+            java.util.Arrays.sort(cpu);
+            System.out.printf(java.util.Locale.ROOT, "%s %.2f %.2f %.3f %.3f%n", mode, first[0], first[1],
+                    warm == 0 ? 0 : wall[warm / 2], warm == 0 ? 0 : cpu[warm / 2]);
         } finally {
             server.stop(0);
         }
     }
 
-    private static MinisignSigner key(Path file) throws Exception {
-        if (!Files.exists(file)) {
-            Files.writeString(file, MinisignSigner.generate().secretKeyFileText());
-        }
-        return MinisignSigner.parse(Files.readString(file), file.toString());
-    }
+    private static final java.lang.management.ThreadMXBean THREADS = java.lang.management.ManagementFactory
+            .getThreadMXBean();
 
-    private static double once(String mode, URI url, Path work, int i, MinisignSigner root, String pub) {
+    /** Wall and CPU milliseconds of one fetch with a new fetcher. */
+    private static double[] once(String mode, URI url, Path work, int i, String rootPub, String pem) {
+        long cpu = THREADS.getCurrentThreadCpuTime();
         long start = System.nanoTime();
         ScriptFetcher.Builder b = ScriptFetcher.builder();
-        if (mode.equals("manifest")) {
-            b.manifestTrust(ManifestTrust.of(root.publicKey(), work.resolve(i == 0 ? "state/manifests.json"
-                    : "warm-" + i + "/manifests.json")));
-        } else if (mode.equals("again")) {
-            b.manifestTrust(ManifestTrust.of(root.publicKey(), work.resolve("state/manifests.json")));
+        if (mode.equals("manifest") || mode.equals("again")) {
+            Path state = work.resolve(mode.equals("manifest") && i > 0 ? "warm-" + i + "/manifests.json"
+                    : "state/manifests.json");
+            b.manifestTrust(ManifestTrust.of(MinisignKey.parse(rootPub, "root.pub"), state));
         } else if (mode.equals("sig")) {
-            b.trustedKeys(TrustedKeys.of("owner.pub", pub));
+            b.trustedKeys(TrustedKeys.of("owner.pub", pem));
         }
         try (ScriptFetcher f = b.build()) {
             f.fetch(FetchRequest.builder(url, work.resolve("task-" + mode + "-" + i), "collector.sh").build());
         }
-        return (System.nanoTime() - start) / 1e6;
+        return new double[] {(System.nanoTime() - start) / 1e6, (THREADS.getCurrentThreadCpuTime() - cpu) / 1e6};
+    }
+
+    private static void prepare(Path work) throws Exception {
+        Path roles = Files.createDirectories(work.resolve("www/roles"));
+        byte[] script = new byte[4096];
+        System.arraycopy("#!/bin/sh\necho hi\n".getBytes(StandardCharsets.UTF_8), 0, script, 0, 18);
+        MinisignSigner root = MinisignSigner.generate();
+        MinisignSigner signer = MinisignSigner.generate();
+        KeyPair pem = KeyPairGenerator.getInstance("Ed25519").generateKeyPair();
+        String sha = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(script));
+        byte[] keys = ("{\"type\": \"whatami-keys/1\", \"version\": 1, \"expires\": \"2099-01-01T00:00:00Z\", \"keys\": "
+                + "[{\"key\": \"" + signer.publicKey().base64() + "\", \"expires\": \"2099-01-01T00:00:00Z\"}]}")
+                .getBytes(StandardCharsets.UTF_8);
+        StringBuilder m = new StringBuilder("{\"type\": \"whatami-manifest/1\", \"name\": \"roles\", \"version\": 1, "
+                + "\"expires\": \"2099-01-01T00:00:00Z\", \"files\": {\"collector.sh\": {\"sha256\": \"" + sha + "\"}");
+        for (int i = 0; i < 49; i++) { // a directory of 50 scripts
+            m.append(", \"role-").append(i).append(".sh\": {\"sha256\": \"").append(sha).append("\"}");
+        }
+        byte[] manifest = m.append("}}").toString().getBytes(StandardCharsets.UTF_8);
+        Files.write(roles.resolve("collector.sh"), script);
+        Files.write(roles.resolve("keys.json"), keys);
+        Files.writeString(roles.resolve("keys.json.minisig"), root.sign(keys, "keys"));
+        Files.write(roles.resolve("manifest.json"), manifest);
+        Files.writeString(roles.resolve("manifest.json.minisig"), signer.sign(manifest, "manifest"));
+        Signature s = Signature.getInstance("Ed25519");
+        s.initSign(pem.getPrivate());
+        s.update(script);
+        Files.write(roles.resolve("collector.sh.sig"), Base64.getEncoder().encode(s.sign()));
+        Files.writeString(work.resolve("root.pub"), root.publicKey().fileText());
+        Files.writeString(work.resolve("owner.pem"), "-----BEGIN PUBLIC KEY-----\n" + Base64.getMimeEncoder()
+                .encodeToString(pem.getPublic().getEncoded()) + "\n-----END PUBLIC KEY-----\n");
     }
 }

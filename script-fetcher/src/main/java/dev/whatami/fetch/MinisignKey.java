@@ -1,6 +1,5 @@
 package dev.whatami.fetch;
 
-import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
 import java.security.KeyFactory;
 import java.security.PublicKey;
@@ -20,18 +19,12 @@ public final class MinisignKey {
 
     private final byte[] id;
     private final byte[] raw;
-    private final PublicKey key;
+    /** Made on first use: the JDK's key factory loads its providers, milliseconds a boot that verifies nothing saves. */
+    private volatile PublicKey key;
 
     private MinisignKey(byte[] id, byte[] raw) {
         this.id = id.clone();
         this.raw = raw.clone();
-        byte[] der = Arrays.copyOf(X509_PREFIX, X509_PREFIX.length + 32);
-        System.arraycopy(raw, 0, der, X509_PREFIX.length, 32);
-        try {
-            this.key = KeyFactory.getInstance("Ed25519").generatePublic(new X509EncodedKeySpec(der));
-        } catch (GeneralSecurityException e) {
-            throw new IllegalStateException("the JDK cannot read an Ed25519 key: " + e.getMessage(), e);
-        }
     }
 
     /**
@@ -122,9 +115,25 @@ public final class MinisignKey {
         return id.clone();
     }
 
-    /** The JDK key, for {@code Signature.getInstance("Ed25519")}. */
+    /**
+     * The JDK key, for {@code Signature.getInstance("Ed25519")}.
+     *
+     * @throws IllegalArgumentException when the 32 bytes are no point of the curve
+     */
     public PublicKey publicKey() {
-        return key;
+        PublicKey k = key;
+        if (k == null) {
+            byte[] der = Arrays.copyOf(X509_PREFIX, X509_PREFIX.length + 32);
+            System.arraycopy(raw, 0, der, X509_PREFIX.length, 32);
+            try {
+                k = KeyFactory.getInstance("Ed25519").generatePublic(new X509EncodedKeySpec(der));
+            } catch (GeneralSecurityException e) {
+                throw new IllegalArgumentException("minisign key " + id() + " is not an Ed25519 key: "
+                        + e.getMessage(), e);
+            }
+            key = k;
+        }
+        return k;
     }
 
     /** The key line: {@code base64("Ed" || id || key)}. */
@@ -163,7 +172,4 @@ public final class MinisignKey {
         return "minisign key " + id();
     }
 
-    static byte[] ascii(String s) {
-        return s.getBytes(StandardCharsets.US_ASCII);
-    }
 }

@@ -150,8 +150,8 @@ public record MinisignSignature(boolean prehashed, byte[] keyId, byte[] signatur
             s.initVerify(key.publicKey());
             s.update(message);
             return s.verify(sig);
-        } catch (GeneralSecurityException e) {
-            return false;
+        } catch (GeneralSecurityException | IllegalArgumentException e) {
+            return false; // a key that is no point of the curve verifies nothing
         }
     }
 }

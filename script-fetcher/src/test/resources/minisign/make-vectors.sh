@@ -1,6 +1,6 @@
 #!/bin/sh
 # Remakes the minisign/signify test vectors in this directory (Debian's minisign and signify-openbsd).
-# The tests read the files it wrote; they never run these tools. Keys here are for tests only.
+# The tests read the files it wrote; they never run these tools. Every key here is a test key, for nothing else.
 set -eu
 cd "$(dirname "$0")"
 rm -f *.pub *.key *.sec *.minisig *.sig data.txt
@@ -27,3 +27,6 @@ cat > set/manifest.json <<JSON
 JSON
 minisign -S -s root.key -m set/keys.json -t 'whatami keys v1' >/dev/null
 signify-openbsd -S -s set-signing.sec -m set/manifest.json -x set/manifest.json.minisig
+
+# the tests need no secret key but minisign.key (read as minisign writes it); the others are not kept
+rm -f root.key signify.sec set-signing.sec

@@ -56,6 +56,8 @@ public interface ScriptFetcher extends AutoCloseable {
      * @return the placed file, with trust {@link TrustLevel#USER_DATA} and source {@code source}
      * @throws SignatureRefusedException when trusted keys are configured: an inline script without a signature is
      *                                   refused ({@link RefusalReason#SIGNATURE_MISSING})
+     * @throws FetchRefusedException     with {@link RefusalReason#MANIFEST_MISSING} when a manifest root key is
+     *                                   configured and no trusted keys: no manifest can list an inline script
      * @throws FetchException with {@link FetchFailure#LOCAL_IO} when the file cannot be written
      */
     FetchResult placeInline(byte[] content, URI source, Path targetDir, String fileName);
@@ -67,6 +69,8 @@ public interface ScriptFetcher extends AutoCloseable {
      * {@link TrustLevel#SIGNATURE}. Without trusted keys it is {@link TrustLevel#USER_DATA}, signature or not.
      *
      * @throws SignatureRefusedException when keys are configured and the signature is missing or does not verify
+     * @throws FetchRefusedException     with {@link RefusalReason#MANIFEST_MISSING} when a manifest root key is
+     *                                   configured and no trusted keys
      * @throws FetchException            with {@link FetchFailure#LOCAL_IO} when the file cannot be written
      */
     FetchResult placeInline(byte[] content, URI source, Path targetDir, String fileName, Optional<byte[]> signature);

@@ -38,7 +38,7 @@ sed -e "s|^jar=/usr/share/whatami/whatami-agent.jar|jar=$jar|" -e "s|^cache=/var
     "$work/dev/whatami/agent/install/whatami-agent" > "$work/whatami-agent"
 chmod +x "$work/whatami-agent"
 "$work/whatami-agent" cds >/dev/null
-ls "$work"/cache/whatami-agent.*.jsa >/dev/null
+ls "$work"/cache/whatami-agent.* >/dev/null # .jsa (AppCDS) on JDK 17-24, .aot (AOT cache) on 25+
 launch="$work/whatami-agent run"
 agent="$launch --provider ec2 --metadata-endpoint http://127.0.0.1:$port --state-dir $work/state --log-dir $work/log"
 plain="java -jar $jar run --provider ec2 --metadata-endpoint http://127.0.0.1:$port --state-dir $work/state2 --log-dir $work/log2"

@@ -2,6 +2,7 @@ package dev.whatami.boot;
 
 import dev.whatami.boot.internal.BootRun;
 import dev.whatami.boot.internal.BootSettings;
+import dev.whatami.fetch.MinisignKey;
 import dev.whatami.fetch.TrustedKeys;
 import dev.whatami.metadata.MetadataClient;
 import dev.whatami.metadata.RetryPolicy;
@@ -128,6 +129,7 @@ public final class Boot {
         private Hints hints = Hints.NONE;
         private Clock clock = Clock.systemUTC();
         private Sleeper sleeper = Sleeper.SYSTEM;
+        private Optional<MinisignKey> manifestRoot = Optional.empty();
 
         private Builder(MetadataClient metadata) {
             this.metadata = Objects.requireNonNull(metadata, "metadata");
@@ -211,6 +213,19 @@ public final class Boot {
          */
         public Builder trustedKeys(TrustedKeys keys) {
             this.trustedKeys = Objects.requireNonNull(keys, "trustedKeys");
+            return this;
+        }
+
+        /**
+         * Signed manifests ({@link dev.whatami.fetch.ScriptFetcher.Builder#manifestTrust}): every script must be
+         * listed under its name with its digest in the manifest of its URL's directory, whose keys chain to this root
+         * key; expired, older and revoked-key manifests are refused. The versions accepted are recorded in
+         * {@code <stateDir>/manifests.json}. As with {@link #trustedKeys}, the user-data may then no longer choose
+         * {@code as=} or {@code env.*} names that are not {@link #allowEnv allowed}, and {@link #requireSignature} is
+         * satisfied. Default: none.
+         */
+        public Builder manifestRootKey(MinisignKey root) {
+            this.manifestRoot = Optional.of(Objects.requireNonNull(root, "manifestRootKey"));
             return this;
         }
 
@@ -304,7 +319,7 @@ public final class Boot {
         public Boot build() {
             return new Boot(new BootSettings(metadata, stateDir, logDir, bootId != null ? bootId : BootRun.systemBootId(),
                     deadline, fetchDeadline, fetchRetry, fetchReadTimeout, maxScriptBytes, trustedKeys, caBundle, requireSignature,
-                    requireHttps, allowedEnv, environment, console, report, listener, hints, clock, sleeper));
+                    requireHttps, allowedEnv, environment, console, report, listener, hints, clock, sleeper, manifestRoot));
         }
 
         private static Duration positive(Duration d, String name) {

@@ -57,6 +57,8 @@ public interface ScriptFetcher extends AutoCloseable {
      * @return the placed file, with trust {@link dev.whatami.status.Trust#USER_DATA} and source {@code source}
      * @throws SignatureRefusedException when trusted keys are configured: an inline script without a signature is
      *                                   refused ({@link RefusalReason#SIGNATURE_MISSING})
+     * @throws FetchRefusedException     with {@link RefusalReason#MANIFEST_MISSING} when a manifest root key is
+     *                                   configured and no trusted keys: no manifest can list an inline script
      * @throws FetchException with {@link FetchFailure#LOCAL_IO} when the file cannot be written
      */
     FetchResult placeInline(byte[] content, URI source, Path targetDir, String fileName);
@@ -69,6 +71,8 @@ public interface ScriptFetcher extends AutoCloseable {
      * {@link dev.whatami.status.Trust#USER_DATA}, signature or not.
      *
      * @throws SignatureRefusedException when keys are configured and the signature is missing or does not verify
+     * @throws FetchRefusedException     with {@link RefusalReason#MANIFEST_MISSING} when a manifest root key is
+     *                                   configured and no trusted keys
      * @throws FetchException            with {@link FetchFailure#LOCAL_IO} when the file cannot be written
      */
     FetchResult placeInline(byte[] content, URI source, Path targetDir, String fileName, Optional<byte[]> signature);
@@ -101,6 +105,7 @@ public interface ScriptFetcher extends AutoCloseable {
         private Supplier<S3Access> s3;
         private Supplier<GcsAccess> gcs;
         private Supplier<AzureBlobAccess> azure;
+        private ManifestTrust manifestTrust;
 
         private Builder() {
         }
@@ -177,7 +182,26 @@ public interface ScriptFetcher extends AutoCloseable {
             return this;
         }
 
-        /** Refuse to build without trusted keys: a policy that no unsigned script ever runs. Default: false. */
+        /**
+         * Signed manifests: every fetched script must be listed, under the name it is asked for (its URL's last path
+         * segment), with its SHA-256, in the manifest of its URL's directory ({@code manifest.json} and
+         * {@code manifest.json.minisig}), signed by a key that the keys document there ({@code keys.json},
+         * {@code keys.json.minisig}) lists and {@link ManifestTrust#root()} signed. The four files are fetched once
+         * per fetcher and directory, before the script. A manifest or keys document that is expired, older than the
+         * one accepted before (recorded in {@link ManifestTrust#stateFile()}), signed by a revoked key, or that does
+         * not verify, is refused ({@code MANIFEST_*} {@link RefusalReason reasons}); so is a script carried in the
+         * user-data unless trusted keys vouch for it. A verified script's trust is {@link dev.whatami.status.Trust#SIGNATURE}.
+         * Works beside {@link #trustedKeys}: with both, a script needs its own signature too. Default: none.
+         */
+        public Builder manifestTrust(ManifestTrust trust) {
+            this.manifestTrust = Objects.requireNonNull(trust, "manifestTrust");
+            return this;
+        }
+
+        /**
+         * Refuse to build without trusted keys or a {@link #manifestTrust manifest root key}: a policy that no
+         * unsigned script ever runs. Default: false.
+         */
         public Builder requireSignature(boolean require) {
             this.requireSignature = require;
             return this;
@@ -262,7 +286,8 @@ public interface ScriptFetcher extends AutoCloseable {
         /**
          * The fetcher.
          *
-         * @throws IllegalArgumentException for {@code requireSignature(true)} without {@link #trustedKeys}, or
+         * @throws IllegalArgumentException for {@code requireSignature(true)} without {@link #trustedKeys} or
+         *                                  {@link #manifestTrust}, or
          *                                  {@link #caBundle} together with {@link #httpClient}
          */
         public ScriptFetcher build() {
@@ -271,7 +296,7 @@ public interface ScriptFetcher extends AutoCloseable {
                     requireHttps, Optional.ofNullable(caBundle), Optional.ofNullable(cacheDir), listener,
                     Optional.ofNullable(s3).map(DefaultScriptFetcher::once),
                     Optional.ofNullable(gcs).map(DefaultScriptFetcher::once),
-                    Optional.ofNullable(azure).map(DefaultScriptFetcher::once)));
+                    Optional.ofNullable(azure).map(DefaultScriptFetcher::once), Optional.ofNullable(manifestTrust)));
         }
 
         private static Duration positive(Duration d, String name) {

@@ -195,7 +195,8 @@ class TrustTest {
     void requireSignature_withoutKeys_isAConfigurationError() {
         assertThatThrownBy(() -> ScriptFetcher.builder().requireSignature(true).build())
                 .isInstanceOf(IllegalArgumentException.class)
-                .hasMessage("requireSignature(true) needs trusted keys: give trustedKeys(...) too");
+                .hasMessage("requireSignature(true) needs trusted keys or a manifest root key: give "
+                        + "trustedKeys(...) or manifestTrust(...) too");
     }
 
     @Test

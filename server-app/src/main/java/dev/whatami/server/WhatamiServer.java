@@ -19,7 +19,7 @@ import picocli.CommandLine.Option;
 /** {@code whatami-server}: serves scripts and, when asked, emulates the EC2 metadata service. */
 @Command(name = "whatami-server", mixinStandardHelpOptions = true, versionProvider = WhatamiServer.Version.class,
         sortOptions = false, usageHelpAutoWidth = true,
-        subcommands = {SigningCommands.Keygen.class, SigningCommands.Sign.class},
+        subcommands = {SigningCommands.Keygen.class, SigningCommands.Sign.class, SigningCommands.Manifest.class},
         description = {"Serves scripts from a directory at /scriptserver/<file> (the seed's Apache layout) and, "
                 + "when asked, answers as an EC2 metadata service so an agent can boot against it on a laptop."})
 public final class WhatamiServer implements Callable<Integer> {

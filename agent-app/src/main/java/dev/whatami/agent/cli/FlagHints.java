@@ -41,6 +41,8 @@ final class FlagHints implements Boot.Hints {
                 case SIGNATURE_MISSING, SIGNATURE_INVALID -> Optional.of("The keys trusted here are in --trusted-keys "
                         + "(default /etc/whatami/trusted-keys).");
                 case POLICY -> Optional.of("The policy comes from --require-https / --require-signature.");
+                case MANIFEST_INVALID, MANIFEST_MISSING -> Optional.of("The manifest root key trusted here is "
+                        + "--manifest-root-key (default /etc/whatami/manifest-root.pub).");
                 default -> Optional.empty();
             };
         }

@@ -36,6 +36,7 @@ import picocli.CommandLine.Model.OptionSpec;
 final class RunCommand implements Callable<Integer> {
     private static final Path STDERR = Path.of("/proc/self/fd/2");
     static final Path DEFAULT_TRUSTED_KEYS = Path.of("/etc/whatami/trusted-keys");
+    static final Path DEFAULT_MANIFEST_ROOT_KEY = Path.of("/etc/whatami/manifest-root.pub");
     /** Where run, status and reset look for the state when no flag, variable or config key names it. */
     static final String STATE_DIR = "/var/lib/whatami";
     static final Path DEFAULT_STATE_DIR = Path.of(STATE_DIR);
@@ -86,10 +87,14 @@ final class RunCommand implements Callable<Integer> {
             new Opt("--trusted-keys", "DIR", Path.class, "Ed25519 public keys (*.pub, PEM) whose signatures "
                     + "are trusted; with any, every script needs a valid <url>.sig, and as= and env.* (see --allow-env) "
                     + "are no longer the user-data's to choose. Default: /etc/whatami/trusted-keys once it holds a key"),
+            new Opt("--manifest-root-key", "FILE", Path.class, "The root key (minisign .pub) of signed "
+                    + "manifests: every script must then be listed with its sha256 in the signed manifest.json of its "
+                    + "URL's directory (docs/manifest.md); as with --trusted-keys, as= and env.* are no longer the "
+                    + "user-data's. Default: " + DEFAULT_MANIFEST_ROOT_KEY + " when it exists"),
             new Opt("--ca-bundle", "FILE", Path.class, "PEM CA certificates to trust for https instead of "
                     + "the system's."),
-            new Opt("--require-signature", null, Boolean.class, "Refuse to run unless trusted keys are "
-                    + "configured."),
+            new Opt("--require-signature", null, Boolean.class, "Refuse to run unless trusted keys (or a "
+                    + "manifest root key) are configured."),
             new Opt("--require-https", null, Boolean.class, "Refuse script URLs that are not https."),
             new Opt("--allow-env", "NAMES", String.class, "With trusted keys: env.* names the user-data may "
                     + "still set, e.g. ROLE,APP_* (names interpreters read are refused anyway). Default: none"),
@@ -334,6 +339,7 @@ final class RunCommand implements Callable<Integer> {
         String bootId = value(sources, "boot-id", "");
         Optional<Boot.ReportTarget> report = report(sources);
         Optional<TrustedKeys> keys = trustedKeys(sources);
+        Optional<dev.whatami.fetch.MinisignKey> manifestRoot = manifestRoot(sources);
         Optional<Path> caBundle = caBundle(sources);
         boolean requireSignature = flag(sources, "require-signature");
         boolean requireHttps = flag(sources, "require-https");
@@ -349,6 +355,7 @@ final class RunCommand implements Callable<Integer> {
             }
             report.ifPresent(b::report);
             keys.ifPresent(b::trustedKeys);
+            manifestRoot.ifPresent(b::manifestRootKey);
             caBundle.ifPresent(b::caBundle);
             return b;
         };
@@ -441,6 +448,19 @@ final class RunCommand implements Callable<Integer> {
             return Optional.of(TrustedKeys.fromDirectory(dir));
         } catch (RuntimeException e) {
             throw bad("--trusted-keys " + dir + ": " + e.getMessage());
+        }
+    }
+
+    private Optional<dev.whatami.fetch.MinisignKey> manifestRoot(ConfigSources sources) {
+        String text = value(sources, "manifest-root-key", Files.exists(DEFAULT_MANIFEST_ROOT_KEY)
+                ? DEFAULT_MANIFEST_ROOT_KEY.toString() : "");
+        if (text.isEmpty()) {
+            return Optional.empty();
+        }
+        try {
+            return Optional.of(dev.whatami.fetch.ManifestTrust.readRootKey(Path.of(text)));
+        } catch (RuntimeException e) {
+            throw bad("--manifest-root-key " + text + ": " + e.getMessage());
         }
     }
 

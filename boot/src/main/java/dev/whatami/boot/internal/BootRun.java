@@ -6,6 +6,7 @@ import dev.whatami.fetch.AzureBlobAccess;
 import dev.whatami.fetch.FetchException;
 import dev.whatami.fetch.FetchFailure;
 import dev.whatami.fetch.GcsAccess;
+import dev.whatami.fetch.ManifestTrust;
 import dev.whatami.fetch.S3Access;
 import dev.whatami.fetch.ScriptFetcher;
 import dev.whatami.metadata.InstanceCredentials;
@@ -47,6 +48,8 @@ public final class BootRun {
     /** The resource an Azure managed identity's token must be for to read blobs. */
     private static final String AZURE_STORAGE = "https://storage.azure.com/";
     private static final Path BOOT_ID = Path.of("/proc/sys/kernel/random/boot_id");
+    /** The manifest versions this instance accepted, beside status.json: {@code reset} keeps it. */
+    static final String MANIFEST_STATE = "manifests.json";
 
     private final BootSettings s;
     private final Secrets secrets = new Secrets();
@@ -165,7 +168,7 @@ public final class BootRun {
         plan.warnings().forEach(w -> LOG.warn("user-data: {}", w));
         secrets.addPlan(plan);
         reportFromUserData(plan, record);
-        if (s.requireSignature() && s.trustedKeys().isEmpty()) {
+        if (s.requireSignature() && !s.signaturesRequired()) {
             return record.finish(RunState.REFUSED, TaskPipeline.sentences("refused to run anything: a signature is "
                     + "required (requireSignature) but no trusted key is configured; give the owner's Ed25519 public "
                     + "key (trustedKeys)", s.hints().hint(new IllegalStateException("requireSignature")).orElse("")));
@@ -196,7 +199,8 @@ public final class BootRun {
         s.console().ifPresent(runner::console);
         Obtain obtain = new Obtain(fetcher, s.maxScriptBytes(), () -> fetchDeadline(start),
                 discover.userDataSource());
-        return new TaskPipeline(new Decide(ledger), obtain, new Verify(!s.trustedKeys().isEmpty(), s.allowedEnv()),
+        return new TaskPipeline(new Decide(ledger), obtain, new Verify(s.signaturesRequired(), s.allowedEnv(),
+                s.trustedKeys().isEmpty()),
                 new Execute(runner.build(), found.identity()), ledger, record, reserve, secrets, s.hints(), layout,
                 found.identity().instanceId(), s.clock());
     }
@@ -215,8 +219,15 @@ public final class BootRun {
                 .requireSignature(s.requireSignature()).trustedKeys(s.trustedKeys()).retryPolicy(s.fetchRetry())
                 .readTimeout(s.fetchReadTimeout()).clock(s.clock()).sleeper(s.sleeper()).listener(new Obtain.ProgressLog(s.clock()));
         s.caBundle().ifPresent(b::caBundle);
+        manifests(b, layout);
         cloudOrigins(b);
         return b.build();
+    }
+
+    /** Signed manifests, when a root key is configured: the accepted versions live in the state directory. */
+    private void manifests(ScriptFetcher.Builder b, StateLayout layout) {
+        s.manifestRoot().ifPresent(root -> b.manifestTrust(ManifestTrust.of(root,
+                layout.stateDir().resolve(MANIFEST_STATE))));
     }
 
     /**

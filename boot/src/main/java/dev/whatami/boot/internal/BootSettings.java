@@ -1,6 +1,7 @@
 package dev.whatami.boot.internal;
 
 import dev.whatami.boot.Boot;
+import dev.whatami.fetch.MinisignKey;
 import dev.whatami.fetch.TrustedKeys;
 import dev.whatami.metadata.MetadataClient;
 import dev.whatami.metadata.RetryPolicy;
@@ -39,6 +40,7 @@ import java.util.function.Consumer;
  * @param hints           adds advice to messages about library errors (the CLI names its flags here)
  * @param clock           time source
  * @param sleeper         waits between retries
+ * @param manifestRoot    the root key of signed manifests; empty for none
  */
 public record BootSettings(MetadataClient metadata, Path stateDir, Path logDir, String bootId, Duration deadline,
                            Optional<Duration> fetchDeadline, RetryPolicy fetchRetry, Duration fetchReadTimeout,
@@ -46,10 +48,17 @@ public record BootSettings(MetadataClient metadata, Path stateDir, Path logDir, 
                            TrustedKeys trustedKeys, Optional<Path> caBundle, boolean requireSignature,
                            boolean requireHttps, Set<String> allowedEnv, Optional<Map<String, String>> environment,
                            Optional<Consumer<String>> console, Optional<Boot.ReportTarget> report,
-                           Consumer<RunStatus> listener, Boot.Hints hints, Clock clock, Sleeper sleeper) {
+                           Consumer<RunStatus> listener, Boot.Hints hints, Clock clock, Sleeper sleeper,
+                           Optional<MinisignKey> manifestRoot) {
     public BootSettings {
         Objects.requireNonNull(metadata, "metadata");
         allowedEnv = Set.copyOf(allowedEnv);
         environment = environment.map(Map::copyOf);
+        Objects.requireNonNull(manifestRoot, "manifestRoot");
+    }
+
+    /** Trusted keys or a manifest root key: something vouches for scripts, so the user-data may not change them. */
+    public boolean signaturesRequired() {
+        return !trustedKeys.isEmpty() || manifestRoot.isPresent();
     }
 }

@@ -35,16 +35,32 @@ final class Verify {
 
     private final boolean keysTrusted;
     private final Set<String> allowedEnv;
+    private final boolean manifestsOnly;
 
     Verify(boolean keysTrusted, Set<String> allowedEnv) {
+        this(keysTrusted, allowedEnv, false);
+    }
+
+    /**
+     * @param manifestsOnly vouching is by signed manifests alone (no trusted keys): a script carried in the user-data,
+     *                      which no manifest can list, is refused whatever it carries
+     */
+    Verify(boolean keysTrusted, Set<String> allowedEnv, boolean manifestsOnly) {
         this.keysTrusted = keysTrusted;
         this.allowedEnv = allowedEnv;
+        this.manifestsOnly = keysTrusted && manifestsOnly;
     }
 
     /** Before fetching: why the task may not run as written, or empty. */
     Optional<String> admit(TaskSpec task) {
         if (!keysTrusted) {
             return Optional.empty();
+        }
+        if (task.source() instanceof TaskSource.Inline && manifestsOnly) {
+            return Optional.of("refused the script carried in the user-data (" + task.name() + "): a manifest root "
+                    + "key is configured, and no manifest can list a script carried in the user-data; put it on the "
+                    + "file server, list it in the manifest there (whatami-server manifest sign --dir DIR) and name "
+                    + "its URL in the user-data");
         }
         if (task.source() instanceof TaskSource.Inline && task.signature().isEmpty()) {
             return Optional.of("refused the script carried in the user-data (" + task.name() + "): trusted keys are "

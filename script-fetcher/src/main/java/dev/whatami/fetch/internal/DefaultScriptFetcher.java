@@ -53,7 +53,8 @@ public final class DefaultScriptFetcher implements ScriptFetcher {
                            TrustedKeys trustedKeys, boolean requireSignature, boolean requireHttps,
                            Optional<Path> caBundle, Optional<Path> cacheDir, FetchListener listener,
                            Optional<Supplier<S3Access>> s3, Optional<Supplier<dev.whatami.fetch.GcsAccess>> gcs,
-                           Optional<Supplier<dev.whatami.fetch.AzureBlobAccess>> azure) {
+                           Optional<Supplier<dev.whatami.fetch.AzureBlobAccess>> azure,
+                           Optional<dev.whatami.fetch.ManifestTrust> manifestTrust) {
     }
 
     private final Settings s;
@@ -66,8 +67,9 @@ public final class DefaultScriptFetcher implements ScriptFetcher {
     /** @throws IllegalArgumentException for settings that cannot work together, naming the builder methods */
     public DefaultScriptFetcher(Settings settings) {
         this.s = settings;
-        if (s.requireSignature() && s.trustedKeys().isEmpty()) {
-            throw new IllegalArgumentException("requireSignature(true) needs trusted keys: give trustedKeys(...) too");
+        if (s.requireSignature() && s.trustedKeys().isEmpty() && s.manifestTrust().isEmpty()) {
+            throw new IllegalArgumentException("requireSignature(true) needs trusted keys or a manifest root key: give "
+                    + "trustedKeys(...) or manifestTrust(...) too");
         }
         if (s.httpClient() != null && s.caBundle().isPresent()) {
             throw new IllegalArgumentException("caBundle(...) cannot apply to a client given with httpClient(...): "
@@ -89,7 +91,7 @@ public final class DefaultScriptFetcher implements ScriptFetcher {
                 .orElseGet(() -> RetryLoop.of(s.retryPolicy(), s.clock(), s.sleeper()));
         this.context = new Download.Context(new Exchange(http, s.readTimeout()),
                 s.cacheDir().map(dir -> new HttpCache(dir, live)), s.trustedKeys(), s.listener(), live, s.clock(),
-                this::origin);
+                this::origin, s.manifestTrust().map(m -> new Manifests(m, s.clock())));
     }
 
     private volatile Origin s3Origin;
@@ -379,6 +381,7 @@ public final class DefaultScriptFetcher implements ScriptFetcher {
     @Override
     public FetchResult placeInline(byte[] content, URI source, Path targetDir, String fileName,
                                    Optional<byte[]> signature) {
+        refuseInlineWithoutKeys(source, fileName);
         Staging.removeStale(targetDir, live);
         try (Staging staging = new Staging(targetDir, fileName, Optional.empty(), Math.max(1, content.length),
                 s.trustedKeys(), live)) {
@@ -406,6 +409,19 @@ public final class DefaultScriptFetcher implements ScriptFetcher {
         } catch (IOException e) {
             throw new FetchException(FetchFailure.LOCAL_IO, "could not store " + fileName + " in " + targetDir + ": "
                     + e.getMessage() + "; check that the directory is writable and has space", source, 0, e);
+        }
+    }
+
+    /**
+     * With a manifest root key and no trusted keys, nothing can vouch for a script carried in the user-data: no
+     * manifest lists it. (With trusted keys too, its own signature can.)
+     */
+    private void refuseInlineWithoutKeys(URI source, String fileName) {
+        if (s.manifestTrust().isPresent() && s.trustedKeys().isEmpty()) {
+            throw new FetchRefusedException(RefusalReason.MANIFEST_MISSING, "refused the script " + fileName
+                    + " carried in the user-data: a manifest root key is configured, and no manifest can list a "
+                    + "script carried in the user-data; put it on the file server, list it in the manifest there "
+                    + "(whatami-server manifest sign --dir DIR) and name its URL in the user-data", source, 0);
         }
     }
 

@@ -43,7 +43,8 @@ final class Download implements AutoCloseable {
 
     /** What every download of one fetcher shares. */
     record Context(Exchange exchange, Optional<HttpCache> cache, TrustedKeys keys, FetchListener listener,
-                   Set<Path> live, Clock clock, java.util.function.Function<URI, Origin> origins) {
+                   Set<Path> live, Clock clock, java.util.function.Function<URI, Origin> origins,
+                   Optional<Manifests> manifests) {
     }
 
     private final URI url;
@@ -83,6 +84,7 @@ final class Download implements AutoCloseable {
                     + "presigned URL does not cover a .sig beside it); give the signature in the user-data with "
                     + "sig=<base64> or sig=<url>.", "no signature can be derived from a URL with a query string");
         }
+        Manifests.Verified manifest = manifest(scope);
         if (staging == null) {
             try {
                 staging = new Staging(request.targetDir(), request.fileName(), request.digest(), request.maxBytes(),
@@ -100,7 +102,20 @@ final class Download implements AutoCloseable {
             bytesComplete = true;
         }
         byte[] sig = cx.keys().isEmpty() ? null : signature(scope);
-        return finish(sig);
+        return finish(sig, manifest);
+    }
+
+    /**
+     * With a manifest root key, the verified manifest of this URL's directory (fetched once per fetcher), which must
+     * list the URL's name; else null. Checked before any byte of the script is fetched.
+     */
+    private Manifests.Verified manifest(Watchdog.Scope scope) throws AttemptFailed {
+        if (cx.manifests().isEmpty()) {
+            return null;
+        }
+        Manifests.Verified v = cx.manifests().get().forScript(url, cx.exchange(), origin, scope);
+        Manifests.check(v, url, Optional.empty());
+        return v;
     }
 
     private boolean isFile() {
@@ -398,8 +413,8 @@ final class Download implements AutoCloseable {
         return AttemptFailed.refused(new SignatureRefusedException(reason, message, url, 0), shortMessage);
     }
 
-    /** Verifies digest and signature, then places the file. */
-    private FetchResult finish(byte[] sig) throws AttemptFailed {
+    /** Verifies digest, signature and manifest, then places the file. */
+    private FetchResult finish(byte[] sig, Manifests.Verified manifest) throws AttemptFailed {
         Trust trust = !isFile() && origin.requestUrl(url).getScheme().equalsIgnoreCase("https")
                 ? Trust.TRANSPORT : Trust.NONE;
         if (request.digest().isPresent()) {
@@ -426,6 +441,10 @@ final class Download implements AutoCloseable {
                         + "trust; sign it again with the owner's key.", "signature does not verify");
             }
             LOG.debug("{} is signed by {}", Redact.url(url), signer);
+            trust = Trust.SIGNATURE;
+        }
+        if (manifest != null) {
+            Manifests.check(manifest, url, Optional.of(staging.sha256Hex()));
             trust = Trust.SIGNATURE;
         }
         String sha256 = staging.sha256Hex();

@@ -1,0 +1,2 @@
+untrusted comment: verify with signify.pub
+RWTN+JPfktGz07yin8rZQUZSqfW5gvVYDSR0CJsuUsnObEGyWRf/giqBMpQiv2UG6P7RUQnvX9zcHGApy+LFb0bphg1wdH7SHgo=

@@ -126,7 +126,7 @@ public final class WhatamiServer implements Callable<Integer> {
             + "connections. Default: ${DEFAULT-VALUE}")
     int maxConnections;
 
-    @Option(names = "--max-reports", paramLabel = "N", defaultValue = "50000", description = "Most instances whose "
+    @Option(names = "--max-reports", paramLabel = "N", defaultValue = "200000", description = "Most instances whose "
             + "reports are kept; past it, those that reported least recently are forgotten. Default: ${DEFAULT-VALUE}")
     int maxReports;
 
@@ -134,10 +134,10 @@ public final class WhatamiServer implements Callable<Integer> {
             + "kept for one instance (larger: 413). Default: ${DEFAULT-VALUE}")
     int maxReportBytes;
 
-    @Option(names = "--max-reports-total", paramLabel = "BYTES", defaultValue = "67108864", description = "Most bytes "
-            + "of reports kept in all; past it, those that reported least recently are forgotten. Default: "
-            + "${DEFAULT-VALUE}")
-    long maxReportsTotal;
+    @Option(names = "--max-reports-total", paramLabel = "BYTES", description = "Most bytes of reports kept in all; past "
+            + "it, those that reported least recently are forgotten. Default: 1073741824 (1 GiB) with --database, "
+            + "else 67108864 (64 MiB, held in the heap)")
+    Long maxReportsTotal;
 
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
@@ -312,7 +312,8 @@ public final class WhatamiServer implements Callable<Integer> {
     }
 
     private ReportStore reportStore() throws java.io.IOException {
-        ReportLimits limits = new ReportLimits(maxReports, maxReportBytes, maxReportsTotal);
+        ReportLimits limits = new ReportLimits(maxReports, maxReportBytes, maxReportsTotal != null ? maxReportsTotal
+                : database != null ? ReportLimits.DATABASE_TOTAL_BYTES : ReportLimits.DEFAULT_TOTAL_BYTES);
         if (database != null) {
             JdbcReportStore.Builder db = JdbcReportStore.builder(database).limits(limits);
             String user = databaseUser != null ? databaseUser : environment.get("WHATAMI_DATABASE_USER");

@@ -549,7 +549,7 @@ public final class JdbcReportStore implements ReportStore {
         private Optional<String> user = Optional.empty();
         private Optional<String> password = Optional.empty();
         private Clock clock = Clock.systemUTC();
-        private ReportLimits limits = ReportLimits.defaults();
+        private ReportLimits limits = ReportLimits.databaseDefaults();
         private int poolSize = 8;
         private Duration connectionTimeout = Duration.ofSeconds(2);
         private Duration statementTimeout = Duration.ofSeconds(30);
@@ -609,7 +609,7 @@ public final class JdbcReportStore implements ReportStore {
             return this;
         }
 
-        /** How much is kept, across every server on the database. Default: {@link ReportLimits#defaults()}. */
+        /** How much is kept, across every server on the database. Default: {@link ReportLimits#databaseDefaults()}. */
         public Builder limits(ReportLimits limits) {
             this.limits = Objects.requireNonNull(limits, "limits");
             return this;

@@ -1,0 +1,102 @@
+#!/usr/bin/env bash
+# Benchmark: a fleet of 100,000 booting instances reporting into two whatami-servers sharing one PostgreSQL
+# (bench/Fleet.java: each simulated agent sends its two reports as the agent's Reporter does, with the fleet's report
+# token and its own instance key, retrying under the agent's report policy; agents start uniformly over the window),
+# then the fleet status page read at that size. Prints reports/s while the fleet boots, latency percentiles, attempts,
+# what PostgreSQL holds after, server RSS and CPU, page p50/p95. Loopback only.
+# Needs: a JDK, curl, PostgreSQL (/usr/lib/postgresql/N/bin).
+# Usage: bench/fleet.sh [agents] [window-s]   (defaults 100000 and 60: 200,000 reports, ~3,300/s offered)
+#        FLEET_ARGS="inflight=512" passes settings to Fleet.java; FLEET_SERVER_ARGS and FLEET_SERVER_JAVA_OPTS to both
+#        servers (e.g. FLEET_SERVER_JAVA_OPTS=-XX:StartFlightRecording=filename=/tmp/s.jfr to profile them)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+agents=${1:-100000}
+window=${2:-60}
+server_jar=server-app/target/whatami-server.jar
+agent_jar=agent-app/target/whatami-agent.jar
+if [ ! -f "$agent_jar" ] || [ ! -f "$server_jar" ] \
+        || [ -n "$(find ./*/src -newer "$agent_jar" -print -quit)" ] \
+        || [ -n "$(find ./*/src -newer "$server_jar" -print -quit)" ]; then
+    ./mvnw -B -q -DskipTests package -pl agent-app,server-app -am
+fi
+pgbin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1 || true)
+[ -n "$pgbin" ] || { echo "SKIPPED: needs PostgreSQL (apt-get install postgresql-15)"; exit 0; }
+work=$(mktemp -d /tmp/whatami-fleet.XXXXXX)
+chmod 755 "$work" # PostgreSQL runs as the postgres user in here
+pids=()
+pg_ctl_cmd=()
+cleanup() {
+    for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+    for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
+    if [ ${#pg_ctl_cmd[@]} -gt 0 ]; then (cd "$work/pg" && "${pg_ctl_cmd[@]}" -m fast stop >/dev/null 2>&1) || true; fi
+    rm -rf "$work"
+}
+trap cleanup EXIT
+free_port() {
+    local p=$((20000 + RANDOM % 12000))
+    while (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; do p=$((p + 1)); done
+    echo "$p"
+}
+ticks=$(getconf CLK_TCK)
+cpu_s() { awk -v t="$ticks" '{printf "%.1f", ($14 + $15) / t}' "/proc/$1/stat"; }
+rss_mib() { awk '/VmHWM/ {printf "%d", $2 / 1024}' "/proc/$1/status"; }
+# CPU of PostgreSQL: the postmaster and its children, living and reaped (cutime/cstime)
+pg_cpu() { local s=0; for p in $pgpid $(pgrep -P "$pgpid"); do s=$(awk -v t="$ticks" -v s="$s" '{printf "%.1f", s + ($14 + $15 + $16 + $17) / t}' "/proc/$p/stat" 2>/dev/null || echo "$s"); done; echo "$s"; }
+
+mkdir -p "$work/pg" "$work/www" "$work/tokens"
+printf '#!/bin/sh\necho collector\n' > "$work/www/collector.sh"
+head -c 24 /dev/urandom | base64 | tr -d '/+=' > "$work/tokens/report"
+chmod 700 "$work/tokens"; chmod 600 "$work/tokens/report"
+as_pg=()
+if [ "$(id -u)" = 0 ]; then chown postgres: "$work/pg"; as_pg=(runuser -u postgres --); fi
+pw=$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')
+echo "$pw" > "$work/pg/pwfile"
+[ "$(id -u)" = 0 ] && chown postgres: "$work/pg/pwfile"
+pgport=$(free_port)
+pg() { (cd "$work/pg" && "$@"); }
+pg "${as_pg[@]}" "$pgbin/initdb" -D "$work/pg/data" -U whatami --auth=scram-sha-256 --pwfile="$work/pg/pwfile" \
+    -E UTF8 --locale=C >"$work/pg/initdb.log" 2>&1 || { cat "$work/pg/initdb.log"; exit 1; }
+rm -f "$work/pg/pwfile"
+pg_ctl_cmd=("${as_pg[@]}" "$pgbin/pg_ctl" -D "$work/pg/data" -w -t 60)
+# PostgreSQL as installed (its defaults: synchronous_commit on, fsync on, shared_buffers 128 MB), on loopback only
+pg "${pg_ctl_cmd[@]}" -l "$work/pg/log" -o "-p $pgport -c listen_addresses=127.0.0.1 -k $work/pg" start >/dev/null
+db="jdbc:postgresql://127.0.0.1:$pgport/postgres"
+psql_q() { PGPASSWORD=$pw "$pgbin/psql" -h 127.0.0.1 -p "$pgport" -U whatami -d postgres -Atc "$1"; }
+
+start_server() { # NAME PORT — sets $srv once it listens
+    local name=$1 port=$2
+    WHATAMI_DATABASE_PASSWORD=$pw java ${FLEET_SERVER_JAVA_OPTS:-} -jar "$server_jar" --root "$work/www" --port "$port" --bind 127.0.0.1 \
+        --database "$db" --database-user whatami --report-token-file "$work/tokens/report" ${FLEET_SERVER_ARGS:-} \
+        >"$work/$name.log" 2>&1 &
+    srv=$!
+    pids+=("$srv")
+    for _ in $(seq 1 300); do
+        grep -q listening "$work/$name.log" && return 0
+        kill -0 "$srv" 2>/dev/null || { echo "$name did not start:"; cat "$work/$name.log"; exit 1; }
+        sleep 0.05
+    done
+    echo "$name did not listen within 15 s"; cat "$work/$name.log"; exit 1
+}
+
+echo "machine: $(nproc) cores, $(free -g | awk '/Mem/ {print $2}') GiB, $(java -version 2>&1 | head -1), $("$pgbin/postgres" --version)"
+echo "date: $(date -u +%Y-%m-%dT%H:%MZ), main at $(git rev-parse --short HEAD 2>/dev/null || echo '?'), agents: $agents over $window s"
+echo "load before: $(uptime | sed 's/.*load average/load average/')"
+p1=$(free_port); p2=$(free_port)
+while [ "$p2" = "$p1" ]; do p2=$(free_port); done
+start_server s1 "$p1"; s1=$srv
+start_server s2 "$p2"; s2=$srv
+pgpid=$(head -1 "$work/pg/data/postmaster.pid")
+cpu1=$(cpu_s "$s1"); cpu2=$(cpu_s "$s2")
+pgcpu0=$(pg_cpu)
+# the generator runs niced, as the herd's agents: on a real fleet they are other machines
+set +e
+nice -n 10 java -Xmx2g -cp "$agent_jar" bench/Fleet.java reports="http://127.0.0.1:$p1/reports,http://127.0.0.1:$p2/reports" \
+    token-file="$work/tokens/report" agents="$agents" window-s="$window" status="http://127.0.0.1:$p1/" \
+    ${FLEET_ARGS:-} 2> >(grep -v '^Note:' >&2)
+rc=$?
+set -e
+pgcpu=$(awk -v a="$(pg_cpu)" -v b="$pgcpu0" 'BEGIN {printf "%.1f", a - b}')
+echo "server 1: peak RSS $(rss_mib "$s1") MiB, CPU $(awk -v a="$(cpu_s "$s1")" -v b="$cpu1" 'BEGIN {printf "%.1f", a - b}') s; server 2: peak RSS $(rss_mib "$s2") MiB, CPU $(awk -v a="$(cpu_s "$s2")" -v b="$cpu2" 'BEGIN {printf "%.1f", a - b}') s; PostgreSQL CPU ${pgcpu} s (postmaster and backends)"
+echo "in PostgreSQL: $(psql_q "SELECT count(*) FROM whatami_reports") instances, $(psql_q "SELECT count(*) FROM whatami_reports WHERE state = 'done'") done, $(psql_q "SELECT count(*) FROM whatami_reports WHERE key_sha256 IS NOT NULL") bound to their key; avg report $(psql_q "SELECT round(avg(bytes)) FROM whatami_reports") bytes; table $(psql_q "SELECT pg_size_pretty(pg_total_relation_size('whatami_reports'))")"
+echo "load after: $(uptime | sed 's/.*load average/load average/')"
+exit $rc

@@ -8,9 +8,9 @@ package dev.whatami.server.reports;
  * least recently are forgotten until it fits (their files deleted): the newest reports always get in, and the store
  * never grows past its limits. Set {@code --report-token} so only your agents can report at all.
  *
- * <p>The defaults hold a fleet of 100,000 instances twice over (a one-task run's report is ~500 bytes as stored): the
- * in-memory store keeps at most 64 MiB, which the server's heap must hold; the database store keeps up to 1 GiB on
- * the database's disk.
+ * <p>The defaults are sized for a fleet of 100,000 (a one-task run's report is ~500 bytes as stored): 200,000
+ * instances; the database store keeps up to 1 GiB on the database's disk (the 200,000 twice over), the in-memory
+ * store at most 64 MiB, which the server's heap must hold (~130,000 such reports).
  *
  * @param maxInstances   most instances kept; default {@value #DEFAULT_INSTANCES}
  * @param maxReportBytes largest report kept for one instance, in bytes as stored; default 256 KiB

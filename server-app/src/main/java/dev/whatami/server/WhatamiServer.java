@@ -80,6 +80,11 @@ public final class WhatamiServer implements Callable<Integer> {
             + "from FILE's first line (keep it 0600). Default: $WHATAMI_DATABASE_PASSWORD, else none")
     Path databasePasswordFile;
 
+    @Option(names = "--database-batch", paramLabel = "N", description = "Most reports kept in one database "
+            + "transaction: reports that arrive while the writers are busy are kept together (group commit); 1 keeps "
+            + "each in its own. Default: ${DEFAULT-VALUE}", defaultValue = "" + JdbcReportStore.DEFAULT_MAX_BATCH)
+    int databaseBatch;
+
     @Option(names = "--report-token-file", paramLabel = "FILE", description = "Require the bearer token on this "
             + "file's first line on POST /reports (keep it 0600). Default: $CREDENTIALS_DIRECTORY/token_report if "
             + "systemd loaded it, else none")
@@ -199,6 +204,11 @@ public final class WhatamiServer implements Callable<Integer> {
             err.println("whatami-server: --database-user and --database-password-file need --database");
             return 2;
         }
+        if (databaseBatch < 1 || databaseBatch > JdbcReportStore.MAX_BATCH) {
+            err.println("whatami-server: --database-batch takes 1 to " + JdbcReportStore.MAX_BATCH
+                    + " reports per transaction, got " + databaseBatch);
+            return 2;
+        }
         if (tokenOnCommandLine != null && !tokenOnCommandLine.isEmpty()) {
             err.println("whatami-server: a token on the command line can be read by every local user (ps, "
                     + "/proc/<pid>/cmdline); write it to a file only this server's user can read (chmod 600) and give "
@@ -315,7 +325,7 @@ public final class WhatamiServer implements Callable<Integer> {
         ReportLimits limits = new ReportLimits(maxReports, maxReportBytes, maxReportsTotal != null ? maxReportsTotal
                 : database != null ? ReportLimits.DATABASE_TOTAL_BYTES : ReportLimits.DEFAULT_TOTAL_BYTES);
         if (database != null) {
-            JdbcReportStore.Builder db = JdbcReportStore.builder(database).limits(limits);
+            JdbcReportStore.Builder db = JdbcReportStore.builder(database).limits(limits).maxBatch(databaseBatch);
             String user = databaseUser != null ? databaseUser : environment.get("WHATAMI_DATABASE_USER");
             if (user != null && !user.isEmpty()) {
                 db.user(user);

@@ -22,6 +22,10 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -62,10 +66,19 @@ public final class JdbcReportStore implements ReportStore {
     private final Clock clock;
     private final ReportLimits limits;
     private final EvictionLog evictionLog = new EvictionLog(LOG);
+    private final java.util.concurrent.BlockingQueue<Pending> queue = new java.util.concurrent.LinkedBlockingQueue<>();
+    private final List<Thread> writers = new ArrayList<>();
+    private final int maxBatch;
+    private final Duration answerWait;
+    private final java.util.concurrent.atomic.AtomicLong batches = new java.util.concurrent.atomic.AtomicLong();
+    private volatile boolean closed;
 
     private JdbcReportStore(Builder b) throws IOException {
         this.clock = b.clock;
         this.limits = b.limits;
+        this.maxBatch = b.maxBatch;
+        // a report waits for the batch before it (its statements) and its own: a connection and a few statements each
+        this.answerWait = b.connectionTimeout.multipliedBy(2).plus(b.statementTimeout.multipliedBy(4));
         HikariConfig hc = new HikariConfig();
         hc.setPoolName("whatami-reports");
         hc.setDriverClassName("org.postgresql.Driver");
@@ -89,6 +102,12 @@ public final class JdbcReportStore implements ReportStore {
         } catch (SQLException e) {
             pool.close();
             throw new IOException("cannot use the database " + describe(b.url) + ": " + message(e), e);
+        }
+        for (int i = 0; i < Math.min(b.writers, b.poolSize); i++) {
+            Thread t = new Thread(this::writeLoop, "whatami-report-writer-" + i);
+            t.setDaemon(true);
+            writers.add(t);
+            t.start();
         }
     }
 
@@ -123,127 +142,279 @@ public final class JdbcReportStore implements ReportStore {
     public Accepted accept(byte[] body, String from, Optional<String> instanceKey) throws InvalidReportException,
             IOException {
         RunStatus status = Reports.parse(codec, body, clock.instant());
+        Pending p = new Pending(status, from, instanceKey);
+        if (closed) {
+            throw new IOException("the report store is closed");
+        }
+        queue.add(p);
         try {
-            return retried(() -> store(status, from, instanceKey));
-        } catch (InvalidReportException e) {
-            throw e;
-        } catch (SQLException e) {
-            throw new IOException("the database did not keep the report: " + message(e), e);
+            return p.done.get(answerWait.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (ExecutionException e) {
+            Throwable cause = e.getCause();
+            if (cause instanceof InvalidReportException invalid) {
+                throw invalid;
+            }
+            if (cause instanceof IOException io) {
+                throw new IOException(io.getMessage(), io);
+            }
+            throw new IOException("the database did not keep the report: " + message(cause), cause);
+        } catch (TimeoutException e) {
+            throw new IOException("the database did not keep the report within " + answerWait.toSeconds() + " s");
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted while the database kept the report", e);
         }
     }
 
-    private Accepted store(RunStatus status, String from, Optional<String> instanceKey) throws SQLException,
-            InvalidReportException {
-        String id = status.instance().orElseThrow().instanceId();
+    /** A report parsed and waiting for a writer; {@link #done} completes with its verdict or its failure. */
+    private static final class Pending {
+        final RunStatus status;
+        final String id;
+        final String from;
+        final Optional<String> instanceKey;
+        final CompletableFuture<Accepted> done = new CompletableFuture<>();
+        /** Times another server created this instance between this store's look and its insert. */
+        int raced;
+
+        Pending(RunStatus status, String from, Optional<String> instanceKey) {
+            this.status = status;
+            this.id = status.instance().orElseThrow().instanceId();
+            this.from = from;
+            this.instanceKey = instanceKey;
+        }
+    }
+
+    /**
+     * A writer: takes what reports are waiting (up to {@link Builder#maxBatch}, one per instance) and keeps them in
+     * one transaction — group commit: under load many reports share one round of statements and one commit, and a
+     * report arriving alone is written alone, at once.
+     */
+    private void writeLoop() {
+        java.util.ArrayDeque<Pending> later = new java.util.ArrayDeque<>();
+        while (!closed || !queue.isEmpty() || !later.isEmpty()) {
+            List<Pending> taken = new ArrayList<>();
+            try {
+                if (later.isEmpty()) {
+                    Pending first = queue.poll(200, TimeUnit.MILLISECONDS);
+                    if (first == null) {
+                        continue;
+                    }
+                    taken.add(first);
+                }
+            } catch (InterruptedException e) {
+                if (closed) {
+                    continue; // drain what is queued, then stop
+                }
+                Thread.currentThread().interrupt();
+                return;
+            }
+            // one report per instance in a batch: a second one waits for the next, so it is compared with the first
+            java.util.Set<String> ids = new java.util.HashSet<>();
+            List<Pending> batch = new ArrayList<>();
+            java.util.ArrayDeque<Pending> next = new java.util.ArrayDeque<>();
+            while (!later.isEmpty()) {
+                taken.add(later.poll());
+            }
+            queue.drainTo(taken, Math.max(0, maxBatch - taken.size()));
+            for (Pending p : taken) {
+                if (batch.size() < maxBatch && ids.add(p.id)) {
+                    batch.add(p);
+                } else {
+                    next.add(p);
+                }
+            }
+            later.addAll(next);
+            try {
+                writeBatch(batch).forEach(raced -> later.addFirst(raced));
+            } catch (RuntimeException | Error e) {
+                for (Pending p : batch) {
+                    p.done.completeExceptionally(e);
+                }
+            }
+        }
+    }
+
+    /**
+     * Keeps {@code batch} (distinct instances) in one transaction and completes each report's verdict; returns the
+     * reports to try again (another server created their instance meanwhile). When the transaction fails as a whole,
+     * each report is tried alone, so one report's failure is its own.
+     */
+    private List<Pending> writeBatch(List<Pending> batch) {
+        try {
+            Outcome out = retried(() -> store(batch));
+            for (int i = 0; i < batch.size(); i++) {
+                Object o = out.verdicts[i];
+                if (o instanceof Accepted a) {
+                    batch.get(i).done.complete(a);
+                } else if (o instanceof InvalidReportException e) {
+                    batch.get(i).done.completeExceptionally(e);
+                }
+            }
+            evictionLog.forgot(out.forgotten, limits);
+            batches.incrementAndGet();
+            return out.raced;
+        } catch (SQLException | InvalidReportException e) {
+            if (batch.size() == 1 || e instanceof java.sql.SQLTransientConnectionException
+                    || e instanceof SQLException q && isConnectionFault(q)) {
+                // the database cannot be reached: every report of the batch fails alike, at once
+                for (Pending p : batch) {
+                    p.done.completeExceptionally(new IOException("the database did not keep the report: "
+                            + message(e), e));
+                }
+                return List.of();
+            }
+            LOG.debug("report store: a batch of {} failed ({}); keeping each alone", batch.size(), message(e));
+            List<Pending> raced = new ArrayList<>();
+            for (Pending p : batch) {
+                raced.addAll(writeBatch(List.of(p)));
+            }
+            return raced;
+        }
+    }
+
+    /** What one transaction did: per report an {@link Accepted} or an {@link InvalidReportException}, or null. */
+    private record Outcome(Object[] verdicts, List<Pending> raced, int forgotten) {
+    }
+
+    /** A report's row as kept, read under its lock. */
+    private record Kept(Optional<String> run, long revision, Optional<Instant> start, int bytes, RunState state,
+            Optional<byte[]> key) {
+    }
+
+    private Outcome store(List<Pending> batch) throws SQLException {
+        Object[] verdicts = new Object[batch.size()];
+        List<Pending> raced = new ArrayList<>();
         try (Connection c = pool.getConnection()) {
             c.setAutoCommit(false);
             try {
-                // first this instance's row, locked as it is kept, or created (and so locked) here — a writer of the
-                // same instance on another server waits for it, and then sees this one's report
-                boolean created;
-                int keptBytes = 0;
-                byte[] stored;
-                for (int attempt = 1; ; attempt++) {
-                    Optional<String> keptRun = null;
-                    long keptRevision = 0;
-                    Optional<Instant> keptStart = Optional.empty();
-                    RunState keptState = null;
-                    Optional<byte[]> keptKey = Optional.empty();
-                    try (PreparedStatement p = c.prepareStatement("SELECT run_id, revision, started_at, bytes, state, "
-                            + "key_sha256 FROM whatami_reports WHERE instance_id = ? FOR UPDATE")) {
-                        p.setString(1, id);
-                        try (ResultSet r = p.executeQuery()) {
-                            if (r.next()) {
-                                keptRun = Optional.ofNullable(r.getString(1));
-                                keptRevision = r.getLong(2);
-                                keptStart = Optional.ofNullable(r.getObject(3, OffsetDateTime.class))
-                                        .map(OffsetDateTime::toInstant);
-                                keptBytes = r.getInt(4);
-                                keptState = state(r.getString(5));
-                                keptKey = Optional.ofNullable(r.getBytes(6));
-                            }
+                // first the instances' rows, locked as they are kept, in one order for every writer (so two writers
+                // never wait for each other in a circle); a writer of the same instance on another server waits, and
+                // then sees this one's report
+                java.util.Map<String, Kept> kept = new java.util.HashMap<>();
+                try (PreparedStatement p = c.prepareStatement("SELECT instance_id, run_id, revision, started_at, "
+                        + "bytes, state, key_sha256 FROM whatami_reports WHERE instance_id = ANY (?) "
+                        + "ORDER BY instance_id COLLATE \"C\" FOR UPDATE")) {
+                    p.setArray(1, c.createArrayOf("text", batch.stream().map(q -> q.id).toArray()));
+                    try (ResultSet r = p.executeQuery()) {
+                        while (r.next()) {
+                            kept.put(r.getString(1), new Kept(Optional.ofNullable(r.getString(2)), r.getLong(3),
+                                    Optional.ofNullable(r.getObject(4, OffsetDateTime.class))
+                                            .map(OffsetDateTime::toInstant),
+                                    r.getInt(5), state(r.getString(6)), Optional.ofNullable(r.getBytes(7))));
                         }
                     }
-                    Optional<byte[]> keyHash = Reports.bind(id, keptKey, instanceKey);
-                    Accepted verdict = Reports.compare(keptRun, keptRevision, keptStart, keptState, status);
-                    if (verdict != Accepted.STORED) {
-                        c.commit();
-                        return verdict;
-                    }
-                    // PostgreSQL keeps microseconds: the report says what the column holds
-                    ReceivedReport received = new ReceivedReport(status,
-                            clock.instant().truncatedTo(ChronoUnit.MICROS), from);
-                    stored = codec.write(received);
-                    Reports.checkSize(stored.length, limits);
-                    if (keptRun != null) {
-                        upsert(c, received, stored, keyHash);
-                        created = false;
-                        break;
-                    }
-                    if (insertNew(c, received, stored, keyHash)) {
-                        created = true;
-                        break;
-                    }
-                    // another server created it since the SELECT (and has committed): compare with its report
-                    if (attempt == 3) {
-                        throw new SQLException("the instance " + id + " was created and forgotten again three times "
-                                + "while this report was kept", "40001");
+                }
+                List<Integer> updates = new ArrayList<>();
+                List<Integer> inserts = new ArrayList<>();
+                ReceivedReport[] received = new ReceivedReport[batch.size()];
+                byte[][] stored = new byte[batch.size()][];
+                List<Optional<byte[]>> hashes = new ArrayList<>();
+                for (int i = 0; i < batch.size(); i++) {
+                    Pending q = batch.get(i);
+                    Kept k = kept.get(q.id);
+                    hashes.add(Optional.empty());
+                    try {
+                        hashes.set(i, Reports.bind(q.id, k == null ? Optional.empty() : k.key(), q.instanceKey));
+                        Accepted verdict = k == null
+                                ? Reports.compare(null, 0, Optional.empty(), null, q.status)
+                                : Reports.compare(k.run(), k.revision(), k.start(), k.state(), q.status);
+                        if (verdict != Accepted.STORED) {
+                            verdicts[i] = verdict;
+                            continue;
+                        }
+                        // PostgreSQL keeps microseconds: the report says what the column holds
+                        received[i] = new ReceivedReport(q.status, clock.instant().truncatedTo(ChronoUnit.MICROS),
+                                q.from);
+                        stored[i] = codec.write(received[i]);
+                        Reports.checkSize(stored[i].length, limits);
+                        (k == null ? inserts : updates).add(i);
+                    } catch (InvalidReportException e) {
+                        verdicts[i] = e;
                     }
                 }
-                // then the totals, last and briefly: their row lock orders the writers of every server only for
-                // this update and the commit, so the limits hold across servers without making every report wait
-                // for the whole of every other
-                long instances;
-                long bytes;
-                try (PreparedStatement p = c.prepareStatement("UPDATE whatami_totals SET instances = instances + ?, "
-                        + "bytes = bytes + ? WHERE id = 1 RETURNING instances, bytes")) {
-                    p.setLong(1, created ? 1 : 0);
-                    p.setLong(2, (long) stored.length - keptBytes);
-                    try (ResultSet r = p.executeQuery()) {
-                        r.next();
-                        instances = r.getLong(1);
-                        bytes = r.getLong(2);
+                long created = 0;
+                long grown = 0;
+                if (!updates.isEmpty()) {
+                    write(c, updates, received, stored, hashes, UPSERT);
+                    for (int i : updates) {
+                        verdicts[i] = Accepted.STORED;
+                        grown += stored[i].length - kept.get(batch.get(i).id).bytes();
+                    }
+                }
+                if (!inserts.isEmpty()) {
+                    int[] counts = write(c, inserts, received, stored, hashes, " ON CONFLICT (instance_id) DO NOTHING");
+                    for (int j = 0; j < counts.length; j++) {
+                        int i = inserts.get(j);
+                        if (counts[j] == 1) {
+                            verdicts[i] = Accepted.STORED;
+                            created++;
+                            grown += stored[i].length;
+                        } else {
+                            // another server created it since the SELECT (and has committed): compare with its
+                            // report, in the next transaction
+                            Pending q = batch.get(i);
+                            if (++q.raced == 3) {
+                                throw new SQLException("the instance " + q.id + " was created and forgotten again "
+                                        + "three times while this report was kept", "40001");
+                            }
+                            raced.add(q);
+                        }
                     }
                 }
                 int forgotten = 0;
-                if (instances > limits.maxInstances() || bytes > limits.maxTotalBytes()) {
-                    long[] left = {instances, bytes};
-                    forgotten = evict(c, id, left);
-                    try (PreparedStatement p = c.prepareStatement("UPDATE whatami_totals SET instances = ?, bytes = ? "
-                            + "WHERE id = 1")) {
-                        p.setLong(1, left[0]);
-                        p.setLong(2, left[1]);
-                        p.executeUpdate();
+                if (created != 0 || grown != 0) {
+                    // then the totals, last and briefly: their row lock orders the writers of every server only for
+                    // this update and the commit, so the limits hold across servers without making every report
+                    // wait for the whole of every other
+                    long instances;
+                    long bytes;
+                    try (PreparedStatement p = c.prepareStatement("UPDATE whatami_totals SET instances = instances + ?, "
+                            + "bytes = bytes + ? WHERE id = 1 RETURNING instances, bytes")) {
+                        p.setLong(1, created);
+                        p.setLong(2, grown);
+                        try (ResultSet r = p.executeQuery()) {
+                            r.next();
+                            instances = r.getLong(1);
+                            bytes = r.getLong(2);
+                        }
+                    }
+                    if (instances > limits.maxInstances() || bytes > limits.maxTotalBytes()) {
+                        long[] left = {instances, bytes};
+                        forgotten = evict(c, batch, left);
+                        try (PreparedStatement p = c.prepareStatement("UPDATE whatami_totals SET instances = ?, "
+                                + "bytes = ? WHERE id = 1")) {
+                            p.setLong(1, left[0]);
+                            p.setLong(2, left[1]);
+                            p.executeUpdate();
+                        }
                     }
                 }
                 c.commit();
-                evictionLog.forgot(forgotten, limits);
-                return Accepted.STORED;
-            } catch (SQLException | InvalidReportException | RuntimeException e) {
+                return new Outcome(verdicts, raced, forgotten);
+            } catch (SQLException | RuntimeException e) {
                 rollbackQuietly(c);
+                for (Pending q : raced) {
+                    q.raced--; // counted again when the batch is tried again
+                }
                 throw e;
             }
         }
     }
 
-    /** Inserts the first report of an instance; false (nothing changed) when the instance has a row already. */
-    private boolean insertNew(Connection c, ReceivedReport received, byte[] stored, Optional<byte[]> keyHash)
-            throws SQLException {
-        return write(c, received, stored, keyHash, " ON CONFLICT (instance_id) DO NOTHING") == 1;
-    }
-
     /**
-     * Forgets the least recently kept instances other than {@code id} until {@code left} (instances, bytes; updated)
-     * is within the limits, holding the totals' lock. Rows another writer holds are skipped (that writer is refreshing
-     * them, and waits for the totals to count itself); whoever commits last finds the fleet over the limit no more.
+     * Forgets the least recently kept instances other than those of {@code batch} until {@code left} (instances,
+     * bytes; updated) is within the limits, holding the totals' lock. Rows another writer holds are skipped (that
+     * writer is refreshing them, and waits for the totals to count itself); whoever commits last finds the fleet over
+     * the limit no more.
      */
-    private int evict(Connection c, String id, long[] left) throws SQLException {
+    private int evict(Connection c, List<Pending> batch, long[] left) throws SQLException {
         int forgotten = 0;
+        java.sql.Array keep = c.createArrayOf("text", batch.stream().map(q -> q.id).toArray());
         while (left[0] > limits.maxInstances() || left[1] > limits.maxTotalBytes()) {
             List<String> victims = new ArrayList<>();
             try (PreparedStatement p = c.prepareStatement("SELECT instance_id, bytes FROM whatami_reports "
-                    + "WHERE instance_id <> ? ORDER BY kept_seq LIMIT 64 FOR UPDATE SKIP LOCKED")) {
-                p.setString(1, id);
+                    + "WHERE instance_id <> ALL (?) ORDER BY kept_seq LIMIT 64 FOR UPDATE SKIP LOCKED")) {
+                p.setArray(1, keep);
                 try (ResultSet r = p.executeQuery()) {
                     while (r.next() && (left[0] > limits.maxInstances() || left[1] > limits.maxTotalBytes())) {
                         victims.add(r.getString(1));
@@ -253,7 +424,7 @@ public final class JdbcReportStore implements ReportStore {
                 }
             }
             if (victims.isEmpty()) {
-                break; // only the new report is left (it fits: checkSize), or the rest are being written
+                break; // only the new reports are left (each fits: checkSize), or the rest are being written
             }
             try (PreparedStatement p = c.prepareStatement("DELETE FROM whatami_reports WHERE instance_id = ANY (?)")) {
                 p.setArray(1, c.createArrayOf("text", victims.toArray()));
@@ -264,35 +435,36 @@ public final class JdbcReportStore implements ReportStore {
         return forgotten;
     }
 
-    private void upsert(Connection c, ReceivedReport received, byte[] stored, Optional<byte[]> keyHash)
-            throws SQLException {
-        write(c, received, stored, keyHash, " ON CONFLICT (instance_id) DO UPDATE SET "
-                + "run_id = EXCLUDED.run_id, revision = EXCLUDED.revision, started_at = EXCLUDED.started_at, "
-                + "received_at = EXCLUDED.received_at, provider = EXCLUDED.provider, role = EXCLUDED.role, "
-                + "state = EXCLUDED.state, rank = EXCLUDED.rank, kept_seq = EXCLUDED.kept_seq, "
-                + "bytes = EXCLUDED.bytes, body = EXCLUDED.body, key_sha256 = EXCLUDED.key_sha256");
-    }
+    private static final String UPSERT = " ON CONFLICT (instance_id) DO UPDATE SET "
+            + "run_id = EXCLUDED.run_id, revision = EXCLUDED.revision, started_at = EXCLUDED.started_at, "
+            + "received_at = EXCLUDED.received_at, provider = EXCLUDED.provider, role = EXCLUDED.role, "
+            + "state = EXCLUDED.state, rank = EXCLUDED.rank, kept_seq = EXCLUDED.kept_seq, "
+            + "bytes = EXCLUDED.bytes, body = EXCLUDED.body, key_sha256 = EXCLUDED.key_sha256";
 
-    private static int write(Connection c, ReceivedReport received, byte[] stored, Optional<byte[]> keyHash,
-            String onConflict) throws SQLException {
-        RunStatus s = received.status();
-        InstanceInfo i = s.instance().orElseThrow();
+    /** Writes the rows {@code which} in one batch of statements; each one's count of rows written (1, or 0). */
+    private static int[] write(Connection c, List<Integer> which, ReceivedReport[] received, byte[][] stored,
+            List<Optional<byte[]>> hashes, String onConflict) throws SQLException {
         try (PreparedStatement p = c.prepareStatement("INSERT INTO whatami_reports (" + COLUMNS + ") VALUES (?, ?, ?, "
                 + "?, ?, ?, ?, ?, ?, nextval('whatami_reports_kept_seq'), ?, ?, ?)" + onConflict)) {
-            p.setString(1, i.instanceId());
-            p.setString(2, s.runId().orElse(null));
-            p.setLong(3, s.revision());
-            // truncated here: PostgreSQL would round, and a start rounded up makes the agent's next report "stale"
-            p.setObject(4, s.startedAt().map(t -> utc(t.truncatedTo(ChronoUnit.MICROS))).orElse(null));
-            p.setObject(5, utc(received.receivedAt()));
-            p.setString(6, i.provider());
-            p.setString(7, Fleet.role(s));
-            p.setString(8, s.state().token());
-            p.setInt(9, Fleet.rank(s.state()));
-            p.setInt(10, stored.length);
-            p.setBytes(11, stored);
-            p.setBytes(12, keyHash.orElse(null));
-            return p.executeUpdate();
+            for (int n : which) {
+                RunStatus s = received[n].status();
+                InstanceInfo i = s.instance().orElseThrow();
+                p.setString(1, i.instanceId());
+                p.setString(2, s.runId().orElse(null));
+                p.setLong(3, s.revision());
+                // truncated here: PostgreSQL would round, and a start rounded up makes the agent's next report "stale"
+                p.setObject(4, s.startedAt().map(t -> utc(t.truncatedTo(ChronoUnit.MICROS))).orElse(null));
+                p.setObject(5, utc(received[n].receivedAt()));
+                p.setString(6, i.provider());
+                p.setString(7, Fleet.role(s));
+                p.setString(8, s.state().token());
+                p.setInt(9, Fleet.rank(s.state()));
+                p.setInt(10, stored[n].length);
+                p.setBytes(11, stored[n]);
+                p.setBytes(12, hashes.get(n).orElse(null));
+                p.addBatch();
+            }
+            return p.executeBatch();
         }
     }
 
@@ -410,8 +582,32 @@ public final class JdbcReportStore implements ReportStore {
         return limits;
     }
 
+    /** Transactions that kept reports so far (a report alone is one; reports arriving together share one). */
+    long batches() {
+        return batches.get();
+    }
+
+    /** Reports waiting for a writer now. */
+    int waiting() {
+        return queue.size();
+    }
+
+    /** Keeps what is already waiting, then closes the pool; a report given after this is refused. */
     @Override
     public void close() {
+        closed = true;
+        long deadline = System.nanoTime() + answerWait.toNanos();
+        for (Thread t : writers) {
+            try {
+                t.join(Math.max(1, (deadline - System.nanoTime()) / 1_000_000));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+        }
+        for (Pending p; (p = queue.poll()) != null; ) {
+            p.done.completeExceptionally(new IOException("the report store closed before it kept the report"));
+        }
         pool.close();
     }
 
@@ -543,6 +739,12 @@ public final class JdbcReportStore implements ReportStore {
         return q < 0 ? jdbcUrl : jdbcUrl.substring(0, q) + "?…";
     }
 
+    /** Most reports kept in one transaction, unless {@link Builder#maxBatch} says otherwise. */
+    public static final int DEFAULT_MAX_BATCH = 64;
+
+    /** The largest {@link Builder#maxBatch}. */
+    public static final int MAX_BATCH = 10_000;
+
     /** Builds a {@link JdbcReportStore}. Not thread-safe. */
     public static final class Builder {
         private final String url;
@@ -553,6 +755,8 @@ public final class JdbcReportStore implements ReportStore {
         private int poolSize = 8;
         private Duration connectionTimeout = Duration.ofSeconds(2);
         private Duration statementTimeout = Duration.ofSeconds(30);
+        private int writers = 2;
+        private int maxBatch = DEFAULT_MAX_BATCH;
 
         private Builder(String url) {
             this.url = checkUrl(url);
@@ -639,6 +843,31 @@ public final class JdbcReportStore implements ReportStore {
         /** Longest wait for the database's answer to one statement (whole seconds, at least 1). Default: 30 s. */
         public Builder statementTimeout(Duration d) {
             this.statementTimeout = Objects.requireNonNull(d, "statementTimeout");
+            return this;
+        }
+
+        /**
+         * How many transactions this server writes reports in at once (each holds one of the pool's connections while
+         * it writes; at most {@link #poolSize}). Reports arriving while they are busy wait and are then written
+         * together, up to {@link #maxBatch} in one transaction. Default: 2.
+         */
+        public Builder writers(int n) {
+            if (n < 1) {
+                throw new IllegalArgumentException("at least one writer is needed, got " + n);
+            }
+            this.writers = n;
+            return this;
+        }
+
+        /**
+         * Most reports kept in one transaction. Default: {@link #DEFAULT_MAX_BATCH}; 1 writes every report in a
+         * transaction of its own.
+         */
+        public Builder maxBatch(int n) {
+            if (n < 1 || n > MAX_BATCH) {
+                throw new IllegalArgumentException("a batch holds 1 to " + MAX_BATCH + " reports, got " + n);
+            }
+            this.maxBatch = n;
             return this;
         }
 

@@ -303,6 +303,118 @@ class JdbcReportStoreTest {
         }
     }
 
+    /**
+     * Group commit: reports that arrive while the writer is busy are kept together in one transaction, and each gets
+     * its own verdict — new ones stored, a retry a duplicate, a wrong key 403 and an oversized report 413 without
+     * failing the rest — while a second report of an instance in the queue waits for the next transaction, so it is
+     * compared with the first.
+     */
+    @Test
+    void reportsArrivingTogether_shareOneTransaction_andEachGetsItsOwnVerdict() throws Exception {
+        Instant t0 = Instant.parse("2026-12-02T00:00:00Z");
+        try (JdbcReportStore s = JdbcReportStore.builder(pg.jdbcUrl()).user(TestPostgres.USER).password(pg.password())
+                .limits(new ReportLimits(1000, 2048, 1 << 22)).writers(1).build();
+                java.sql.Connection hold = java.sql.DriverManager.getConnection(pg.jdbcUrl(), TestPostgres.USER,
+                        pg.password())) {
+            String key = "k".repeat(32);
+            assertThat(s.accept(report("i-bound", "ec2", "run-a", 1, t0, RunState.DONE, List.of("c.sh"), 0), "x",
+                    Optional.of(key))).isEqualTo(ReportStore.Accepted.STORED);
+            assertThat(s.accept(report("i-old", "ec2", "run-a", 2, t0, RunState.DONE, List.of("c.sh"), 0), "x"))
+                    .isEqualTo(ReportStore.Accepted.STORED);
+            long before = s.batches();
+
+            // hold the totals row: the writer's next transaction waits at its end while the others queue up
+            hold.setAutoCommit(false);
+            try (java.sql.Statement st = hold.createStatement()) {
+                st.execute("SELECT * FROM whatami_totals FOR UPDATE");
+            }
+            ExecutorService senders = Executors.newFixedThreadPool(48);
+            try {
+                Map<String, Future<Object>> verdicts = new java.util.LinkedHashMap<>();
+                verdicts.put("first", senders.submit(() -> verdict(s, report("i-first"), Optional.empty())));
+                awaitCondition(() -> waitingForALock(hold) == 1);
+                List<Map.Entry<String, byte[]>> queued = new ArrayList<>();
+                for (int i = 0; i < 36; i++) {
+                    queued.add(Map.entry("i-" + i, report("i-" + i)));
+                }
+                queued.add(Map.entry("bound, another key", report("i-bound", "ec2", "run-b", 1, t0.plusSeconds(60),
+                        RunState.DONE, List.of("c.sh"), 0)));
+                queued.add(Map.entry("retry", report("i-old", "ec2", "run-a", 1, t0, RunState.RUNNING,
+                        List.of("c.sh"), 0)));
+                queued.add(Map.entry("too big", report("i-big", "ec2", "run-a", 1, t0, RunState.DONE,
+                        List.of("c.sh"), 3000)));
+                queued.add(Map.entry("i-0, revision 2", report("i-0", "run-1", 2, t0, RunState.DONE, "c.sh")));
+                for (Map.Entry<String, byte[]> q : queued) {
+                    int waiting = s.waiting();
+                    Optional<String> k = q.getKey().startsWith("bound") ? Optional.of("m".repeat(32)) : Optional.empty();
+                    verdicts.put(q.getKey(), senders.submit(() -> verdict(s, q.getValue(), k)));
+                    awaitCondition(() -> s.waiting() == waiting + 1); // queued in this order
+                }
+                hold.rollback();
+
+                Map<String, Object> got = new java.util.LinkedHashMap<>();
+                for (Map.Entry<String, Future<Object>> v : verdicts.entrySet()) {
+                    got.put(v.getKey(), v.getValue().get());
+                }
+                assertThat(got.get("first")).isEqualTo(ReportStore.Accepted.STORED);
+                for (int i = 0; i < 36; i++) {
+                    assertThat(got.get("i-" + i)).as("i-" + i).isEqualTo(ReportStore.Accepted.STORED);
+                }
+                assertThat(got.get("bound, another key")).isEqualTo(403);
+                assertThat(got.get("retry")).isEqualTo(ReportStore.Accepted.DUPLICATE);
+                assertThat(got.get("too big")).isEqualTo(413);
+                assertThat(got.get("i-0, revision 2")).isEqualTo(ReportStore.Accepted.STORED);
+                // the first alone; the 39 other instances together; i-0's second report after its first
+                assertThat(s.batches() - before).isEqualTo(3);
+            } finally {
+                senders.shutdownNow();
+            }
+            ReportPage page = s.page(ReportQuery.all());
+            assertThat(page.matching()).isEqualTo(2 + 1 + 36);
+            assertThat(page.reports()).filteredOn(r -> r.status().instance().orElseThrow().instanceId().equals("i-0"))
+                    .singleElement().satisfies(r -> assertThat(r.status().revision()).isEqualTo(2));
+            assertThat(page.reports()).filteredOn(r -> r.status().instance().orElseThrow().instanceId()
+                    .equals("i-bound")).singleElement().satisfies(r -> assertThat(r.status().runId()).hasValue("run-a"));
+            try (java.sql.Statement st = hold.createStatement(); java.sql.ResultSet r = st.executeQuery(
+                    "SELECT t.instances, t.bytes, (SELECT count(*) FROM whatami_reports), "
+                            + "(SELECT sum(bytes) FROM whatami_reports) FROM whatami_totals t")) {
+                r.next();
+                assertThat(r.getLong(1)).isEqualTo(39).isEqualTo(r.getLong(3));
+                assertThat(r.getLong(2)).isEqualTo(r.getLong(4));
+            }
+            hold.commit();
+        }
+    }
+
+    /** The verdict, or the refusal's HTTP status. */
+    private static Object verdict(ReportStore s, byte[] body, Optional<String> key) throws IOException {
+        try {
+            return s.accept(body, "x", key);
+        } catch (ReportStore.InvalidReportException e) {
+            return e.status();
+        }
+    }
+
+    /** Sessions other than {@code c}'s waiting for a lock. */
+    private static int waitingForALock(java.sql.Connection c) {
+        try (java.sql.Statement st = c.createStatement(); java.sql.ResultSet r = st.executeQuery(
+                "SELECT count(*) FROM pg_locks WHERE NOT granted AND pid <> pg_backend_pid()")) {
+            r.next();
+            return r.getInt(1);
+        } catch (java.sql.SQLException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** Waits for another thread to reach a state (bounded: a test that never gets there fails, not hangs). */
+    private static void awaitCondition(java.util.function.BooleanSupplier reached) {
+        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        while (!reached.getAsBoolean()) {
+            assertThat(System.nanoTime()).as("reached within 30 s").isLessThan(deadline);
+            java.util.concurrent.locks.LockSupport.parkNanos(Duration.ofMillis(2).toNanos());
+        }
+    }
+
     @Test
     void aRunThatEnded_neverGoesBackToRunning_alsoWithoutARunId() throws Exception {
         try (JdbcReportStore s = pg.store(new ReportLimits(10, 4096, 1 << 20), Clock.systemUTC())) {

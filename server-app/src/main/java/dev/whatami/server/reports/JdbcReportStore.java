@@ -242,6 +242,7 @@ public final class JdbcReportStore implements ReportStore {
     private List<Pending> writeBatch(List<Pending> batch) {
         try {
             Outcome out = retried(() -> store(batch));
+            batches.incrementAndGet(); // before any verdict: whoever has one sees the transaction counted
             for (int i = 0; i < batch.size(); i++) {
                 Object o = out.verdicts[i];
                 if (o instanceof Accepted a) {
@@ -251,7 +252,6 @@ public final class JdbcReportStore implements ReportStore {
                 }
             }
             evictionLog.forgot(out.forgotten, limits);
-            batches.incrementAndGet();
             return out.raced;
         } catch (SQLException | InvalidReportException e) {
             if (batch.size() == 1 || e instanceof java.sql.SQLTransientConnectionException

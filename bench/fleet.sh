@@ -12,55 +12,19 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 agents=${1:-100000}
 window=${2:-60}
-server_jar=server-app/target/whatami-server.jar
-agent_jar=agent-app/target/whatami-agent.jar
-if [ ! -f "$agent_jar" ] || [ ! -f "$server_jar" ] \
-        || [ -n "$(find ./*/src -newer "$agent_jar" -print -quit)" ] \
-        || [ -n "$(find ./*/src -newer "$server_jar" -print -quit)" ]; then
-    ./mvnw -B -q -DskipTests package -pl agent-app,server-app -am
-fi
+bench_name=fleet
 pgbin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1 || true)
 [ -n "$pgbin" ] || { echo "SKIPPED: needs PostgreSQL (apt-get install postgresql-15)"; exit 0; }
-work=$(mktemp -d /tmp/whatami-fleet.XXXXXX)
-chmod 755 "$work" # PostgreSQL runs as the postgres user in here
-pids=()
-pg_ctl_cmd=()
-cleanup() {
-    for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-    for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
-    if [ ${#pg_ctl_cmd[@]} -gt 0 ]; then (cd "$work/pg" && "${pg_ctl_cmd[@]}" -m fast stop >/dev/null 2>&1) || true; fi
-    rm -rf "$work"
-}
-trap cleanup EXIT
-free_port() {
-    local p=$((20000 + RANDOM % 12000))
-    while (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; do p=$((p + 1)); done
-    echo "$p"
-}
-ticks=$(getconf CLK_TCK)
-cpu_s() { awk -v t="$ticks" '{printf "%.1f", ($14 + $15) / t}' "/proc/$1/stat"; }
-rss_mib() { awk '/VmHWM/ {printf "%d", $2 / 1024}' "/proc/$1/status"; }
+# shellcheck source=bench/lib.sh
+. bench/lib.sh
 # CPU of PostgreSQL: the postmaster and its children, living and reaped (cutime/cstime)
 pg_cpu() { local s=0; for p in $pgpid $(pgrep -P "$pgpid"); do s=$(awk -v t="$ticks" -v s="$s" '{printf "%.1f", s + ($14 + $15 + $16 + $17) / t}' "/proc/$p/stat" 2>/dev/null || echo "$s"); done; echo "$s"; }
 
-mkdir -p "$work/pg" "$work/www" "$work/tokens"
+mkdir -p "$work/www" "$work/tokens"
 printf '#!/bin/sh\necho collector\n' > "$work/www/collector.sh"
 head -c 24 /dev/urandom | base64 | tr -d '/+=' > "$work/tokens/report"
 chmod 700 "$work/tokens"; chmod 600 "$work/tokens/report"
-as_pg=()
-if [ "$(id -u)" = 0 ]; then chown postgres: "$work/pg"; as_pg=(runuser -u postgres --); fi
-pw=$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')
-echo "$pw" > "$work/pg/pwfile"
-[ "$(id -u)" = 0 ] && chown postgres: "$work/pg/pwfile"
-pgport=$(free_port)
-pg() { (cd "$work/pg" && "$@"); }
-pg "${as_pg[@]}" "$pgbin/initdb" -D "$work/pg/data" -U whatami --auth=scram-sha-256 --pwfile="$work/pg/pwfile" \
-    -E UTF8 --locale=C >"$work/pg/initdb.log" 2>&1 || { cat "$work/pg/initdb.log"; exit 1; }
-rm -f "$work/pg/pwfile"
-pg_ctl_cmd=("${as_pg[@]}" "$pgbin/pg_ctl" -D "$work/pg/data" -w -t 60)
-# PostgreSQL as installed (its defaults: synchronous_commit on, fsync on, shared_buffers 128 MB), on loopback only
-pg "${pg_ctl_cmd[@]}" -l "$work/pg/log" -o "-p $pgport -c listen_addresses=127.0.0.1 -k $work/pg" start >/dev/null
-db="jdbc:postgresql://127.0.0.1:$pgport/postgres"
+start_postgres "$pgbin"
 psql_q() { PGPASSWORD=$pw "$pgbin/psql" -h 127.0.0.1 -p "$pgport" -U whatami -d postgres -Atc "$1"; }
 
 start_server() { # NAME PORT — sets $srv once it listens
@@ -85,7 +49,6 @@ p1=$(free_port); p2=$(free_port)
 while [ "$p2" = "$p1" ]; do p2=$(free_port); done
 start_server s1 "$p1"; s1=$srv
 start_server s2 "$p2"; s2=$srv
-pgpid=$(head -1 "$work/pg/data/postmaster.pid")
 cpu1=$(cpu_s "$s1"); cpu2=$(cpu_s "$s2")
 pgcpu0=$(pg_cpu)
 # the generator runs niced, as the herd's agents: on a real fleet they are other machines

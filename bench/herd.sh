@@ -13,35 +13,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 agents=${1:-1000}
 only=${HERD_ONLY:-ABC} # which scenarios, e.g. HERD_ONLY=C
-server_jar=server-app/target/whatami-server.jar
-agent_jar=agent-app/target/whatami-agent.jar
-# (re)build when a jar is missing or older than any module's sources
-if [ ! -f "$agent_jar" ] || [ ! -f "$server_jar" ] \
-        || [ -n "$(find ./*/src -newer "$agent_jar" -print -quit)" ] \
-        || [ -n "$(find ./*/src -newer "$server_jar" -print -quit)" ]; then
-    ./mvnw -B -q -DskipTests package -pl agent-app,server-app -am
-fi
-work=$(mktemp -d /tmp/whatami-herd.XXXXXX)
-chmod 755 "$work" # PostgreSQL (as the postgres user) and nginx's workers (nobody) work in here
-pids=()
-pg_ctl_cmd=()
-cleanup() {
-    for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-    for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
-    if [ ${#pg_ctl_cmd[@]} -gt 0 ]; then (cd "$work/pg" && "${pg_ctl_cmd[@]}" -m fast stop >/dev/null 2>&1) || true; fi
-    rm -rf "$work"
-}
-trap cleanup EXIT
-
-free_port() {
-    local p=$((20000 + RANDOM % 12000)) # below the kernel's ephemeral ports (32768-): no client socket holds it
-    while (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; do p=$((p + 1)); done
-    echo "$p"
-}
+bench_name=herd
+# shellcheck source=bench/lib.sh
+. bench/lib.sh
 now_ms() { date +%s%3N; }
-ticks=$(getconf CLK_TCK)
-cpu_s() { awk -v t="$ticks" '{printf "%.1f", ($14 + $15) / t}' "/proc/$1/stat"; }
-rss_mib() { awk '/VmHWM/ {printf "%d", $2 / 1024}' "/proc/$1/status"; }
 json_int() { sed -n "s/.*\"$1\" *: *\([0-9][0-9]*\).*/\1/p" | head -1; }
 # received BASE: instances the server has a report of, and how many of them ended (their final report landed)
 received() {
@@ -130,20 +105,7 @@ if [ -z "$pgbin" ] || [ -z "$nginx" ]; then
     echo "SKIPPED: needs PostgreSQL (apt-get install postgresql-15) and nginx (apt-get install nginx)"
     exit 0
 fi
-mkdir -p "$work/pg"
-as_pg=()
-if [ "$(id -u)" = 0 ]; then chown postgres: "$work/pg"; as_pg=(runuser -u postgres --); fi
-pw=$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')
-echo "$pw" > "$work/pg/pwfile"
-[ "$(id -u)" = 0 ] && chown postgres: "$work/pg/pwfile"
-pgport=$(free_port)
-pg() { (cd "$work/pg" && "$@"); } # PostgreSQL's tools want a working directory they can read
-pg "${as_pg[@]}" "$pgbin/initdb" -D "$work/pg/data" -U whatami --auth=scram-sha-256 --pwfile="$work/pg/pwfile" \
-    -E UTF8 --locale=C >"$work/pg/initdb.log" 2>&1 || { cat "$work/pg/initdb.log"; exit 1; }
-rm -f "$work/pg/pwfile"
-pg_ctl_cmd=("${as_pg[@]}" "$pgbin/pg_ctl" -D "$work/pg/data" -w -t 60)
-pg "${pg_ctl_cmd[@]}" -l "$work/pg/log" -o "-p $pgport -c listen_addresses=127.0.0.1 -k $work/pg" start >/dev/null
-db="jdbc:postgresql://127.0.0.1:$pgport/postgres"
+start_postgres "$pgbin"
 # the instances' metadata service is their own (not behind the file servers): one emulator
 mdport=$(free_port)
 start_server md "$mdport" --metadata-user-data-text "$user_data" --imds-v2-required

@@ -7,7 +7,12 @@
 # Needs: a JDK, curl, PostgreSQL (/usr/lib/postgresql/N/bin).
 # Usage: bench/fleet.sh [agents] [window-s]   (defaults 100000 and 60: 200,000 reports, ~3,300/s offered)
 #        FLEET_ARGS="inflight=512" passes settings to Fleet.java; FLEET_SERVER_ARGS and FLEET_SERVER_JAVA_OPTS to both
-#        servers (e.g. FLEET_SERVER_JAVA_OPTS=-XX:StartFlightRecording=filename=/tmp/s.jfr to profile them)
+#        servers (e.g. FLEET_SERVER_JAVA_OPTS=-XX:StartFlightRecording=filename=/tmp/s.jfr to profile them);
+#        FLEET_WARMUP=AGENTS:SECONDS first sends that many other instances' reports (ids i-w-N) and waits 10 s, so the
+#        servers' JIT has compiled the report path before the fleet is measured (a fleet's servers have been running
+#        for days when it boots; a cold JVM spent ~45% of its CPU in the C2 compiler during a 60 s run). Those
+#        instances stay in the store: the page is then read at AGENTS more.
+#        The servers run with the package launcher's JVM flags (/usr/bin/whatami-server).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 agents=${1:-100000}
@@ -27,9 +32,13 @@ chmod 700 "$work/tokens"; chmod 600 "$work/tokens/report"
 start_postgres "$pgbin"
 psql_q() { PGPASSWORD=$pw "$pgbin/psql" -h 127.0.0.1 -p "$pgport" -U whatami -d postgres -Atc "$1"; }
 
+# the JVM flags of the package's launcher, read from it
+server_flags=$(sed -n 's/^exec "$java" \(.*\) ${WHATAMI_SERVER_JAVA_OPTS-}.*/\1/p' server-app/src/deb/bin/whatami-server)
+[ -n "$server_flags" ] || { echo "cannot read the JVM flags of server-app/src/deb/bin/whatami-server"; exit 1; }
 start_server() { # NAME PORT — sets $srv once it listens
     local name=$1 port=$2
-    WHATAMI_DATABASE_PASSWORD=$pw java ${FLEET_SERVER_JAVA_OPTS:-} -jar "$server_jar" --root "$work/www" --port "$port" --bind 127.0.0.1 \
+    # shellcheck disable=SC2086
+    WHATAMI_DATABASE_PASSWORD=$pw java $server_flags ${FLEET_SERVER_JAVA_OPTS:-} -jar "$server_jar" --root "$work/www" --port "$port" --bind 127.0.0.1 \
         --database "$db" --database-user whatami --report-token-file "$work/tokens/report" ${FLEET_SERVER_ARGS:-} \
         >"$work/$name.log" 2>&1 &
     srv=$!
@@ -49,6 +58,14 @@ p1=$(free_port); p2=$(free_port)
 while [ "$p2" = "$p1" ]; do p2=$(free_port); done
 start_server s1 "$p1"; s1=$srv
 start_server s2 "$p2"; s2=$srv
+echo "servers: java $server_flags${FLEET_SERVER_JAVA_OPTS:+ $FLEET_SERVER_JAVA_OPTS} -jar whatami-server.jar${FLEET_SERVER_ARGS:+ $FLEET_SERVER_ARGS}"
+if [ -n "${FLEET_WARMUP:-}" ]; then
+    echo "warm-up: ${FLEET_WARMUP%%:*} other instances over ${FLEET_WARMUP##*:} s, then 10 s idle (not measured)"
+    nice -n 10 java -Xmx2g -cp "$agent_jar" bench/Fleet.java reports="http://127.0.0.1:$p1/reports,http://127.0.0.1:$p2/reports" \
+        token-file="$work/tokens/report" agents="${FLEET_WARMUP%%:*}" window-s="${FLEET_WARMUP##*:}" tag=w \
+        2> >(grep -v '^Note:' >&2) | sed 's/^/  warm-up: /' | grep -E 'warm-up: reports:' || { echo "the warm-up failed"; exit 1; }
+    sleep 10
+fi
 cpu1=$(cpu_s "$s1"); cpu2=$(cpu_s "$s2")
 pgcpu0=$(pg_cpu)
 # the generator runs niced, as the herd's agents: on a real fleet they are other machines

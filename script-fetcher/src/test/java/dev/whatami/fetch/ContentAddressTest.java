@@ -205,6 +205,24 @@ class ContentAddressTest {
     }
 
     @Test
+    void thePinnedVersionFromACache_withAnotherVersionsSignature_isRefused_sayingWhy() throws Exception {
+        dev.whatami.fetch.Keys owner = new dev.whatami.fetch.Keys();
+        // a cache keeps v1 for its address; the signature beside the name is v2's, the script having been replaced
+        server.file("/c.sh", V1).file("/c.sh.sig", owner.signBase64(V2));
+        try (ScriptFetcher signed = ScriptFetcher.builder().clock(time).sleeper(time::sleep)
+                .retryPolicy(ScriptFetcherTest.THREE).trustedKeys(TrustedKeys.of("owner.pub", owner.publicPem()))
+                .build()) {
+            assertThatThrownBy(() -> signed.fetch(request("/c.sh").digest(pin(V1)).build()))
+                    .isInstanceOfSatisfying(SignatureRefusedException.class,
+                            e -> assertThat(e.reason()).isEqualTo(RefusalReason.SIGNATURE_INVALID))
+                    .hasMessageContaining("Its bytes are the version with sha256 " + sha256(V1) + " (asked for by its "
+                            + "content address), and its signature beside its name may be another version's: if the "
+                            + "script was replaced on the server since, pin the new version.");
+        }
+        assertThat(dir.resolve("c.sh")).doesNotExist();
+    }
+
+    @Test
     void aResumedDownload_asksForTheSameAddress() throws Exception {
         byte[] big = new byte[64 * 1024];
         java.util.Arrays.fill(big, (byte) 'x');

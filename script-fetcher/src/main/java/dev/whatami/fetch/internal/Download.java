@@ -484,7 +484,10 @@ final class Download implements AutoCloseable {
                 throw refusedSignature(RefusalReason.SIGNATURE_INVALID, "refused " + Redact.url(url) + ": its "
                         + "signature does not verify with any trusted key (" + String.join(", ", cx.keys().names())
                         + "). The script changed after it was signed, or was signed by a key this machine does not "
-                        + "trust; sign it again with the owner's key.", "signature does not verify");
+                        + "trust; sign it again with the owner's key." + (address == null ? "" : " Its bytes are the "
+                        + "version with sha256 " + address + " (asked for by its content address), and its signature "
+                        + "beside its name may be another version's: if the script was replaced on the server since, "
+                        + "pin the new version."), "signature does not verify");
             }
             LOG.debug("{} is signed by {}", Redact.url(url), signer);
             trust = Trust.SIGNATURE;

@@ -72,6 +72,11 @@ class ManifestBootTest {
             assertThat(first.state()).as(first.message().orElse("")).isEqualTo(RunState.DONE);
             assertThat(first.tasks().get(0).trust()).hasValue(Trust.SIGNATURE);
             assertThat(Files.readString(dir.resolve("state/manifests.json"))).contains("\"version\" : 2");
+            // the manifest's digest is the script's content address; the manifest's own files are asked for by name
+            assertThat(files.requests("/roles/collector.sh")).extracting(TestHttpServer.Request::query)
+                    .containsExactly("sha256=" + sha256(SCRIPT));
+            assertThat(files.requests("/roles/manifest.json")).extracting(TestHttpServer.Request::query)
+                    .containsOnlyNulls();
 
             serveSet(files, "/roles/", 1);
             RunStatus second = boot(metadata, "boot-2", env);
@@ -98,6 +103,8 @@ class ManifestBootTest {
             assertThat(s3.requests("/roles-bucket/manifest.json")).filteredOn(r -> r.method().equals("GET"))
                     .hasSize(1).allSatisfy(r -> assertThat(r.header("Authorization")).hasValueSatisfying(
                             a -> assertThat(a).contains("AWS4-HMAC-SHA256 Credential=")));
+            assertThat(s3.requests("/roles-bucket/collector.sh")).as("an s3:// origin is asked as S3's API says")
+                    .isNotEmpty().extracting(TestHttpServer.Request::query).containsOnlyNulls();
         }
     }
 

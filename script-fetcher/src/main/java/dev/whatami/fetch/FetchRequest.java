@@ -18,7 +18,8 @@ import java.util.Optional;
  * @param url       primary URL: {@code http}, {@code https}, {@code file}, {@code s3://bucket/key[?versionId=]},
  *                  {@code gs://bucket/object}, or an Azure blob URL
  * @param mirrors   further URLs of the same file, tried in order after the primary in every round
- * @param digest    expected digest; a mismatch is refused
+ * @param digest    expected digest; a mismatch is refused. A sha256 is asked for by content address too
+ *                  ({@code ?sha256=}, plain http(s) URLs without a query)
  * @param targetDir directory that receives the file (and its staging file, so the rename is atomic)
  * @param fileName  name of the file in {@code targetDir}: a {@link ScriptName} (never a path, never hidden)
  * @param maxBytes  largest file accepted
@@ -99,7 +100,12 @@ public record FetchRequest(URI url, List<URI> mirrors, Optional<Digest> digest, 
             return this;
         }
 
-        /** The digest the bytes must have; a mismatch is refused ({@link IntegrityException}). Default: none. */
+        /**
+         * The digest the bytes must have; a mismatch is refused ({@link IntegrityException}). A sha256 is also the
+         * version asked for: a plain http(s) URL without a query is requested as {@code <url>?sha256=<hex>}, its
+         * content address (a server that ignores the query sends the file; after a 404 or 410 it is asked for by
+         * name). Default: none.
+         */
         public Builder digest(Optional<Digest> digest) {
             this.digest = Objects.requireNonNull(digest);
             return this;

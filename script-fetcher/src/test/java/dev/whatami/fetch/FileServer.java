@@ -27,6 +27,8 @@ final class FileServer implements AutoCloseable {
     final List<String> requests;
     /** The Accept-Encoding header of each request, in order ("-" when absent). */
     final List<String> acceptEncodings;
+    /** What each request asked for, in order: method, path and raw query as sent, e.g. "GET /c.sh?sha256=9f86…". */
+    final List<String> requestLines;
 
     FileServer() {
         this(0);
@@ -38,6 +40,7 @@ final class FileServer implements AutoCloseable {
         hits = http::hits;
         requests = view(TestHttpServer.Request::path);
         acceptEncodings = view(r -> r.header("Accept-Encoding").orElse("-"));
+        requestLines = view(r -> r.method() + " " + r.path() + (r.query() == null ? "" : "?" + r.query()));
     }
 
     private List<String> view(Function<TestHttpServer.Request, String> field) {
@@ -91,6 +94,11 @@ final class FileServer implements AutoCloseable {
     volatile boolean honourRanges = true;
     /** Like Jetty's: a weak ETag, so If-Range must use the Last-Modified date. */
     volatile boolean weakEtags;
+    /**
+     * Answers {@code ?sha256=<hex>} as whatami-server does: only while the file is that version (and no larger than
+     * this many bytes), else 404; other queries are ignored. Negative: every query is ignored, as by a plain server.
+     */
+    volatile long contentAddressedUpTo = -1;
     static final String LAST_MODIFIED = "Tue, 24 Nov 2026 10:00:00 GMT";
 
     String tagOf(byte[] body) {
@@ -124,6 +132,15 @@ final class FileServer implements AutoCloseable {
             respond(ex, 404, new byte[0], Map.of());
             return;
         }
+        String query = ex.getRequestURI().getRawQuery();
+        if (contentAddressedUpTo >= 0 && query != null && query.startsWith("sha256=")) {
+            String wanted = query.substring("sha256=".length());
+            if (body.length > contentAddressedUpTo || !wanted.equals(sha256(body))) {
+                respond(ex, 404, "not this version; fetch it by name\n".getBytes(java.nio.charset.StandardCharsets.UTF_8),
+                        Map.of("Cache-Control", "no-store"));
+                return;
+            }
+        }
         String tag = tagOf(body);
         String inm = ex.getRequestHeaders().getFirst("If-None-Match");
         if (inm != null) {
@@ -147,6 +164,14 @@ final class FileServer implements AutoCloseable {
             return;
         }
         respond(ex, 200, body, Map.of("ETag", tag));
+    }
+
+    private static String sha256(byte[] body) {
+        try {
+            return java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256").digest(body));
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     static void respond(HttpExchange ex, int status, byte[] body, Map<String, String> headers) {

@@ -6,6 +6,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.whatami.fetch.FetchRequest;
 import dev.whatami.fetch.FetchResult;
 import dev.whatami.fetch.IntegrityException;
+import dev.whatami.fetch.RefusalReason;
+import dev.whatami.fetch.SignatureRefusedException;
 import dev.whatami.fetch.ScriptFetcher;
 import dev.whatami.fetch.TrustedKeys;
 import dev.whatami.metadata.RetryPolicy;
@@ -152,6 +154,61 @@ class NginxCacheTest {
         }
     }
 
+    /**
+     * The agent's fetcher, with a pin, asks for the content address itself: however many instances fetch one version
+     * through the cache, the origin is asked once; a new version once more; a pin of a version the server no longer
+     * has is refused, saying so.
+     */
+    @Test
+    void pinnedFetches_askForTheContentAddress_soTheOriginIsAskedOncePerVersion() throws Exception {
+        Path root = Files.createDirectories(dir.resolve("www"));
+        String v1 = "#!/bin/sh\necho collector v1\n";
+        String v2 = "#!/bin/sh\necho collector v2\n";
+        Files.writeString(root.resolve("collector.pl"), v1);
+        try (ScriptServer server = ScriptServer.builder(root).bind("127.0.0.1").port(0).build().start();
+                TestNginx nginx = TestNginx.startOrSkip(
+                        IMMUTABLE_CACHE.replace("UPSTREAM", String.valueOf(server.address().getPort())));
+                ScriptFetcher fetcher = ScriptFetcher.builder()
+                        .retryPolicy(RetryPolicy.builder().maxAttempts(1).build()).build()) {
+            URI script = URI.create(nginx.uri() + "/scriptserver/collector.pl");
+            Path into = Files.createDirectories(dir.resolve("task"));
+            int fetches = 50;
+            for (int i = 0; i < fetches; i++) {
+                FetchResult r = fetcher.fetch(FetchRequest.builder(script, into, "collector.pl")
+                        .digest(Optional.of(new Digest(DigestAlgorithm.SHA256, sha256(v1)))).build());
+                assertThat(Files.readString(r.path())).isEqualTo(v1);
+                assertThat(r.trust()).isEqualTo(Trust.PIN);
+            }
+            Path tmp = root.resolve(".collector.pl.tmp");
+            Files.writeString(tmp, v2);
+            Files.move(tmp, root.resolve("collector.pl"), StandardCopyOption.ATOMIC_MOVE,
+                    StandardCopyOption.REPLACE_EXISTING);
+            for (int i = 0; i < fetches; i++) {
+                FetchResult r = fetcher.fetch(FetchRequest.builder(script, into, "collector.pl")
+                        .digest(Optional.of(new Digest(DigestAlgorithm.SHA256, sha256(v2)))).build());
+                assertThat(Files.readString(r.path())).isEqualTo(v2);
+            }
+            String v3 = "#!/bin/sh\necho collector v3, never published\n";
+            assertThatThrownBy(() -> fetcher.fetch(FetchRequest.builder(script, into, "collector.pl")
+                    .digest(Optional.of(new Digest(DigestAlgorithm.SHA256, sha256(v3)))).build()))
+                    .isInstanceOf(IntegrityException.class)
+                    .hasMessageContaining("The server does not have the version with sha256 " + sha256(v3)
+                            + ": it answered HTTP 404 to its content-addressed URL");
+
+            String log = nginx.accessLog();
+            assertThat(log.lines().filter(l -> l.startsWith("GET /scriptserver/collector.pl?sha256=")))
+                    .as(log).hasSize(2 * fetches + 1);
+            assertThat(log.lines().filter(l -> l.contains("?sha256=") && !l.endsWith("upstream=-")))
+                    .as("what reached the origin by address: each version once, and the missing one").containsExactly(
+                            "GET /scriptserver/collector.pl?sha256=" + sha256(v1) + " HTTP/1.1 200 cache=MISS upstream=200",
+                            "GET /scriptserver/collector.pl?sha256=" + sha256(v2) + " HTTP/1.1 200 cache=MISS upstream=200",
+                            "GET /scriptserver/collector.pl?sha256=" + sha256(v3) + " HTTP/1.1 404 cache=MISS upstream=404");
+            assertThat(log.lines().filter(l -> l.startsWith("GET /scriptserver/collector.pl ")))
+                    .as("by name: only after the 404").hasSize(1);
+            assertThat(nginx.errorLog()).doesNotContain("[crit]", "[alert]", "[emerg]");
+        }
+    }
+
     @Test
     void aScriptReplacedOnTheServer_isWhatTheNextFetchThroughNginxGets_signed_andAStaleCopyNeverPassesTheNewPin()
             throws Exception {
@@ -208,11 +265,15 @@ class NginxCacheTest {
             assertThat(http.send(HttpRequest.newBuilder(URI.create(script + ".sig")).build(),
                     HttpResponse.BodyHandlers.ofString()).body())
                     .isEqualTo(Files.readString(root.resolve("collector.pl.sig")));
-            // an instance whose user-data still pins v1 gets v2 and refuses it: never the wrong script
+            // an instance whose user-data still pins v1 asks for v1's content address, which the cache keeps for
+            // good; but the signature beside the name is v2's now, so v1 is refused: never an unverified script
             Path b3 = Files.createDirectories(dir.resolve("b3"));
             assertThatThrownBy(() -> fetcher.fetch(FetchRequest.builder(script, b3, "collector.pl")
                     .digest(Optional.of(new Digest(DigestAlgorithm.SHA256, sha256(v1)))).build()))
-                    .isInstanceOf(IntegrityException.class);
+                    .isInstanceOfSatisfying(SignatureRefusedException.class,
+                            e -> assertThat(e.reason()).isEqualTo(RefusalReason.SIGNATURE_INVALID))
+                    .hasMessageContaining("Its bytes are the version with sha256 " + sha256(v1) + " (asked for by its "
+                            + "content address), and its signature beside its name may be another version's");
             assertThat(b3.resolve("collector.pl")).doesNotExist();
 
             // a cache that ignores the server: it holds v2 (and v2's signature) for an hour
@@ -226,12 +287,23 @@ class NginxCacheTest {
                     HttpResponse.BodyHandlers.ofString());
             assertThat(staleCopy.body()).isEqualTo(v2);
             assertThat(staleCopy.headers().firstValue("X-Cache-Status")).hasValue("HIT");
-            // the stale copy is signed (by the same key): only the pin tells it is not the script meant now
+            // the stale copy is signed (by the same key): only the pin tells it is not the script meant now. An agent
+            // pinning v3 asks for v3's content address, which that cache never held, and gets v3 through it; but the
+            // cache's signature beside the name is still v2's: refused, never run
             Path b4 = Files.createDirectories(dir.resolve("b4"));
             assertThatThrownBy(() -> fetcher.fetch(FetchRequest.builder(stale, b4, "collector.pl")
                     .digest(Optional.of(new Digest(DigestAlgorithm.SHA256, sha256(v3)))).build()))
-                    .isInstanceOf(IntegrityException.class);
+                    .isInstanceOf(SignatureRefusedException.class);
             assertThat(b4.resolve("collector.pl")).doesNotExist();
+            // and where the stale copy is all it can get (the address is a 404: that version is not the server's
+            // now), the pin refuses the stale copy it then gets by name
+            Path b4b = Files.createDirectories(dir.resolve("b4b"));
+            assertThatThrownBy(() -> fetcher.fetch(FetchRequest.builder(stale, b4b, "collector.pl")
+                    .digest(Optional.of(new Digest(DigestAlgorithm.SHA256, sha256(v1)))).build()))
+                    .isInstanceOf(IntegrityException.class)
+                    .hasMessageContaining("its sha256 is " + sha256(v2) + " but the user-data pins " + sha256(v1))
+                    .hasMessageContaining("The server does not have the version with sha256 " + sha256(v1));
+            assertThat(b4b.resolve("collector.pl")).doesNotExist();
             // while the configured cache, asked again, has v3 at once
             FetchResult boot5 = fetcher.fetch(FetchRequest.builder(script, Files.createDirectories(dir.resolve("b5")),
                     "collector.pl").digest(Optional.of(new Digest(DigestAlgorithm.SHA256, sha256(v3)))).build());

@@ -2,6 +2,7 @@ package dev.whatami.fetch.internal;
 
 import dev.whatami.fetch.FetchFailure;
 import dev.whatami.fetch.FetchListener;
+import dev.whatami.fetch.FetchRefusedException;
 import dev.whatami.fetch.FetchRequest;
 import dev.whatami.fetch.FetchResult;
 import dev.whatami.fetch.IntegrityException;
@@ -11,6 +12,7 @@ import dev.whatami.fetch.SignatureSource;
 import dev.whatami.fetch.TrustedKeys;
 import dev.whatami.status.Trust;
 import dev.whatami.userdata.Digest;
+import dev.whatami.userdata.DigestAlgorithm;
 import dev.whatami.userdata.Redact;
 import java.io.IOException;
 import java.io.InputStream;
@@ -64,6 +66,15 @@ final class Download implements AutoCloseable {
     private Optional<String> etag = Optional.empty();
     private Optional<String> lastModified = Optional.empty();
     private byte[] signature;
+    /** The sha256 this attempt asks for by content address ({@code ?sha256=}), or null: asked for by name. */
+    private String address;
+    /**
+     * The status (404 or 410) the server answered the content-addressed URL with, or 0: from then on this download
+     * asks by name, and a refusal of the bytes says that the server has no such version.
+     */
+    private int addressMissed;
+    /** The sha256 that was asked for when the address was missed. */
+    private String missedAddress;
 
     Download(URI url, FetchRequest request, Context cx, Origin origin) {
         this.url = url;
@@ -85,6 +96,7 @@ final class Download implements AutoCloseable {
                     + "sig=<base64> or sig=<url>.", "no signature can be derived from a URL with a query string");
         }
         Manifests.Verified manifest = manifest(scope);
+        address = contentAddress(manifest);
         if (staging == null) {
             try {
                 staging = new Staging(request.targetDir(), request.fileName(), request.digest(), request.maxBytes(),
@@ -116,6 +128,27 @@ final class Download implements AutoCloseable {
         Manifests.Verified v = cx.manifests().get().forScript(url, cx.exchange(), origin, scope);
         Manifests.check(v, url, Optional.empty());
         return v;
+    }
+
+    /**
+     * The sha256 to ask for by content address: the user-data's sha256 pin, else the one the manifest lists for the
+     * script; none for a URL that is not plain http(s) without a query ({@link ContentAddress#applies}), nor once the
+     * server answered the address 404 or 410 (a version it does not have, or a file too large to be addressed).
+     */
+    private String contentAddress(Manifests.Verified manifest) {
+        if (addressMissed != 0 || origin != Origin.PLAIN || !ContentAddress.applies(url)) {
+            return null;
+        }
+        if (request.digest().isPresent() && request.digest().get().algorithm() == DigestAlgorithm.SHA256) {
+            return request.digest().get().hex();
+        }
+        return manifest == null ? null : manifest.manifest().files().get(Manifests.name(url));
+    }
+
+    /** The URL this attempt asks for the script's bytes at: by content address, or by name. */
+    private URI requestUrl() throws AttemptFailed {
+        URI u = origin.requestUrl(url);
+        return address == null ? u : ContentAddress.of(u, address);
     }
 
     private boolean isFile() {
@@ -162,8 +195,20 @@ final class Download implements AutoCloseable {
                 cached.flatMap(HttpCache.Entry::etag).ifPresent(e -> headers.put("If-None-Match", e));
                 cached.flatMap(HttpCache.Entry::lastModified).ifPresent(l -> headers.put("If-Modified-Since", l));
             }
-            try (Exchange.Response r = cx.exchange().open(origin.requestUrl(url), headers, origin, scope)) {
+            try (Exchange.Response r = cx.exchange().open(requestUrl(), headers, origin, scope)) {
                 int code = r.code();
+                if ((code == 404 || code == 410) && address != null) {
+                    // not that version (or a file too large to be content-addressed): ask by name, and verify
+                    LOG.debug("{} has no version with sha256 {} (HTTP {} to its content-addressed URL): asking for "
+                            + "it by name", Redact.url(url), address, code);
+                    r.abort();
+                    addressMissed = code;
+                    missedAddress = address;
+                    address = null;
+                    forgetStaged();
+                    readHttp(scope, mayUseCache);
+                    return;
+                }
                 if (code == 304 && cached.isPresent()) {
                     r.close();
                     if (!copyFromCache(cached.get())) {
@@ -421,7 +466,8 @@ final class Download implements AutoCloseable {
             Digest expected = request.digest().get();
             Digest actual = staging.actual(expected.algorithm());
             if (!actual.equals(expected)) {
-                throw AttemptFailed.refused(new IntegrityException(url, expected, actual, 0),
+                throw AttemptFailed.refused(new IntegrityException(IntegrityException.message(url, expected, actual)
+                        + noSuchVersion(), url, expected, actual, 0, Map.of(url, FetchFailure.REFUSED)),
                         expected.algorithm().key() + " mismatch");
             }
             trust = Trust.PIN;
@@ -438,13 +484,24 @@ final class Download implements AutoCloseable {
                 throw refusedSignature(RefusalReason.SIGNATURE_INVALID, "refused " + Redact.url(url) + ": its "
                         + "signature does not verify with any trusted key (" + String.join(", ", cx.keys().names())
                         + "). The script changed after it was signed, or was signed by a key this machine does not "
-                        + "trust; sign it again with the owner's key.", "signature does not verify");
+                        + "trust; sign it again with the owner's key." + (address == null ? "" : " Its bytes are the "
+                        + "version with sha256 " + address + " (asked for by its content address), and its signature "
+                        + "beside its name may be another version's: if the script was replaced on the server since, "
+                        + "pin the new version."), "signature does not verify");
             }
             LOG.debug("{} is signed by {}", Redact.url(url), signer);
             trust = Trust.SIGNATURE;
         }
         if (manifest != null) {
-            Manifests.check(manifest, url, Optional.of(staging.sha256Hex()));
+            try {
+                Manifests.check(manifest, url, Optional.of(staging.sha256Hex()));
+            } catch (AttemptFailed f) {
+                if (addressMissed == 0 || f.refusal == null) {
+                    throw f;
+                }
+                throw AttemptFailed.refused(new FetchRefusedException(f.refusal.reason(), f.refusal.getMessage()
+                        + noSuchVersion(), url, 0), f.getMessage());
+            }
             trust = Trust.SIGNATURE;
         }
         String sha256 = staging.sha256Hex();
@@ -459,6 +516,19 @@ final class Download implements AutoCloseable {
             cx.cache().get().store(url, etag, lastModified, target, sha256);
         }
         return new FetchResult(target, url, sha256, size, trust, 0);
+    }
+
+    /**
+     * After the server answered the content-addressed URL 404 or 410 and the bytes fetched by name are refused: that
+     * the server does not have the version asked for; else nothing.
+     */
+    private String noSuchVersion() {
+        if (addressMissed == 0) {
+            return "";
+        }
+        return " The server does not have the version with sha256 " + missedAddress + ": it answered HTTP "
+                + addressMissed + " to its content-addressed URL (" + Redact.url(url) + "?" + ContentAddress.PARAMETER
+                + "=" + missedAddress + "), and the file it serves by name is another version.";
     }
 
     @Override

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Benchmark: what the agent adds to a boot, on JDK 17 and JDK 25, against cloud-init doing the same job. On loopback,
-# in one run (one hyperfine invocation, every command below in it), with hyperfine:
+# in one run (every command below in every round of hyperfine runs, interleaved), with hyperfine:
 #  (a) whatami-agent run, as installed: the package's launcher /usr/bin/whatami-agent — sh, one stat(1),
 #      exec java with the boot flags and the class cache `whatami-agent cds` built for this jar and JVM — with
 #      its paths moved into a scratch directory, against whatami-server emulating IMDSv2 (required) with a
@@ -25,9 +25,10 @@
 # proc, a read-only sysfs of the namespace, a /dev with only null, zero, full, random, urandom and tty, a tmpfs /run.
 # The chroot (debootstrap --variant=minbase trixie, with cloud-init and curl) is kept in /var/cache/whatami-bench/
 # trixie (TRIXIE_ROOT= to move it) and built when absent. Needs root (chroot, namespaces).
-# Reports medians, the ratios a/b, a/c, d/b, e/b, a/d, f/a, a25/d25, g/a, g/a25, the agent's peak RSS (JDK 17
+# Reports medians (and minimums), the ratios a/b, a/c, d/b, e/b, a/d, f/a, a25/d25, g/a, g/a25, the agent's peak RSS (JDK 17
 # and 25) and the machine's load.
-# Usage: bench/boot-latency.sh [runs]   (JDK25=/path/bin/java to choose the JDK 25)
+# Usage: bench/boot-latency.sh [runs]   (JDK25=/path/bin/java to choose the JDK 25; KEEP=dir to keep hyperfine's
+#        JSON and cloud-init's log of its last run there)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs=${1:-30}
@@ -222,42 +223,53 @@ for c in "$ci_all" "$ci_four"; do  # each must do the job before it is timed, an
         echo "cloud-init's log names a metadata address (above)"; exit 1
     fi
 done
-cp "$root/var/log/cloud-init.log" "$work/cloud-init.log"
 
 $agent >/dev/null   # must succeed before it is timed
 $agent25 >/dev/null
 $plain >/dev/null
 names=(a a25 b b25 c d e d25 f g h)
 cmds=("$agent" "$agent25" "$hello" "$hello25" "$work/seed.sh" "${floor[@]}" "$floor25" "$plain" "$ci_all" "$ci_four")
-prep=()
-for n in "${names[@]}"; do
-    case $n in g|h) prep+=(--prepare "$ci_clean") ;; *) prep+=(--prepare true) ;; esac
-done
+# Interleaved: rounds of $per runs (after one warm-up), every command in turn in each round, so that a change in the
+# machine's load (it is shared) falls on every command alike rather than on whichever ran then. cloud-init's state
+# is removed before each of its runs (hyperfine's --prepare, untimed); the others prepare nothing.
+per=5
+rounds=$(( (runs + per - 1) / per ))
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
-hyperfine -N --warmup 5 --runs "$runs" --export-json "$work/h.json" "${prep[@]}" "${cmds[@]}" >/dev/null
+for r in $(seq 1 "$rounds"); do
+    for i in "${!names[@]}"; do
+        case ${names[$i]} in g|h) prep=$ci_clean ;; *) prep=true ;; esac
+        hyperfine -N --warmup 1 --runs "$per" --prepare "$prep" --export-json "$work/h-${names[$i]}-$r.json" \
+            "${cmds[$i]}" >>"$work/hyperfine.log" 2>&1 || { cat "$work/hyperfine.log"; exit 1; }
+    done
+done
 load_after=$(cut -d' ' -f1-3 /proc/loadavg)
 rss=$( { /usr/bin/time -f "%M" $agent >/dev/null; } 2>&1 | tail -1)
 rss25=$( { /usr/bin/time -f "%M" $agent25 >/dev/null; } 2>&1 | tail -1)
 v17=$($jdk17 -version 2>&1 | sed -n 2p)
 v25=$($jdk25 -version 2>&1 | sed -n 2p)
-python3 - "$work/h.json" "$rss" "$rss25" "$runs" "$load_before" "$load_after" "$ci_version" "$v17" "$v25" <<'PY'
-import json, sys, statistics, datetime, os
-r = json.load(open(sys.argv[1]))["results"]
-a, a25, b, b25, c, d, e, d25, f, g, h = (statistics.median(x["times"]) * 1000 for x in r)
+[ -z "${KEEP-}" ] || { mkdir -p "$KEEP" && cp "$work"/h-*.json "$root/var/log/cloud-init.log" \
+    "$KEEP/" 2>/dev/null || true; }
+python3 - "$work" "$rss" "$rss25" "$((rounds * per))" "$load_before" "$load_after" "$ci_version" "$v17" "$v25" <<'PY'
+import glob, json, os, sys, statistics, datetime
+times, mins = {}, {}
+for n in ("a", "a25", "b", "b25", "c", "d", "e", "d25", "f", "g", "h"):
+    t = [x for f in glob.glob(os.path.join(sys.argv[1], f"h-{n}-*.json")) for x in json.load(open(f))["results"][0]["times"]]
+    times[n], mins[n] = statistics.median(t) * 1000, min(t) * 1000
+a, a25, b, b25, c, d, e, d25, f, g, h = times.values()
 print(f"date: {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%dT%H:%MZ}, runs: {sys.argv[4]}, "
       f"cores: {os.cpu_count()}, load average before: {sys.argv[5]}, after: {sys.argv[6]}")
 print(f"JDK 17: {sys.argv[8]}; JDK 25: {sys.argv[9]}; cloud-init {sys.argv[7]}")
-print(f"(a)   whatami-agent run, the launcher, JDK 17  : median {a:.1f} ms")
-print(f"(a25) whatami-agent run, the launcher, JDK 25  : median {a25:.1f} ms")
-print(f"(b)   hello-world java -jar, JDK 17            : median {b:.1f} ms")
-print(f"(b25) hello-world java -jar, JDK 25            : median {b25:.1f} ms")
-print(f"(c)   curl + wget + sh (the seed)              : median {c:.1f} ms")
-print(f"(d)   floor: the flow alone, HttpClient 5, 17  : median {d:.1f} ms")
-print(f"(e)   floor: the flow alone, URLConnection, 17 : median {e:.1f} ms")
-print(f"(d25) floor: the flow alone, HttpClient 5, 25  : median {d25:.1f} ms")
-print(f"(f)   java -jar whatami-agent.jar run, JDK 17  : median {f:.1f} ms")
-print(f"(g)   cloud-init, one process (Debian 13)      : median {g:.1f} ms")
-print(f"(h)   cloud-init, four stage processes         : median {h:.1f} ms")
+print(f"(a)   whatami-agent run, the launcher, JDK 17  : median {a:.1f} ms (min {mins['a']:.1f})")
+print(f"(a25) whatami-agent run, the launcher, JDK 25  : median {a25:.1f} ms (min {mins['a25']:.1f})")
+print(f"(b)   hello-world java -jar, JDK 17            : median {b:.1f} ms (min {mins['b']:.1f})")
+print(f"(b25) hello-world java -jar, JDK 25            : median {b25:.1f} ms (min {mins['b25']:.1f})")
+print(f"(c)   curl + wget + sh (the seed)              : median {c:.1f} ms (min {mins['c']:.1f})")
+print(f"(d)   floor: the flow alone, HttpClient 5, 17  : median {d:.1f} ms (min {mins['d']:.1f})")
+print(f"(e)   floor: the flow alone, URLConnection, 17 : median {e:.1f} ms (min {mins['e']:.1f})")
+print(f"(d25) floor: the flow alone, HttpClient 5, 25  : median {d25:.1f} ms (min {mins['d25']:.1f})")
+print(f"(f)   java -jar whatami-agent.jar run, JDK 17  : median {f:.1f} ms (min {mins['f']:.1f})")
+print(f"(g)   cloud-init, one process (Debian 13)      : median {g:.1f} ms (min {mins['g']:.1f})")
+print(f"(h)   cloud-init, four stage processes         : median {h:.1f} ms (min {mins['h']:.1f})")
 print(f"a/b = {a / b:.2f}   a/c = {a / c:.2f}   d/b = {d / b:.2f}   e/b = {e / b:.2f}   a/d = {a / d:.2f}   "
       f"f/a = {f / a:.2f}")
 print(f"a25/d25 = {a25 / d25:.2f}   a25/b25 = {a25 / b25:.2f}   g/a = {g / a:.2f}   g/a25 = {g / a25:.2f}   "

@@ -19,14 +19,16 @@
 #      cloud-init as one process (cloud-init-main.service: `cloud-init --all-stages`) that each stage's unit
 #      starts over a Unix socket; here the units' own command (nc -Uu … | sh) starts the four stages in turn.
 #      (h) the same four stages as four processes (init --local, init, modules config, modules final), as before
-#      cloud-init 24.3. Every run of (g) and (h) must print hello.sh's output and record no error, or it fails.
+#      cloud-init 24.3. Every run of (g) and (h) must print hello.sh's output and record no error nor warning, or
+#      it fails. Debian's configuration, less growpart and resizefs (the chroot's disk is the host's) and host keys
+#      (no sshd in the chroot): network configuration off, NoCloud the only datasource.
 # Everything runs in a network namespace of its own with only the loopback interface up (unshare -n), and a UTS and
 # mount namespace: cloud-init can reach no other address, nor set the host's hostname; the chroot gets its own
 # proc, a read-only sysfs of the namespace, a /dev with only null, zero, full, random, urandom and tty, a tmpfs /run.
-# The chroot (debootstrap --variant=minbase trixie, with cloud-init and curl) is kept in /var/cache/whatami-bench/
-# trixie (TRIXIE_ROOT= to move it) and built when absent. Needs root (chroot, namespaces).
-# Reports medians (and minimums), the ratios a/b, a/c, d/b, e/b, a/d, f/a, a25/d25, g/a, g/a25, the agent's peak RSS (JDK 17
-# and 25) and the machine's load.
+# The chroot (debootstrap --variant=minbase trixie, with cloud-init, curl and iproute2) is kept in
+# /var/cache/whatami-bench/trixie (TRIXIE_ROOT= to move it) and built when absent. Needs root (chroot, namespaces).
+# Reports medians (and minimums), the ratios a/b, a/c, d/b, e/b, a/d, f/a, a25/d25, g/a, g/a25, h/a, h/a25, the
+# agent's peak RSS (JDK 17 and 25) and the machine's load.
 # Usage: bench/boot-latency.sh [runs]   (JDK25=/path/bin/java to choose the JDK 25; KEEP=dir to keep hyperfine's
 #        JSON and cloud-init's log of its last run there)
 set -euo pipefail
@@ -47,7 +49,8 @@ jdk25=${JDK25:-$(find_jdk 25)} || { echo "no JDK 25 under /usr/lib/jvm (set JDK2
 if [ -z "${WHATAMI_BENCH_NETNS-}" ]; then
     [ "$(id -u)" = 0 ] || { echo "needs root: chroot and namespaces"; exit 2; }
     for tool in hyperfine curl wget /usr/bin/time unshare ip python3; do
-        command -v "$tool" >/dev/null || { echo "needs $tool (apt-get install hyperfine curl wget time iproute2)"; exit 2; }
+        command -v "$tool" >/dev/null \
+            || { echo "needs $tool (apt-get install hyperfine curl wget time iproute2)"; exit 2; }
     done
     if [ ! -x "$root/usr/bin/cloud-init" ] || [ ! -x "$root/usr/bin/ip" ]; then
         command -v debootstrap >/dev/null || { echo "needs debootstrap (apt-get install debootstrap)"; exit 2; }
@@ -253,7 +256,8 @@ python3 - "$work" "$rss" "$rss25" "$((rounds * per))" "$load_before" "$load_afte
 import glob, json, os, sys, statistics, datetime
 times, mins = {}, {}
 for n in ("a", "a25", "b", "b25", "c", "d", "e", "d25", "f", "g", "h"):
-    t = [x for f in glob.glob(os.path.join(sys.argv[1], f"h-{n}-*.json")) for x in json.load(open(f))["results"][0]["times"]]
+    t = [x for f in glob.glob(os.path.join(sys.argv[1], f"h-{n}-*.json"))
+         for x in json.load(open(f))["results"][0]["times"]]
     times[n], mins[n] = statistics.median(t) * 1000, min(t) * 1000
 a, a25, b, b25, c, d, e, d25, f, g, h = times.values()
 print(f"date: {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%dT%H:%MZ}, runs: {sys.argv[4]}, "
@@ -276,4 +280,5 @@ print(f"a25/d25 = {a25 / d25:.2f}   a25/b25 = {a25 / b25:.2f}   g/a = {g / a:.2f
       f"h/a = {h / a:.2f}   h/a25 = {h / a25:.2f}")
 print(f"agent peak RSS = {int(sys.argv[2]) / 1024:.0f} MiB (JDK 17), {int(sys.argv[3]) / 1024:.0f} MiB (JDK 25)")
 PY
-echo "launchers: $launch, $work/whatami-agent-25 run (caches: $(ls "$work"/cache "$work"/cache25 | grep '^whatami' | tr '\n' ' '))"
+echo "launchers: $launch, $work/whatami-agent-25 run"
+echo "caches: $(ls "$work"/cache "$work"/cache25 | grep '^whatami' | tr '\n' ' ')"

@@ -98,6 +98,20 @@ final class TestNginx implements AutoCloseable {
         return Files.readString(dir.resolve("access.log"));
     }
 
+    /**
+     * The access log once it has at least {@code lines} lines: nginx writes a request's line when it finalises the
+     * request, which may be just after the client has the answer. Waits at most 10 s, then returns what there is.
+     */
+    String accessLog(int lines) throws IOException, InterruptedException {
+        long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(10);
+        String log = accessLog();
+        while (log.lines().count() < lines && System.nanoTime() < deadline) {
+            Thread.sleep(20); // polling another process's file
+            log = accessLog();
+        }
+        return log;
+    }
+
     String errorLog() throws IOException {
         return Files.readString(dir.resolve("error.log"));
     }

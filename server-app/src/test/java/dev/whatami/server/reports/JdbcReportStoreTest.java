@@ -488,6 +488,40 @@ class JdbcReportStoreTest {
         }
     }
 
+    /**
+     * While the database is down, a report is refused within about twice the connection timeout (a connection
+     * awaited, and once more) however many wait with it: the reports waiting when a batch finds the database gone fail
+     * with it, not each batch of them in turn (300 agents at once would otherwise wait 3 rounds of 2 writers × 64).
+     */
+    @Test
+    void whileTheDatabaseIsDown_manyWaitingReports_areAllRefusedWithinTwiceTheConnectionTimeout() throws Exception {
+        try (JdbcReportStore s = pg.store(ReportLimits.databaseDefaults(), Clock.systemUTC())) {
+            assertThat(s.accept(report("i-warm"), "x")).isEqualTo(ReportStore.Accepted.STORED);
+            pg.stop();
+            ExecutorService senders = Executors.newFixedThreadPool(300);
+            try {
+                List<Future<Long>> took = new ArrayList<>();
+                for (int i = 0; i < 300; i++) {
+                    String id = "i-" + i;
+                    took.add(senders.submit(() -> {
+                        long began = System.nanoTime();
+                        assertThatThrownBy(() -> s.accept(report(id), "x")).isInstanceOf(IOException.class);
+                        return (System.nanoTime() - began) / 1_000_000;
+                    }));
+                }
+                long longest = 0;
+                for (Future<Long> t : took) {
+                    longest = Math.max(longest, t.get());
+                }
+                // the default connection timeout is 2 s: 4 s for one batch, with room for a loaded machine
+                assertThat(longest).as("longest wait for a 503, ms").isLessThan(8000);
+            } finally {
+                senders.shutdownNow();
+                pg.start();
+            }
+        }
+    }
+
     private static String insertRaw(String id) {
         return "INSERT INTO whatami_reports (instance_id, revision, received_at, provider, role, state, rank, kept_seq, "
                 + "bytes, body) VALUES ('" + id + "', 1, now(), 'ec2', '', 'done', 3, "

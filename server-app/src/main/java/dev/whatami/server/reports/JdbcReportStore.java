@@ -256,8 +256,11 @@ public final class JdbcReportStore implements ReportStore {
         } catch (SQLException | InvalidReportException e) {
             if (batch.size() == 1 || e instanceof java.sql.SQLTransientConnectionException
                     || e instanceof SQLException q && isConnectionFault(q)) {
-                // the database cannot be reached: every report of the batch fails alike, at once
-                for (Pending p : batch) {
+                // the database cannot be reached: every report of the batch, and every one waiting behind it, fails
+                // alike, at once (each batch of them in turn would wait for the connection timeout again)
+                List<Pending> failing = new ArrayList<>(batch);
+                queue.drainTo(failing);
+                for (Pending p : failing) {
                     p.done.completeExceptionally(new IOException("the database did not keep the report: "
                             + message(e), e));
                 }

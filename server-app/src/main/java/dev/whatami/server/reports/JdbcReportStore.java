@@ -256,8 +256,11 @@ public final class JdbcReportStore implements ReportStore {
         } catch (SQLException | InvalidReportException e) {
             if (batch.size() == 1 || e instanceof java.sql.SQLTransientConnectionException
                     || e instanceof SQLException q && isConnectionFault(q)) {
-                // the database cannot be reached: every report of the batch fails alike, at once
-                for (Pending p : batch) {
+                // the database cannot be reached: every report of the batch, and every one waiting behind it, fails
+                // alike, at once (each batch of them in turn would wait for the connection timeout again)
+                List<Pending> failing = new ArrayList<>(batch);
+                queue.drainTo(failing);
+                for (Pending p : failing) {
                     p.done.completeExceptionally(new IOException("the database did not keep the report: "
                             + message(e), e));
                 }
@@ -332,23 +335,39 @@ public final class JdbcReportStore implements ReportStore {
                         verdicts[i] = e;
                     }
                 }
+                // kept in the batch's order (what "least recently kept" means for reports kept together), whatever
+                // order the rows are written in
+                long[] seq = keptSeq(c, updates.size() + inserts.size(), batch.size(), updates, inserts);
+                // new instances created in one order for every writer of every server: an insert waits for another
+                // transaction's insert of the same instance, so two batches inserting in different orders deadlock
+                inserts.sort(java.util.Comparator.comparing(i -> batch.get(i).id));
                 long created = 0;
                 long grown = 0;
+                String newest = null;
+                long newestSeq = Long.MIN_VALUE;
                 if (!updates.isEmpty()) {
-                    write(c, updates, received, stored, hashes, UPSERT);
+                    write(c, updates, received, stored, hashes, seq, UPSERT);
                     for (int i : updates) {
                         verdicts[i] = Accepted.STORED;
                         grown += stored[i].length - kept.get(batch.get(i).id).bytes();
+                        if (seq[i] > newestSeq) {
+                            newestSeq = seq[i];
+                            newest = batch.get(i).id;
+                        }
                     }
                 }
                 if (!inserts.isEmpty()) {
-                    int[] counts = write(c, inserts, received, stored, hashes, " ON CONFLICT (instance_id) DO NOTHING");
+                    int[] counts = write(c, inserts, received, stored, hashes, seq, " ON CONFLICT (instance_id) DO NOTHING");
                     for (int j = 0; j < counts.length; j++) {
                         int i = inserts.get(j);
                         if (counts[j] == 1) {
                             verdicts[i] = Accepted.STORED;
                             created++;
                             grown += stored[i].length;
+                            if (seq[i] > newestSeq) {
+                                newestSeq = seq[i];
+                                newest = batch.get(i).id;
+                            }
                         } else {
                             // another server created it since the SELECT (and has committed): compare with its
                             // report, in the next transaction
@@ -380,7 +399,7 @@ public final class JdbcReportStore implements ReportStore {
                     }
                     if (instances > limits.maxInstances() || bytes > limits.maxTotalBytes()) {
                         long[] left = {instances, bytes};
-                        forgotten = evict(c, batch, left);
+                        forgotten = evict(c, newest, left);
                         try (PreparedStatement p = c.prepareStatement("UPDATE whatami_totals SET instances = ?, "
                                 + "bytes = ? WHERE id = 1")) {
                             p.setLong(1, left[0]);
@@ -402,19 +421,19 @@ public final class JdbcReportStore implements ReportStore {
     }
 
     /**
-     * Forgets the least recently kept instances other than those of {@code batch} until {@code left} (instances,
-     * bytes; updated) is within the limits, holding the totals' lock. Rows another writer holds are skipped (that
+     * Forgets the least recently kept instances other than {@code newest} (the batch's last report kept; the batch's
+     * earlier ones may go, as they would if kept one after the other) until {@code left} (instances, bytes; updated)
+     * is within the limits, holding the totals' lock. Rows another writer holds are skipped (that
      * writer is refreshing them, and waits for the totals to count itself); whoever commits last finds the fleet over
      * the limit no more.
      */
-    private int evict(Connection c, List<Pending> batch, long[] left) throws SQLException {
+    private int evict(Connection c, String newest, long[] left) throws SQLException {
         int forgotten = 0;
-        java.sql.Array keep = c.createArrayOf("text", batch.stream().map(q -> q.id).toArray());
         while (left[0] > limits.maxInstances() || left[1] > limits.maxTotalBytes()) {
             List<String> victims = new ArrayList<>();
             try (PreparedStatement p = c.prepareStatement("SELECT instance_id, bytes FROM whatami_reports "
-                    + "WHERE instance_id <> ALL (?) ORDER BY kept_seq LIMIT 64 FOR UPDATE SKIP LOCKED")) {
-                p.setArray(1, keep);
+                    + "WHERE instance_id <> ? ORDER BY kept_seq LIMIT 64 FOR UPDATE SKIP LOCKED")) {
+                p.setString(1, newest);
                 try (ResultSet r = p.executeQuery()) {
                     while (r.next() && (left[0] > limits.maxInstances() || left[1] > limits.maxTotalBytes())) {
                         victims.add(r.getString(1));
@@ -424,7 +443,7 @@ public final class JdbcReportStore implements ReportStore {
                 }
             }
             if (victims.isEmpty()) {
-                break; // only the new reports are left (each fits: checkSize), or the rest are being written
+                break; // only the newest report is left (it fits: checkSize), or the rest are being written
             }
             try (PreparedStatement p = c.prepareStatement("DELETE FROM whatami_reports WHERE instance_id = ANY (?)")) {
                 p.setArray(1, c.createArrayOf("text", victims.toArray()));
@@ -441,11 +460,39 @@ public final class JdbcReportStore implements ReportStore {
             + "state = EXCLUDED.state, rank = EXCLUDED.rank, kept_seq = EXCLUDED.kept_seq, "
             + "bytes = EXCLUDED.bytes, body = EXCLUDED.body, key_sha256 = EXCLUDED.key_sha256";
 
+    /** {@code n} values of the kept sequence, ascending, given to the reports {@code updates} and {@code inserts}
+     * in the batch's order (indexed as the batch, of length {@code size}). */
+    private static long[] keptSeq(Connection c, int n, int size, List<Integer> updates, List<Integer> inserts)
+            throws SQLException {
+        long[] seq = new long[size];
+        if (n == 0) {
+            return seq;
+        }
+        long[] values = new long[n];
+        try (PreparedStatement p = c.prepareStatement("SELECT nextval('whatami_reports_kept_seq') FROM "
+                + "generate_series(1, ?)")) {
+            p.setInt(1, n);
+            try (ResultSet r = p.executeQuery()) {
+                for (int j = 0; r.next(); j++) {
+                    values[j] = r.getLong(1);
+                }
+            }
+        }
+        java.util.Arrays.sort(values);
+        List<Integer> all = new ArrayList<>(updates);
+        all.addAll(inserts);
+        java.util.Collections.sort(all);
+        for (int j = 0; j < n; j++) {
+            seq[all.get(j)] = values[j];
+        }
+        return seq;
+    }
+
     /** Writes the rows {@code which} in one batch of statements; each one's count of rows written (1, or 0). */
     private static int[] write(Connection c, List<Integer> which, ReceivedReport[] received, byte[][] stored,
-            List<Optional<byte[]>> hashes, String onConflict) throws SQLException {
+            List<Optional<byte[]>> hashes, long[] seq, String onConflict) throws SQLException {
         try (PreparedStatement p = c.prepareStatement("INSERT INTO whatami_reports (" + COLUMNS + ") VALUES (?, ?, ?, "
-                + "?, ?, ?, ?, ?, ?, nextval('whatami_reports_kept_seq'), ?, ?, ?)" + onConflict)) {
+                + "?, ?, ?, ?, ?, ?, ?, ?, ?, ?)" + onConflict)) {
             for (int n : which) {
                 RunStatus s = received[n].status();
                 InstanceInfo i = s.instance().orElseThrow();
@@ -459,9 +506,10 @@ public final class JdbcReportStore implements ReportStore {
                 p.setString(7, Fleet.role(s));
                 p.setString(8, s.state().token());
                 p.setInt(9, Fleet.rank(s.state()));
-                p.setInt(10, stored[n].length);
-                p.setBytes(11, stored[n]);
-                p.setBytes(12, hashes.get(n).orElse(null));
+                p.setLong(10, seq[n]);
+                p.setInt(11, stored[n].length);
+                p.setBytes(12, stored[n]);
+                p.setBytes(13, hashes.get(n).orElse(null));
                 p.addBatch();
             }
             return p.executeBatch();

@@ -386,6 +386,148 @@ class JdbcReportStoreTest {
         }
     }
 
+    /**
+     * The limits hold for reports kept together: a batch of new instances larger than what may be kept forgets the
+     * batch's own older reports too, as reports kept one after the other would (the newest always get in, and the
+     * store never grows past its limits).
+     */
+    @Test
+    void aBatchOfMoreNewInstancesThanMayBeKept_keepsOnlyTheNewest() throws Exception {
+        try (JdbcReportStore s = JdbcReportStore.builder(pg.jdbcUrl()).user(TestPostgres.USER).password(pg.password())
+                .limits(new ReportLimits(2, 4096, 1 << 20)).writers(1).build();
+                java.sql.Connection hold = java.sql.DriverManager.getConnection(pg.jdbcUrl(), TestPostgres.USER,
+                        pg.password())) {
+            hold.setAutoCommit(false);
+            try (java.sql.Statement st = hold.createStatement()) {
+                st.execute("SELECT * FROM whatami_totals FOR UPDATE");
+            }
+            ExecutorService senders = Executors.newFixedThreadPool(5);
+            try {
+                List<Future<Object>> verdicts = new ArrayList<>();
+                verdicts.add(senders.submit(() -> verdict(s, report("i-first"), Optional.empty())));
+                awaitCondition(() -> waitingForALock(hold) == 1);
+                for (int i = 0; i < 4; i++) {
+                    int waiting = s.waiting();
+                    String id = "i-" + i;
+                    verdicts.add(senders.submit(() -> verdict(s, report(id), Optional.empty())));
+                    awaitCondition(() -> s.waiting() == waiting + 1);
+                }
+                hold.rollback();
+                for (Future<Object> v : verdicts) {
+                    assertThat(v.get()).isEqualTo(ReportStore.Accepted.STORED);
+                }
+            } finally {
+                senders.shutdownNow();
+            }
+            ReportPage page = s.page(ReportQuery.all());
+            assertThat(page.reports()).extracting(r -> r.status().instance().orElseThrow().instanceId())
+                    .containsExactlyInAnyOrder("i-2", "i-3");
+            try (java.sql.Statement st = hold.createStatement(); java.sql.ResultSet r = st.executeQuery(
+                    "SELECT t.instances, t.bytes, (SELECT count(*) FROM whatami_reports), "
+                            + "(SELECT sum(bytes) FROM whatami_reports) FROM whatami_totals t")) {
+                r.next();
+                assertThat(r.getLong(1)).isEqualTo(2).isEqualTo(r.getLong(3));
+                assertThat(r.getLong(2)).isEqualTo(r.getLong(4));
+            }
+            hold.commit();
+        }
+    }
+
+    /**
+     * Two servers creating the same new instances take their row locks in one order: this store's batch (queued
+     * i-n, then i-m) does not deadlock with another server's transaction that inserts them in instance order (i-m,
+     * then i-n) — as the same code on that server, given them the other way round, would.
+     */
+    @Test
+    void newInstancesOfABatch_areInsertedInOneOrder_soTwoServersNeverDeadlock() throws Exception {
+        try (JdbcReportStore s = JdbcReportStore.builder(pg.jdbcUrl()).user(TestPostgres.USER).password(pg.password())
+                .limits(new ReportLimits(1000, 4096, 1 << 22)).writers(1).build();
+                java.sql.Connection hold = java.sql.DriverManager.getConnection(pg.jdbcUrl(), TestPostgres.USER,
+                        pg.password());
+                java.sql.Connection other = java.sql.DriverManager.getConnection(pg.jdbcUrl(), TestPostgres.USER,
+                        pg.password())) {
+            hold.setAutoCommit(false);
+            try (java.sql.Statement st = hold.createStatement()) {
+                st.execute("SELECT * FROM whatami_totals FOR UPDATE");
+            }
+            ExecutorService senders = Executors.newFixedThreadPool(3);
+            try {
+                Future<Object> first = senders.submit(() -> verdict(s, report("i-first"), Optional.empty()));
+                awaitCondition(() -> waitingForALock(hold) == 1);
+                List<Future<Object>> verdicts = new ArrayList<>();
+                for (String id : List.of("i-n", "i-m")) {
+                    int waiting = s.waiting();
+                    verdicts.add(senders.submit(() -> verdict(s, report(id), Optional.empty())));
+                    awaitCondition(() -> s.waiting() == waiting + 1);
+                }
+                // the other server's writer: creates i-m, and (below) i-n, in one transaction
+                other.setAutoCommit(false);
+                try (java.sql.Statement st = other.createStatement()) {
+                    st.execute("SET LOCAL deadlock_timeout = '20ms'"); // so the cycle, if any, is found on this side
+                    st.execute(insertRaw("i-m"));
+                }
+                hold.rollback();
+                assertThat(first.get()).isEqualTo(ReportStore.Accepted.STORED);
+                awaitCondition(() -> waitingForALock(other) == 1); // this store's batch waits for the other's i-m
+                try (java.sql.Statement st = other.createStatement()) {
+                    st.execute(insertRaw("i-n"));
+                } catch (java.sql.SQLException e) {
+                    assertThat(e.getSQLState()).as("deadlock between the two servers' batches: " + e.getMessage())
+                            .isNotEqualTo("40P01");
+                    throw e;
+                } finally {
+                    other.rollback(); // the other server's transaction fails: this store's inserts go ahead
+                }
+                for (Future<Object> v : verdicts) {
+                    assertThat(v.get()).isEqualTo(ReportStore.Accepted.STORED);
+                }
+            } finally {
+                senders.shutdownNow();
+            }
+            assertThat(s.page(ReportQuery.all()).matching()).isEqualTo(3);
+        }
+    }
+
+    /**
+     * While the database is down, a report is refused within about twice the connection timeout (a connection
+     * awaited, and once more) however many wait with it: the reports waiting when a batch finds the database gone fail
+     * with it, not each batch of them in turn (300 agents at once would otherwise wait 3 rounds of 2 writers × 64).
+     */
+    @Test
+    void whileTheDatabaseIsDown_manyWaitingReports_areAllRefusedWithinTwiceTheConnectionTimeout() throws Exception {
+        try (JdbcReportStore s = pg.store(ReportLimits.databaseDefaults(), Clock.systemUTC())) {
+            assertThat(s.accept(report("i-warm"), "x")).isEqualTo(ReportStore.Accepted.STORED);
+            pg.stop();
+            ExecutorService senders = Executors.newFixedThreadPool(300);
+            try {
+                List<Future<Long>> took = new ArrayList<>();
+                for (int i = 0; i < 300; i++) {
+                    String id = "i-" + i;
+                    took.add(senders.submit(() -> {
+                        long began = System.nanoTime();
+                        assertThatThrownBy(() -> s.accept(report(id), "x")).isInstanceOf(IOException.class);
+                        return (System.nanoTime() - began) / 1_000_000;
+                    }));
+                }
+                long longest = 0;
+                for (Future<Long> t : took) {
+                    longest = Math.max(longest, t.get());
+                }
+                // the default connection timeout is 2 s: 4 s for one batch, with room for a loaded machine
+                assertThat(longest).as("longest wait for a 503, ms").isLessThan(8000);
+            } finally {
+                senders.shutdownNow();
+                pg.start();
+            }
+        }
+    }
+
+    private static String insertRaw(String id) {
+        return "INSERT INTO whatami_reports (instance_id, revision, received_at, provider, role, state, rank, kept_seq, "
+                + "bytes, body) VALUES ('" + id + "', 1, now(), 'ec2', '', 'done', 3, "
+                + "nextval('whatami_reports_kept_seq'), 1, '\\x00')";
+    }
+
     /** The verdict, or the refusal's HTTP status. */
     private static Object verdict(ReportStore s, byte[] body, Optional<String> key) throws IOException {
         try {

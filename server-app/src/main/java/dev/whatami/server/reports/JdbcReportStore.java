@@ -147,6 +147,9 @@ public final class JdbcReportStore implements ReportStore {
             throw new IOException("the report store is closed");
         }
         queue.add(p);
+        if (closed && queue.remove(p)) {
+            throw new IOException("the report store is closed"); // closed meanwhile: no writer will take it
+        }
         try {
             return p.done.get(answerWait.toMillis(), TimeUnit.MILLISECONDS);
         } catch (ExecutionException e) {
@@ -159,8 +162,10 @@ public final class JdbcReportStore implements ReportStore {
             }
             throw new IOException("the database did not keep the report: " + message(cause), cause);
         } catch (TimeoutException e) {
+            queue.remove(p); // not written later for a caller who has gone (if no writer has it yet)
             throw new IOException("the database did not keep the report within " + answerWait.toSeconds() + " s");
         } catch (InterruptedException e) {
+            queue.remove(p);
             Thread.currentThread().interrupt();
             throw new IOException("interrupted while the database kept the report", e);
         }
@@ -201,35 +206,34 @@ public final class JdbcReportStore implements ReportStore {
                     }
                     taken.add(first);
                 }
+                // one report per instance in a batch: a second one waits for the next, so it is compared with the
+                // first
+                java.util.Set<String> ids = new java.util.HashSet<>();
+                List<Pending> batch = new ArrayList<>();
+                java.util.ArrayDeque<Pending> next = new java.util.ArrayDeque<>();
+                while (!later.isEmpty()) {
+                    taken.add(later.poll());
+                }
+                queue.drainTo(taken, Math.max(0, maxBatch - taken.size()));
+                for (Pending p : taken) {
+                    if (batch.size() < maxBatch && ids.add(p.id)) {
+                        batch.add(p);
+                    } else {
+                        next.add(p);
+                    }
+                }
+                later.addAll(next);
+                writeBatch(batch).forEach(later::addFirst);
             } catch (InterruptedException e) {
-                if (closed) {
-                    continue; // drain what is queued, then stop
-                }
-                Thread.currentThread().interrupt();
-                return;
-            }
-            // one report per instance in a batch: a second one waits for the next, so it is compared with the first
-            java.util.Set<String> ids = new java.util.HashSet<>();
-            List<Pending> batch = new ArrayList<>();
-            java.util.ArrayDeque<Pending> next = new java.util.ArrayDeque<>();
-            while (!later.isEmpty()) {
-                taken.add(later.poll());
-            }
-            queue.drainTo(taken, Math.max(0, maxBatch - taken.size()));
-            for (Pending p : taken) {
-                if (batch.size() < maxBatch && ids.add(p.id)) {
-                    batch.add(p);
-                } else {
-                    next.add(p);
-                }
-            }
-            later.addAll(next);
-            try {
-                writeBatch(batch).forEach(raced -> later.addFirst(raced));
+                // nobody but the JVM interrupts a writer; it stops only when the store closes, after what waits
+                continue;
             } catch (RuntimeException | Error e) {
-                for (Pending p : batch) {
+                // never a writer lost with reports in its hands: those it took fail, the rest are written after
+                LOG.warn("report store: a writer failed ({}); the reports it held are refused", e.toString());
+                for (Pending p : taken) {
                     p.done.completeExceptionally(e);
                 }
+                later.removeIf(p -> p.done.isDone());
             }
         }
     }
@@ -372,7 +376,7 @@ public final class JdbcReportStore implements ReportStore {
                             // another server created it since the SELECT (and has committed): compare with its
                             // report, in the next transaction
                             Pending q = batch.get(i);
-                            if (++q.raced == 3) {
+                            if (++q.raced >= 3) {
                                 throw new SQLException("the instance " + q.id + " was created and forgotten again "
                                         + "three times while this report was kept", "40001");
                             }

@@ -528,6 +528,54 @@ class JdbcReportStoreTest {
                 + "nextval('whatami_reports_kept_seq'), 1, '\\x00')";
     }
 
+    /** Closing keeps what already waits (no caller is left waiting), and refuses what comes after. */
+    @Test
+    void closing_keepsTheReportsThatWait_andRefusesLaterOnes() throws Exception {
+        JdbcReportStore s = JdbcReportStore.builder(pg.jdbcUrl()).user(TestPostgres.USER).password(pg.password())
+                .limits(new ReportLimits(1000, 4096, 1 << 22)).writers(1).build();
+        ExecutorService senders = Executors.newFixedThreadPool(12);
+        try (java.sql.Connection hold = java.sql.DriverManager.getConnection(pg.jdbcUrl(), TestPostgres.USER,
+                pg.password())) {
+            hold.setAutoCommit(false);
+            try (java.sql.Statement st = hold.createStatement()) {
+                st.execute("SELECT * FROM whatami_totals FOR UPDATE");
+            }
+            List<Future<Object>> verdicts = new ArrayList<>();
+            verdicts.add(senders.submit(() -> verdict(s, report("i-first"), Optional.empty())));
+            awaitCondition(() -> waitingForALock(hold) == 1);
+            for (int i = 0; i < 10; i++) {
+                byte[] body = report("i-" + i);
+                verdicts.add(senders.submit(() -> verdict(s, body, Optional.empty())));
+            }
+            awaitCondition(() -> s.waiting() == 10);
+            Future<?> closing = senders.submit(() -> {
+                s.close();
+                return null;
+            });
+            awaitCondition(() -> {
+                try {
+                    s.accept(report("i-late"), "x");
+                    return false;
+                } catch (IOException e) {
+                    assertThat(e).hasMessage("the report store is closed");
+                    return true;
+                } catch (ReportStore.InvalidReportException e) {
+                    throw new AssertionError(e);
+                }
+            });
+            hold.rollback();
+            closing.get();
+            for (Future<Object> v : verdicts) {
+                assertThat(v.get()).isEqualTo(ReportStore.Accepted.STORED);
+            }
+        } finally {
+            senders.shutdownNow();
+        }
+        try (JdbcReportStore again = pg.store(new ReportLimits(1000, 4096, 1 << 22), Clock.systemUTC())) {
+            assertThat(again.page(ReportQuery.all()).matching()).isEqualTo(11);
+        }
+    }
+
     /** The verdict, or the refusal's HTTP status. */
     private static Object verdict(ReportStore s, byte[] body, Optional<String> key) throws IOException {
         try {

@@ -36,13 +36,15 @@ import org.slf4j.LoggerFactory;
  * instance's role and rank are and how the fleet is counted, {@link ReportLimits} how much is kept; the row keeps the
  * bytes {@link StatusCodec} wrote, and the columns beside it are derived from them by those rules.
  *
- * <p>Every change runs in one transaction: it first locks the instance's row ({@code SELECT … FOR UPDATE}, or the
- * {@code INSERT} that creates it), so two servers given the same report take turns and the second sees a duplicate;
- * then, last, it adds what it changed to the one row of {@code whatami_totals} and commits — that row's lock makes
- * the writers of every server take turns only for that update and the commit, so the limits hold across servers
- * while reports of different instances are written side by side (a herd of a thousand agents reporting at once
- * would otherwise queue behind one lock held for the whole of each report). Eviction, under the totals' lock, skips
- * rows another writer holds. A page's counts and keys are read in one read-only snapshot, so they agree; its reports
+ * <p>Reports are kept by {@link Builder#writers} writer threads with group commit: a writer takes the reports
+ * waiting (up to {@link Builder#maxBatch}, one per instance) and keeps them in one transaction. It first locks their
+ * instances' rows ({@code SELECT … FOR UPDATE}, in instance order) and creates new instances' rows (in instance order
+ * too, so two writers never wait for each other in a circle), so two servers given the same report take turns and the
+ * second sees a duplicate; then, last, it adds what it changed to the one row of {@code whatami_totals} and commits —
+ * that row's lock makes the writers of every server take turns only for that update and the commit, so the limits
+ * hold across servers while reports of different instances are written side by side. Each report gets its own verdict;
+ * a transaction that fails as a whole is tried again report by report. Eviction, under the totals' lock, skips rows
+ * another writer holds. A page's counts and keys are read in one read-only snapshot, so they agree; its reports
  * are then fetched a few at a time while the page is written (a report replaced meanwhile shows its newer version, one
  * forgotten meanwhile is left out), so a page of large reports is never in memory at once. The order is the embedded
  * store's —
@@ -50,10 +52,11 @@ import org.slf4j.LoggerFactory;
  * differs only for ids with characters beyond U+FFFF).
  *
  * <p>Connections come from a HikariCP pool that replaces broken ones, so the store outlives a database restart. While
- * the database cannot be reached, {@link #accept} and {@link #page} throw {@link IOException} within
- * {@link Builder#connectionTimeout} (the server answers 503 and the agent retries). A statement that fails on a
+ * the database cannot be reached, {@link #accept} and {@link #page} throw {@link IOException} within about twice
+ * {@link Builder#connectionTimeout} (the server answers 503 and the agent retries); the reports waiting behind a
+ * batch that found the database unreachable fail with it. A statement that fails on a
  * broken connection is tried once more on a fresh one (safe: accepting the same report twice is a duplicate).
- * Thread-safe; {@link #close()} closes the pool.
+ * Thread-safe; {@link #close()} keeps the reports that wait, then closes the pool.
  */
 public final class JdbcReportStore implements ReportStore {
     private static final Logger LOG = LoggerFactory.getLogger(JdbcReportStore.class);

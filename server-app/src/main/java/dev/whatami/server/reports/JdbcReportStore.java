@@ -353,7 +353,7 @@ public final class JdbcReportStore implements ReportStore {
                 String newest = null;
                 long newestSeq = Long.MIN_VALUE;
                 if (!updates.isEmpty()) {
-                    write(c, updates, received, stored, hashes, seq, UPSERT);
+                    write(c, updates, received, stored, hashes, seq, UPDATE);
                     for (int i : updates) {
                         verdicts[i] = Accepted.STORED;
                         grown += stored[i].length - kept.get(batch.get(i).id).bytes();
@@ -364,7 +364,7 @@ public final class JdbcReportStore implements ReportStore {
                     }
                 }
                 if (!inserts.isEmpty()) {
-                    int[] counts = write(c, inserts, received, stored, hashes, seq, " ON CONFLICT (instance_id) DO NOTHING");
+                    int[] counts = write(c, inserts, received, stored, hashes, seq, INSERT);
                     for (int j = 0; j < counts.length; j++) {
                         int i = inserts.get(j);
                         if (counts[j] == 1) {
@@ -461,11 +461,13 @@ public final class JdbcReportStore implements ReportStore {
         return forgotten;
     }
 
-    private static final String UPSERT = " ON CONFLICT (instance_id) DO UPDATE SET "
-            + "run_id = EXCLUDED.run_id, revision = EXCLUDED.revision, started_at = EXCLUDED.started_at, "
-            + "received_at = EXCLUDED.received_at, provider = EXCLUDED.provider, role = EXCLUDED.role, "
-            + "state = EXCLUDED.state, rank = EXCLUDED.rank, kept_seq = EXCLUDED.kept_seq, "
-            + "bytes = EXCLUDED.bytes, body = EXCLUDED.body, key_sha256 = EXCLUDED.key_sha256";
+    /** A kept instance's row replaced (locked by this transaction: it exists), in the columns' order, then its id. */
+    private static final String UPDATE = "UPDATE whatami_reports SET (" + COLUMNS + ") = (?, ?, ?, ?, ?, ?, ?, ?, ?, "
+            + "?, ?, ?, ?) WHERE instance_id = ?";
+
+    /** A new instance's row, unless another server created it meanwhile (then nothing is written: count 0). */
+    private static final String INSERT = "INSERT INTO whatami_reports (" + COLUMNS + ") VALUES (?, ?, ?, ?, ?, ?, ?, "
+            + "?, ?, ?, ?, ?, ?) ON CONFLICT (instance_id) DO NOTHING";
 
     /** {@code n} values of the kept sequence, ascending, given to the reports {@code updates} and {@code inserts}
      * in the batch's order (indexed as the batch, of length {@code size}). */
@@ -495,11 +497,13 @@ public final class JdbcReportStore implements ReportStore {
         return seq;
     }
 
-    /** Writes the rows {@code which} in one batch of statements; each one's count of rows written (1, or 0). */
+    /**
+     * Writes the rows {@code which} by {@link #UPDATE} or {@link #INSERT} in one batch of statements; each one's count
+     * of rows written (1, or 0).
+     */
     private static int[] write(Connection c, List<Integer> which, ReceivedReport[] received, byte[][] stored,
-            List<Optional<byte[]>> hashes, long[] seq, String onConflict) throws SQLException {
-        try (PreparedStatement p = c.prepareStatement("INSERT INTO whatami_reports (" + COLUMNS + ") VALUES (?, ?, ?, "
-                + "?, ?, ?, ?, ?, ?, ?, ?, ?, ?)" + onConflict)) {
+            List<Optional<byte[]>> hashes, long[] seq, String sql) throws SQLException {
+        try (PreparedStatement p = c.prepareStatement(sql)) {
             for (int n : which) {
                 RunStatus s = received[n].status();
                 InstanceInfo i = s.instance().orElseThrow();
@@ -517,6 +521,9 @@ public final class JdbcReportStore implements ReportStore {
                 p.setInt(11, stored[n].length);
                 p.setBytes(12, stored[n]);
                 p.setBytes(13, hashes.get(n).orElse(null));
+                if (sql.startsWith("UPDATE")) { // then the row's id, for WHERE
+                    p.setString(14, i.instanceId());
+                }
                 p.addBatch();
             }
             return p.executeBatch();

@@ -1,20 +1,28 @@
 #!/usr/bin/env bash
-# Benchmark: what a signed manifest adds to a whole agent boot (`java -jar whatami-agent.jar run`, no launcher
-# flags or archive), on loopback, in one run, with hyperfine: whatami-server emulating IMDSv2 and serving a one-line
-# hello.sh (frequency=always) from a directory that whatami-server manifest keys/sign made a manifest for, booted
-#  (a) without a manifest root key,
-#  (b) with --manifest-root-key, the state forgotten before each run (a first boot: four more requests, two Ed25519
-#      verifications, the state written),
-#  (c) with --manifest-root-key and the state of the run before (a later boot: two more requests, no verification).
-# Reports hyperfine's wall medians and mean CPU (user + system: all the JVM's threads, far less disturbed than wall time
-# by other load on the machine), and the differences. Usage: bench/manifest-boot.sh [runs]
+# Benchmark: what a signed manifest adds to a whole agent boot, on loopback, in one run, two ways: `java -jar
+# whatami-agent.jar run` (no launcher flags or archive), and as installed: the package's launcher with its boot flags
+# and the class cache `whatami-agent cds` built (AppCDS archive on JDK 17-24, AOT cache on 25+), its jar and cache
+# paths moved into a scratch directory. whatami-server emulates IMDSv2 and serves a one-line hello.sh
+# (frequency=always) from a directory that whatami-server manifest keys/sign made a manifest for; each way is booted
+#  (a) none: without a manifest root key,
+#  (b) first: with --manifest-root-key, the state forgotten before each run (a first boot: four more requests, two
+#      Ed25519 verifications, the state written),
+#  (c) later: with --manifest-root-key and the state of the run before (a later boot: two more requests, no
+#      verification).
+# The modes are interleaved, run by run (after 3 rounds not counted), so drift on a shared machine hits every mode
+# alike. Reports per mode the median wall time and the median CPU time (user + system of all the JVM's threads, far
+# less disturbed than wall time by other load on the machine), the differences and the ratios to the boot without a
+# manifest, and the load average. BASELINE_JAR=jar adds the same three launcher boots of another build of the agent
+# (with its own cache), for a before/after in the same run.
+# Usage: [JAVA=/path/to/bin/java] [AGENT_JAR=jar] [BASELINE_JAR=jar] bench/manifest-boot.sh [runs]
+#        (JAVA: the agent's JVM, default the java on the PATH; the server runs on that java too)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs=${1:-30}
-command -v hyperfine >/dev/null || { echo "needs hyperfine (apt-get install hyperfine)"; exit 2; }
 [ -f agent-app/target/whatami-agent.jar ] && [ -f server-app/target/whatami-server.jar ] \
     || ./mvnw -B -q -DskipTests package -pl agent-app,server-app -am
-jar=$(pwd)/agent-app/target/whatami-agent.jar
+jar=${AGENT_JAR:-$(pwd)/agent-app/target/whatami-agent.jar}
+java=${JAVA:-$(command -v java)}
 server="java -jar $(pwd)/server-app/target/whatami-server.jar"
 work=$(mktemp -d /tmp/whatami-manifest-boot.XXXXXX)
 trap 'kill "${srv:-0}" 2>/dev/null || true; rm -rf "$work"' EXIT
@@ -31,23 +39,71 @@ $server --root "$work/www" --port "$port" --bind 127.0.0.1 --imds-v2-required \
     --metadata-user-data-text "hello.sh 127.0.0.1:$port frequency=always" >"$work/server.log" 2>&1 &
 srv=$!
 for _ in $(seq 1 100); do grep -q listening "$work/server.log" && break; sleep 0.1; done
-run="java -jar $jar run --provider ec2 --metadata-endpoint http://127.0.0.1:$port --log-dir $work/log"
-$run --state-dir "$work/s1" >/dev/null
-$run --state-dir "$work/s3" --manifest-root-key "$work/keys/root.pub" >/dev/null
-grep -q '"version"' "$work/s3/manifests.json"   # the manifest was verified and recorded
-hyperfine -N -w 3 -r "$runs" --export-json "$work/h.json" \
-    -n none "$run --state-dir $work/s1" \
-    -n first --prepare "rm -f $work/s2/manifests.json" "$run --state-dir $work/s2 --manifest-root-key $work/keys/root.pub" \
-    -n later "$run --state-dir $work/s3 --manifest-root-key $work/keys/root.pub" >/dev/null
-echo "machine: $(nproc) cores, $(java -version 2>&1 | head -1), load average $(cut -d' ' -f1-3 /proc/loadavg)"
-python3 - "$work/h.json" "$runs" <<'PY'
-import json, sys
-res = json.load(open(sys.argv[1]))["results"]
-med = {x["command"]: sorted(x["times"])[len(x["times"]) // 2] * 1000 for x in res}
-cpu = {x["command"]: (x["user"] + x["system"]) * 1000 for x in res}
-print(f"{sys.argv[2]} runs each")
-for k in med:
-    print(f"{k:6} wall median {med[k]:7.1f} ms   cpu mean {cpu[k]:7.1f} ms")
-for k in ("first", "later"):
-    print(f"{k} boot - none: wall {med[k] - med['none']:+.1f} ms, cpu {cpu[k] - cpu['none']:+.1f} ms")
+export WHATAMI_JAVA=$java
+# as installed: the launcher a jar carries, its jar and cache paths moved to the jar and $work, its cache built its way
+launcher() { # jar, name
+    mkdir -p "$work/$2"
+    (cd "$work/$2" && unzip -q -o "$1" dev/whatami/agent/install/whatami-agent)
+    sed -e "s|^jar=/usr/share/whatami/whatami-agent.jar|jar=$1|" -e "s|^cache=/var/cache/whatami|cache=$work/$2/cache|" \
+        "$work/$2/dev/whatami/agent/install/whatami-agent" > "$work/$2/whatami-agent"
+    chmod +x "$work/$2/whatami-agent"
+    "$work/$2/whatami-agent" cds >/dev/null
+    ls "$work/$2"/cache/whatami-agent.* >/dev/null # .jsa (AppCDS) on JDK 17-24, .aot (AOT cache) on 25+
+}
+args="run --provider ec2 --metadata-endpoint http://127.0.0.1:$port --log-dir $work/log"
+root="--manifest-root-key $work/keys/root.pub"
+# name, command; a state directory of its own each, made by a boot before the timing ("first" forgets its manifests)
+modes=("none" "$java -jar $jar $args" "first" "$java -jar $jar $args $root" "later" "$java -jar $jar $args $root")
+launcher "$jar" l
+modes+=("l-none" "$work/l/whatami-agent $args" "l-first" "$work/l/whatami-agent $args $root"
+    "l-later" "$work/l/whatami-agent $args $root")
+if [ -n "${BASELINE_JAR:-}" ]; then
+    launcher "$BASELINE_JAR" b
+    modes+=("b-none" "$work/b/whatami-agent $args" "b-first" "$work/b/whatami-agent $args $root"
+        "b-later" "$work/b/whatami-agent $args $root")
+fi
+for ((i = 0; i < ${#modes[@]}; i += 2)); do
+    ${modes[i + 1]} --state-dir "$work/state-${modes[i]}" >/dev/null 2>"$work/pre.log"
+done
+grep -q '"version"' "$work/state-first/manifests.json"   # the manifest was verified and recorded
+load_before=$(cut -d' ' -f1-3 /proc/loadavg)
+python3 - "$work" "$runs" "${modes[@]}" <<'PY'
+import os, subprocess, sys, time, statistics
+work, runs, rest = sys.argv[1], int(sys.argv[2]), sys.argv[3:]
+modes = [(rest[i], rest[i + 1].split() + ["--state-dir", f"{work}/state-{rest[i]}"]) for i in range(0, len(rest), 2)]
+wall = {m: [] for m, _ in modes}
+cpu = {m: [] for m, _ in modes}
+for r in range(runs + 3):
+    for name, cmd in modes:
+        if name.endswith("first"):
+            try:
+                os.remove(f"{work}/state-{name}/manifests.json")
+            except FileNotFoundError:
+                pass
+        t = time.perf_counter()
+        p = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        _, status, ru = os.wait4(p.pid, 0)
+        dt = time.perf_counter() - t
+        p.returncode = os.waitstatus_to_exitcode(status)
+        if p.returncode != 0:
+            sys.exit(f"{name} exited {p.returncode}: {' '.join(cmd)}")
+        if r >= 3:
+            wall[name].append(dt * 1000)
+            cpu[name].append((ru.ru_utime + ru.ru_stime) * 1000)
+with open(f"{work}/results.txt", "w") as out:
+    print(f"{runs} runs per mode, interleaved; medians", file=out)
+    med = {m: statistics.median(wall[m]) for m in wall}
+    mc = {m: statistics.median(cpu[m]) for m in cpu}
+    for m in wall:
+        print(f"{m:8} wall {med[m]:7.1f} ms   cpu {mc[m]:7.1f} ms", file=out)
+    for p in ("", "l-", "b-"):
+        for k in ("first", "later"):
+            a, b = p + k, p + "none"
+            if a in med:
+                print(f"{a:8} - {b:7}: wall {med[a] - med[b]:+6.1f} ms ({med[a] / med[b]:.3f}x), "
+                      f"cpu {mc[a] - mc[b]:+6.1f} ms ({mc[a] / mc[b]:.3f}x)", file=out)
 PY
+echo "date: $(date -u +%Y-%m-%dT%H:%MZ), machine: $(nproc) cores, $("$java" -version 2>&1 | head -1)," \
+    "load average before: $load_before, after: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "java -jar: none, first, later; the launcher and its cache ($(cd "$work/l/cache" && ls)): l-none, l-first, l-later${BASELINE_JAR:+; the launcher of $BASELINE_JAR: b-none, b-first, b-later}"
+cat "$work/results.txt"

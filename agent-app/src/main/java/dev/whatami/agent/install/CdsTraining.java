@@ -34,10 +34,11 @@ final class CdsTraining {
 
     /**
      * A training run that loads what a boot loads — IMDSv2 over HttpClient, parse, fetch over http, verify a
-     * signature, ledger, run a script, status — against throw-away services on 127.0.0.1 in this process (the
-     * metadata-emulator module playing EC2, and the JDK's own HTTP server with the signed script), records the
-     * classes it loads, and makes them into the cache {@code archive} names: an AOT cache when it ends in
-     * {@code .aot} (the launcher names it so on JDK 25 and later), else a static AppCDS archive.
+     * signature and a signed manifest, ledger, run a script, status — against throw-away services on 127.0.0.1 in
+     * this process (the metadata-emulator module playing EC2, and the JDK's own HTTP server with the signed script,
+     * its manifest and keys document), records the classes it loads, and makes them into the cache {@code archive}
+     * names: an AOT cache when it ends in {@code .aot} (the launcher names it so on JDK 25 and later), else a static
+     * AppCDS archive.
      *
      * @return null on success, else why not
      */
@@ -59,9 +60,10 @@ final class CdsTraining {
             Files.writeString(keys.resolve("training.pub"), "-----BEGIN PUBLIC KEY-----\n"
                     + Base64.getMimeEncoder(64, new byte[] {'\n'}).encodeToString(
                             key.getPublic().getEncoded()) + "\n-----END PUBLIC KEY-----\n");
-            Map<String, byte[]> answers = Map.of(
+            Map<String, byte[]> answers = new java.util.HashMap<>(Map.of(
                     "/scriptserver/train.sh", script,
-                    "/scriptserver/train.sh.sig", bytes(Base64.getEncoder().encodeToString(signer.sign())));
+                    "/scriptserver/train.sh.sig", bytes(Base64.getEncoder().encodeToString(signer.sign()))));
+            manifest(answers, "/scriptserver/", "train.sh", script, tmp.resolve("manifest-root.pub"));
             files.createContext("/", ex -> {
                 byte[] b = answers.getOrDefault(ex.getRequestURI().getPath(), new byte[0]);
                 ex.sendResponseHeaders(b.length == 0 ? 404 : 200, b.length == 0 ? -1 : b.length);
@@ -109,6 +111,34 @@ final class CdsTraining {
         }
     }
 
+    /**
+     * A signed manifest for the directory {@code dir}, listing {@code name}: {@code keys.json} signed by a throw-away
+     * root key (its {@code .pub} written to {@code rootPub}, the training boot's {@code --manifest-root-key}),
+     * {@code manifest.json} signed by a throw-away signing key, and their {@code .minisig} files, as
+     * {@code whatami-server manifest keys} and {@code sign} write them. A boot with a root key verifies both (two
+     * Ed25519 verifications, the JSON documents, the state file): those classes land in the cache as well, and the
+     * root key this machine may have in /etc/whatami plays no part.
+     */
+    private static void manifest(Map<String, byte[]> answers, String dir, String name, byte[] script,
+            Path rootPub) throws IOException {
+        dev.whatami.fetch.MinisignSigner root = dev.whatami.fetch.MinisignSigner.generate();
+        dev.whatami.fetch.MinisignSigner signing = dev.whatami.fetch.MinisignSigner.generate();
+        Files.writeString(rootPub, root.publicKey().fileText());
+        String expires = java.time.Instant.now().plus(java.time.Duration.ofDays(1))
+                .truncatedTo(java.time.temporal.ChronoUnit.SECONDS).toString();
+        byte[] keysJson = bytes("{\"type\":\"whatami-keys/1\",\"version\":1,\"expires\":\"" + expires
+                + "\",\"keys\":[{\"key\":\""
+                + signing.publicKey().base64() + "\",\"expires\":\"" + expires + "\"}],\"revoked\":[]}\n");
+        byte[] manifestJson = bytes("{\"type\":\"whatami-manifest/1\",\"name\":\"cds-training\",\"version\":1,"
+                + "\"expires\":\"" + expires + "\",\"files\":{\""
+                + name + "\":{\"sha256\":\"" + sha256(script) + "\"}}}\n");
+        answers.put(dir + "keys.json", keysJson);
+        answers.put(dir + "keys.json.minisig", bytes(root.sign(keysJson, "whatami keys version 1")));
+        answers.put(dir + "manifest.json", manifestJson);
+        answers.put(dir + "manifest.json.minisig", bytes(signing.sign(manifestJson,
+                "whatami manifest cds-training version 1")));
+    }
+
     /** Whether {@code archive} names an AOT cache (JDK 25 and later: {@code .aot}) rather than an AppCDS archive. */
     static boolean isAotCache(Path archive) {
         return archive.getFileName().toString().endsWith(".aot");
@@ -125,7 +155,8 @@ final class CdsTraining {
         args.addAll(List.of("-cp", jarPath, dev.whatami.agent.cli.WhatamiAgent.class.getName(), "run",
                 "--provider", "ec2", "--metadata-endpoint", imds.endpoint().toString(), "--state-dir",
                 tmp.resolve("state").toString(), "--log-dir", tmp.resolve("log").toString(), "--boot-id",
-                "cds-training", "--trusted-keys", keys.toString(), "--config", empty.toString()));
+                "cds-training", "--trusted-keys", keys.toString(), "--manifest-root-key",
+                tmp.resolve("manifest-root.pub").toString(), "--config", empty.toString()));
         return args;
     }
 
@@ -166,8 +197,10 @@ final class CdsTraining {
     /**
      * An AOT cache at {@code partial} (JDK 25's one-step form: the training run records, and at its exit a child JVM
      * assembles the cache): a first boot makes the state, the later boot that reads it is the training run. That
-     * boot runs the task again (frequency=always), so it loads what a first boot loads too, and more. A cache holds
-     * one run, unlike a class list; the configuration file stays in {@code tmp}.
+     * boot runs the task again (frequency=always), so it loads what a first boot loads too, and more. It forgets
+     * the manifest versions the first boot recorded, so that it verifies the manifest's signatures again, as the
+     * first boot with a root key does. A cache holds one run, unlike a class list; the configuration file stays in
+     * {@code tmp}.
      */
     private static String aotCache(String javaPath, String jarPath, Path tmp,
             dev.whatami.emulator.MetadataEmulator imds, Path keys, Path partial)
@@ -177,10 +210,19 @@ final class CdsTraining {
         if (failed != null) {
             return failed;
         }
+        Files.deleteIfExists(tmp.resolve("state").resolve("manifests.json"));
         List<String> args = new ArrayList<>(List.of("-XX:AOTCacheOutput=" + partial,
                 "-XX:AOTConfiguration=" + tmp.resolve("training.aotconf")));
         args.addAll(boot(jarPath, tmp, imds, keys));
         return java(javaPath, tmp.resolve("training-2.log"), partial, "the training run", args.toArray(String[]::new));
+    }
+
+    private static String sha256(byte[] b) {
+        try {
+            return java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256").digest(b));
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     private static byte[] bytes(String s) {

@@ -45,7 +45,11 @@ class LauncherCacheTest {
     @TempDir
     Path dir;
 
-    /** The agent as one jar (CDS and AOT caches take classes from jars only): this module's and the reactor's. */
+    /**
+     * The agent as one jar (CDS and AOT caches take classes from jars only): this module's classes and the reactor
+     * modules' (directories, or their jars under the project), the libraries from the local repository on its class
+     * path.
+     */
     @BeforeAll
     static void agentJar() throws IOException {
         String cp = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
@@ -53,6 +57,7 @@ class LauncherCacheTest {
         jar = shared.resolve("whatami-agent.jar");
         Manifest manifest = new Manifest();
         Set<String> seen = new HashSet<>();
+        Path project = Path.of("").toAbsolutePath().getParent();
         try (JarOutputStream out = new JarOutputStream(Files.newOutputStream(jar), manifest)) {
             for (String entry : cp.split(File.pathSeparator)) {
                 Path p = Path.of(entry);
@@ -63,6 +68,17 @@ class LauncherCacheTest {
                             if (seen.add(name)) {
                                 out.putNextEntry(new JarEntry(name));
                                 Files.copy(f, out);
+                                out.closeEntry();
+                            }
+                        }
+                    }
+                } else if (entry.endsWith(".jar") && Files.isRegularFile(p)
+                        && p.toAbsolutePath().startsWith(project) && p.getParent().endsWith("target")) {
+                    try (var in = new java.util.jar.JarInputStream(Files.newInputStream(p))) {
+                        for (JarEntry e = in.getNextJarEntry(); e != null; e = in.getNextJarEntry()) {
+                            if (!e.isDirectory() && seen.add(e.getName())) {
+                                out.putNextEntry(new JarEntry(e.getName()));
+                                in.transferTo(out);
                                 out.closeEntry();
                             }
                         }
@@ -180,6 +196,16 @@ class LauncherCacheTest {
         try (Stream<Path> s = Files.list(cache)) {
             assertThat(s).containsExactly(made);
         }
+        // the training boot verified a signed manifest too: its classes and the JDK's Ed25519 are in the cache, so
+        // a first boot with a manifest root key loads none of them from the jar
+        assertThat(archivedClasses(java, made)).contains(
+                ": dev.whatami.fetch.internal.Manifests app_loader",
+                ": dev.whatami.fetch.internal.ManifestDocs app_loader",
+                ": dev.whatami.fetch.internal.ManifestDocs$Keys app_loader",
+                ": dev.whatami.fetch.internal.ManifestState app_loader",
+                ": dev.whatami.fetch.internal.MinisignSignature app_loader",
+                ": dev.whatami.fetch.internal.Blake2b app_loader",
+                ": sun.security.ec.ed.EdDSASignature ");
 
         // (b) the next start maps it: the agent's own classes come from it, its output is what it was
         Run cached = run(launcher, java, "version");
@@ -225,6 +251,19 @@ class LauncherCacheTest {
             assertThat(s).hasSize(1).noneMatch(made::equals);
         }
         assertThat(run(launcher, java, "version").classes).contains(MAIN + " source: shared objects file");
+    }
+
+    /** The classes in the cache, as the JVM lists them ({@code -XX:+PrintSharedArchiveAndExit}: "N: NAME LOADER"). */
+    private String archivedClasses(Path java, Path cache) throws IOException, InterruptedException {
+        String option = cache.toString().endsWith(".aot") ? "-XX:AOTCache=" : "-XX:SharedArchiveFile=";
+        Path out = dir.resolve("archived.txt");
+        Process p = new ProcessBuilder(java.toString(), option + cache, "-XX:+PrintSharedArchiveAndExit", "-cp",
+                jar.toString()).directory(dir.toFile()).redirectErrorStream(true).redirectOutput(out.toFile())
+                .start();
+        assertThat(p.waitFor(1, TimeUnit.MINUTES)).isTrue();
+        String listed = Files.readString(out, StandardCharsets.UTF_8);
+        assertThat(p.exitValue()).as(listed).isZero();
+        return listed;
     }
 
     /**

@@ -47,9 +47,18 @@ class LauncherCacheTest {
 
     /**
      * The agent as one jar (CDS and AOT caches take classes from jars only): this module's classes and the reactor
-     * modules' (directories, or their jars under the project), the libraries from the local repository on its class
-     * path.
+     * modules' (directories, their jars under the project, or, built alone, their jars in the local repository), the
+     * libraries from the local repository on its class path.
      */
+    /**
+     * A module of this project taken from the local repository (a build of this module alone, {@code -pl agent-app}):
+     * merged like the reactor's, since the caches keep only classes of the jar itself, not of its Class-Path.
+     */
+    private static boolean isProjectModuleInLocalRepository(Path jar) {
+        String path = jar.toAbsolutePath().toString().replace(File.separatorChar, '/');
+        return path.contains("/dev/whatami/") && !path.contains("/agent-app/");
+    }
+
     @BeforeAll
     static void agentJar() throws IOException {
         String cp = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
@@ -73,7 +82,8 @@ class LauncherCacheTest {
                         }
                     }
                 } else if (entry.endsWith(".jar") && Files.isRegularFile(p)
-                        && p.toAbsolutePath().startsWith(project) && p.getParent().endsWith("target")) {
+                        && (p.toAbsolutePath().startsWith(project) && p.getParent().endsWith("target")
+                        || isProjectModuleInLocalRepository(p))) {
                     try (var in = new java.util.jar.JarInputStream(Files.newInputStream(p))) {
                         for (JarEntry e = in.getNextJarEntry(); e != null; e = in.getNextJarEntry()) {
                             if (!e.isDirectory() && seen.add(e.getName())) {

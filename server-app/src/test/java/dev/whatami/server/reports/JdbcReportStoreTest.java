@@ -375,13 +375,7 @@ class JdbcReportStoreTest {
                     .singleElement().satisfies(r -> assertThat(r.status().revision()).isEqualTo(2));
             assertThat(page.reports()).filteredOn(r -> r.status().instance().orElseThrow().instanceId()
                     .equals("i-bound")).singleElement().satisfies(r -> assertThat(r.status().runId()).hasValue("run-a"));
-            try (java.sql.Statement st = hold.createStatement(); java.sql.ResultSet r = st.executeQuery(
-                    "SELECT t.instances, t.bytes, (SELECT count(*) FROM whatami_reports), "
-                            + "(SELECT sum(bytes) FROM whatami_reports) FROM whatami_totals t")) {
-                r.next();
-                assertThat(r.getLong(1)).isEqualTo(39).isEqualTo(r.getLong(3));
-                assertThat(r.getLong(2)).isEqualTo(r.getLong(4));
-            }
+            assertTotals(hold, 39);
             hold.commit();
         }
     }
@@ -422,13 +416,7 @@ class JdbcReportStoreTest {
             ReportPage page = s.page(ReportQuery.all());
             assertThat(page.reports()).extracting(r -> r.status().instance().orElseThrow().instanceId())
                     .containsExactlyInAnyOrder("i-2", "i-3");
-            try (java.sql.Statement st = hold.createStatement(); java.sql.ResultSet r = st.executeQuery(
-                    "SELECT t.instances, t.bytes, (SELECT count(*) FROM whatami_reports), "
-                            + "(SELECT sum(bytes) FROM whatami_reports) FROM whatami_totals t")) {
-                r.next();
-                assertThat(r.getLong(1)).isEqualTo(2).isEqualTo(r.getLong(3));
-                assertThat(r.getLong(2)).isEqualTo(r.getLong(4));
-            }
+            assertTotals(hold, 2);
             hold.commit();
         }
     }
@@ -573,6 +561,17 @@ class JdbcReportStoreTest {
         }
         try (JdbcReportStore again = pg.store(new ReportLimits(1000, 4096, 1 << 22), Clock.systemUTC())) {
             assertThat(again.page(ReportQuery.all()).matching()).isEqualTo(11);
+        }
+    }
+
+    /** The totals row says what the table holds: {@code instances} instances, and their bytes. */
+    private static void assertTotals(java.sql.Connection c, long instances) throws java.sql.SQLException {
+        try (java.sql.Statement st = c.createStatement(); java.sql.ResultSet r = st.executeQuery(
+                "SELECT t.instances, t.bytes, (SELECT count(*) FROM whatami_reports), "
+                        + "(SELECT coalesce(sum(bytes), 0) FROM whatami_reports) FROM whatami_totals t")) {
+            r.next();
+            assertThat(r.getLong(1)).isEqualTo(instances).isEqualTo(r.getLong(3));
+            assertThat(r.getLong(2)).isEqualTo(r.getLong(4));
         }
     }
 

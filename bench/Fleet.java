@@ -4,11 +4,18 @@ import dev.whatami.status.RunStatus;
 import dev.whatami.status.StatusCodec;
 import dev.whatami.status.TaskState;
 import dev.whatami.status.TaskStatus;
+import java.io.BufferedInputStream;
+import java.io.EOFException;
 import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -16,6 +23,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Base64;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -25,8 +33,8 @@ import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executors;
+import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLongArray;
@@ -39,8 +47,8 @@ import java.util.concurrent.atomic.AtomicLongArray;
  * start uniformly over the window (open loop: a report's latency counts from when its agent meant to send it, so a
  * slow server is not hidden by a generator that waits for it). A failed attempt (I/O error, 408, 429, 5xx) is retried
  * under the agent's report policy: at most 6 attempts, waits of 200 ms doubling to 2 s with full jitter, 3 s per call,
- * 30 s for both reports. At most {@code inflight} requests are open at once (the generator's own connections, kept
- * alive; a real fleet opens one per instance).
+ * 30 s for both reports. At most {@code inflight} requests are open at once: that many sender threads, each with
+ * a kept-alive connection to each server (plain HTTP/1.1 on a socket; a real fleet opens one per instance).
  *
  * <p>Then the status page as an operator reads it at that size: the first pages of {@code /status} (HTML) and
  * {@code /status.json}, a filtered page and a deep page, each {@code page-reads} times in turn; p50/p95/max each.
@@ -68,10 +76,12 @@ public final class Fleet {
         String tag = a.getOrDefault("tag", "f");
 
         StatusCodec codec = StatusCodec.create();
-        HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
-                .connectTimeout(PER_CALL).executor(Executors.newFixedThreadPool(2)).build();
         ScheduledExecutorService timer = Executors.newScheduledThreadPool(1);
-        Semaphore open = new Semaphore(inflight);
+        // the requests due, in the order they fell due; {@code inflight} senders take them, each on keep-alive
+        // connections of its own (plain HTTP/1.1 over a socket: the JDK's HttpClient cost the generator as much CPU
+        // as both servers together, on the same two cores)
+        LinkedBlockingQueue<Runnable> due = new LinkedBlockingQueue<>();
+        ThreadLocal<Connections> connections = ThreadLocal.withInitial(Connections::new);
         SplittableRandom seeds = new SplittableRandom(26);
         long[] startMs = new long[agents];
         for (int i = 0; i < agents; i++) {
@@ -121,27 +131,34 @@ public final class Fleet {
                 return codec.write(b.build());
             }
 
+            /** Queues the attempt: a sender takes it as soon as one is free. */
             void send(int which, long intendedNanos, int attempt) {
-                try {
-                    open.acquire();
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    return;
-                }
+                due.add(() -> attempt(which, intendedNanos, attempt));
+            }
+
+            /** On a sender's thread: the request on its connection to this agent's server, and what follows. */
+            void attempt(int which, long intendedNanos, int attempt) {
                 long sentNanos = System.nanoTime();
-                URI url = servers.get(n % servers.size());
-                HttpRequest req = HttpRequest.newBuilder(url).timeout(PER_CALL)
-                        .header("Content-Type", "application/json").header("Authorization", "Bearer " + token)
-                        .header("Whatami-Instance-Key", key)
-                        .POST(HttpRequest.BodyPublishers.ofByteArray(body(which == 1))).build();
-                http.sendAsync(req, HttpResponse.BodyHandlers.discarding()).whenComplete((resp, err) -> {
-                    open.release();
+                int server = n % servers.size();
+                URI url = servers.get(server);
+                byte[] json = body(which == 1);
+                byte[] head = ("POST " + url.getRawPath() + " HTTP/1.1\r\nHost: " + url.getRawAuthority()
+                        + "\r\nContent-Type: application/json\r\nAuthorization: Bearer " + token
+                        + "\r\nWhatami-Instance-Key: " + key + "\r\nContent-Length: " + json.length + "\r\n\r\n")
+                        .getBytes(StandardCharsets.ISO_8859_1);
+                int status = -1;
+                String error = null;
+                try {
+                    status = connections.get().exchange(server, url, head, json);
+                } catch (IOException e) {
+                    error = e.getClass().getSimpleName();
+                }
+                {
                     String failure = null;
-                    if (err != null) {
-                        Throwable c = err.getCause() != null ? err.getCause() : err;
-                        failure = c.getClass().getSimpleName();
-                    } else if (resp.statusCode() / 100 != 2) {
-                        int s = resp.statusCode();
+                    if (error != null) {
+                        failure = error;
+                    } else if (status / 100 != 2) {
+                        int s = status;
                         boolean retried = s == 408 || s == 429 || s / 100 == 5;
                         failure = retried ? "HTTP " + s : "HTTP " + s + " (not retried)";
                         if (!retried) {
@@ -171,7 +188,7 @@ public final class Fleet {
                         return;
                     }
                     timer.schedule(() -> send(which, intendedNanos, attempt + 1), wait, TimeUnit.MILLISECONDS);
-                });
+                }
             }
 
             void giveUp(int which, String why) {
@@ -181,15 +198,28 @@ public final class Fleet {
             }
         }
 
+        for (int i = 0; i < inflight; i++) {
+            Thread sender = new Thread(() -> {
+                try {
+                    while (true) {
+                        due.take().run();
+                    }
+                } catch (InterruptedException e) {
+                    connections.get().close();
+                }
+            }, "sender-" + i);
+            sender.setDaemon(true);
+            sender.start();
+        }
         for (int i = 0; i < agents; i++) {
-            long due = t0 + startMs[i] * 1_000_000;
-            long ahead = due - System.nanoTime();
+            long at = t0 + startMs[i] * 1_000_000;
+            long ahead = at - System.nanoTime();
             if (ahead > 1_000_000) {
                 TimeUnit.NANOSECONDS.sleep(ahead);
             }
             Agent agent = new Agent(i);
             agent.budgetEnd = (System.nanoTime() - t0) / 1_000_000 + BUDGET_MS;
-            agent.send(0, due, 1);
+            agent.send(0, at, 1);
         }
         if (!finished.await(10, TimeUnit.MINUTES)) {
             System.out.println("NOT FINISHED after 10 minutes: " + finished.getCount() + " agents still reporting");
@@ -226,6 +256,13 @@ public final class Fleet {
                     steady.get(steady.size() - 1), reports * 1000L / windowMs);
         }
 
+        if (a.containsKey("pause-file")) { // the caller measures what the fleet's boot cost, then deletes the file
+            Path pause = Path.of(a.get("pause-file"));
+            Files.writeString(pause, "reports sent\n");
+            for (int i = 0; i < 600 && Files.exists(pause); i++) {
+                Thread.sleep(100);
+            }
+        }
         if (a.containsKey("status")) {
             URI status = URI.create(a.get("status"));
             int lastPage = Math.max(1, agents / 100); // the default page holds 100
@@ -255,6 +292,95 @@ public final class Fleet {
             }
         }
         System.exit(lost.get() == 0 && ok.length == reports ? 0 : 1);
+    }
+
+    /**
+     * A sender's keep-alive connections, one per server, opened when first needed and again after an error or a
+     * {@code Connection: close}; each exchange sends the request and reads its answer whole (status line, headers,
+     * a {@code Content-Length} body), within {@link #PER_CALL}.
+     */
+    static final class Connections {
+        private final Map<Integer, Socket> sockets = new HashMap<>();
+        private final Map<Integer, InputStream> ins = new HashMap<>();
+
+        int exchange(int server, URI url, byte[] head, byte[] body) throws IOException {
+            Socket s = sockets.get(server);
+            if (s == null) {
+                s = new Socket();
+                s.connect(new InetSocketAddress(url.getHost(), url.getPort()), (int) PER_CALL.toMillis());
+                s.setTcpNoDelay(true);
+                s.setSoTimeout((int) PER_CALL.toMillis());
+                sockets.put(server, s);
+                ins.put(server, new BufferedInputStream(s.getInputStream(), 8192));
+            }
+            try {
+                OutputStream out = s.getOutputStream();
+                byte[] all = Arrays.copyOf(head, head.length + body.length);
+                System.arraycopy(body, 0, all, head.length, body.length);
+                out.write(all);
+                out.flush();
+                InputStream in = ins.get(server);
+                String statusLine = line(in);
+                String[] parts = statusLine.split(" ", 3);
+                if (parts.length < 2 || !parts[0].startsWith("HTTP/1.")) {
+                    throw new IOException("not an HTTP answer: " + statusLine);
+                }
+                int status = Integer.parseInt(parts[1]);
+                long length = 0;
+                boolean close = false;
+                for (String h = line(in); !h.isEmpty(); h = line(in)) {
+                    int colon = h.indexOf(':');
+                    String name = colon < 0 ? h : h.substring(0, colon).trim();
+                    String value = colon < 0 ? "" : h.substring(colon + 1).trim();
+                    if (name.equalsIgnoreCase("Content-Length")) {
+                        length = Long.parseLong(value);
+                    } else if (name.equalsIgnoreCase("Connection") && value.equalsIgnoreCase("close")) {
+                        close = true;
+                    } else if (name.equalsIgnoreCase("Transfer-Encoding")) {
+                        throw new IOException("a chunked answer: this generator reads Content-Length only");
+                    }
+                }
+                in.skipNBytes(length);
+                if (close) {
+                    drop(server);
+                }
+                return status;
+            } catch (IOException | RuntimeException e) {
+                drop(server);
+                throw e instanceof IOException io ? io : new IOException(e);
+            }
+        }
+
+        private static String line(InputStream in) throws IOException {
+            StringBuilder b = new StringBuilder();
+            for (int c = in.read(); c != '\n'; c = in.read()) {
+                if (c < 0) {
+                    throw new EOFException("the connection closed");
+                }
+                if (c != '\r') {
+                    b.append((char) c);
+                }
+            }
+            return b.toString();
+        }
+
+        private void drop(int server) {
+            Socket s = sockets.remove(server);
+            ins.remove(server);
+            if (s != null) {
+                try {
+                    s.close();
+                } catch (IOException ignored) {
+                    // already gone
+                }
+            }
+        }
+
+        void close() {
+            for (Integer server : List.copyOf(sockets.keySet())) {
+                drop(server);
+            }
+        }
     }
 
     static long pct(long[] sorted, double p) {

@@ -24,6 +24,16 @@ pgbin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1 || true)
 . bench/lib.sh
 # CPU of PostgreSQL: the postmaster and its children, living and reaped (cutime/cstime)
 pg_cpu() { local s=0; for p in $pgpid $(pgrep -P "$pgpid"); do s=$(awk -v t="$ticks" -v s="$s" '{printf "%.1f", s + ($14 + $15 + $16 + $17) / t}' "/proc/$p/stat" 2>/dev/null || echo "$s"); done; echo "$s"; }
+# the same split by kind, as lines "kind seconds": the servers' connections, each background process by its title,
+# and "reaped" (children that have exited: autovacuum workers)
+pg_cpu_split() {
+    awk -v t="$ticks" '{printf "reaped %.2f\n", ($16 + $17) / t}' "/proc/$pgpid/stat"
+    for p in $(pgrep -P "$pgpid"); do
+        local title; title=$(tr '\0' ' ' < "/proc/$p/cmdline" 2>/dev/null) || continue
+        case $title in *whatami*) title=connections ;; *) title=$(echo "$title" | sed 's/^postgres: //; s/ .*//') ;; esac
+        awk -v t="$ticks" -v k="$title" '{printf "%s %.2f\n", k, ($14 + $15 + $16 + $17) / t}' "/proc/$p/stat" 2>/dev/null || true
+    done | awk '{a[$1] += $2} END {for (k in a) print k, a[k]}'
+}
 
 mkdir -p "$work/www" "$work/tokens"
 printf '#!/bin/sh\necho collector\n' > "$work/www/collector.sh"
@@ -68,15 +78,35 @@ if [ -n "${FLEET_WARMUP:-}" ]; then
 fi
 cpu1=$(cpu_s "$s1"); cpu2=$(cpu_s "$s2")
 pgcpu0=$(pg_cpu)
-# the generator runs niced, as the herd's agents: on a real fleet they are other machines
+split0=$(pg_cpu_split)
+# the generator runs niced, as the herd's agents: on a real fleet they are other machines. When its reports are sent
+# it writes $work/paused and waits: the CPU the fleet's boot cost is read then, before the status pages are read.
 set +e
 nice -n 10 java -Xmx2g -cp "$agent_jar" bench/Fleet.java reports="http://127.0.0.1:$p1/reports,http://127.0.0.1:$p2/reports" \
     token-file="$work/tokens/report" agents="$agents" window-s="$window" status="http://127.0.0.1:$p1/" \
-    ${FLEET_ARGS:-} 2> >(grep -v '^Note:' >&2)
+    pause-file="$work/paused" ${FLEET_ARGS:-} 2> >(grep -v '^Note:' >&2) &
+gen=$!
+pids+=("$gen")
+while [ ! -f "$work/paused" ] && kill -0 "$gen" 2>/dev/null; do sleep 0.1; done
+set -e
+c1=$(awk -v a="$(cpu_s "$s1")" -v b="$cpu1" 'BEGIN {printf "%.1f", a - b}')
+c2=$(awk -v a="$(cpu_s "$s2")" -v b="$cpu2" 'BEGIN {printf "%.1f", a - b}')
+pgcpu=$(awk -v a="$(pg_cpu)" -v b="$pgcpu0" 'BEGIN {printf "%.1f", a - b}')
+gencpu=$(cpu_s "$gen")
+split=$(pg_cpu_split | awk -v before="$split0" 'BEGIN {n = split(before, l, "\n"); for (i = 1; i <= n; i++) {split(l[i], f, " "); b[f[1]] = f[2]}} $2 - b[$1] >= 0.05 {printf "%s%s %.1f", sep, $1, $2 - b[$1]; sep = ", "}')
+rm -f "$work/paused"
+set +e
+wait "$gen"
 rc=$?
 set -e
-pgcpu=$(awk -v a="$(pg_cpu)" -v b="$pgcpu0" 'BEGIN {printf "%.1f", a - b}')
-echo "server 1: peak RSS $(rss_mib "$s1") MiB, CPU $(awk -v a="$(cpu_s "$s1")" -v b="$cpu1" 'BEGIN {printf "%.1f", a - b}') s; server 2: peak RSS $(rss_mib "$s2") MiB, CPU $(awk -v a="$(cpu_s "$s2")" -v b="$cpu2" 'BEGIN {printf "%.1f", a - b}') s; PostgreSQL CPU ${pgcpu} s (postmaster and backends)"
+echo "while the fleet booted (the status pages' reads not counted): server 1 CPU $c1 s, server 2 CPU $c2 s, PostgreSQL CPU $pgcpu s (postmaster and backends: $split); the generator $gencpu s; per report, server + PostgreSQL: $(awk -v s="$c1" -v t="$c2" -v p="$pgcpu" -v n="$agents" 'BEGIN {printf "%.3f + %.3f ms", (s + t) * 1000 / (2 * n), p * 1000 / (2 * n)}')"
+echo "server 1: peak RSS $(rss_mib "$s1") MiB; server 2: peak RSS $(rss_mib "$s2") MiB"
+echo "scans of whatami_reports: $(psql_q "SELECT seq_scan || ' sequential (' || seq_tup_read || ' rows read), ' || idx_scan || ' by index; analyzed ' || (coalesce(analyze_count, 0) + autoanalyze_count) || 'x' FROM pg_stat_user_tables WHERE relname = 'whatami_reports'")"
 echo "in PostgreSQL: $(psql_q "SELECT count(*) FROM whatami_reports") instances, $(psql_q "SELECT count(*) FROM whatami_reports WHERE state = 'done'") done, $(psql_q "SELECT count(*) FROM whatami_reports WHERE key_sha256 IS NOT NULL") bound to their key; avg report $(psql_q "SELECT round(avg(bytes)) FROM whatami_reports") bytes; table $(psql_q "SELECT pg_size_pretty(pg_total_relation_size('whatami_reports'))")"
+if [[ ${PG_OPTS:-} == *pg_stat_statements* ]]; then # PG_OPTS="-c shared_preload_libraries=pg_stat_statements"
+    psql_q "CREATE EXTENSION IF NOT EXISTS pg_stat_statements" >/dev/null
+    echo "PostgreSQL's statements by time (calls, rows, total ms, ms a call):"
+    psql_q "SELECT calls, rows, round(total_exec_time), round((total_exec_time / calls)::numeric, 3), left(regexp_replace(query, '\s+', ' ', 'g'), 90) FROM pg_stat_statements ORDER BY total_exec_time DESC LIMIT 10" | sed 's/^/  /'
+fi
 echo "load after: $(uptime | sed 's/.*load average/load average/')"
 exit $rc

@@ -1,5 +1,5 @@
 # Shared by the benchmarks that run servers and PostgreSQL (herd.sh, fleet.sh): sourced, not run.
-# After sourcing: $server_jar, $agent_jar (built when missing or older than any module's sources), $work (a scratch
+# After sourcing: $server_jar (SERVER_JAR= to run another build's), $agent_jar (built when missing or older than any module's sources), $work (a scratch
 # directory removed at exit with every pid in $pids and the PostgreSQL started by start_postgres), free_port, cpu_s,
 # rss_mib, and start_postgres.
 server_jar=server-app/target/whatami-server.jar
@@ -9,6 +9,7 @@ if [ ! -f "$agent_jar" ] || [ ! -f "$server_jar" ] \
         || [ -n "$(find ./*/src -newer "$server_jar" -print -quit)" ]; then
     ./mvnw -B -q -DskipTests package -pl agent-app,server-app -am
 fi
+server_jar=${SERVER_JAR:-$server_jar} # SERVER_JAR= another build's server, to compare it with this one
 work=$(mktemp -d "/tmp/whatami-${bench_name:-bench}.XXXXXX")
 chmod 755 "$work" # PostgreSQL (as the postgres user) and nginx's workers (nobody) work in here
 pids=()
@@ -31,7 +32,8 @@ cpu_s() { awk -v t="$ticks" '{printf "%.1f", ($14 + $15) / t}' "/proc/$1/stat"; 
 rss_mib() { awk '/VmHWM/ {printf "%d", $2 / 1024}' "/proc/$1/status"; }
 
 # start_postgres PGBIN — PostgreSQL as installed (its defaults: synchronous_commit on, fsync on, shared_buffers
-# 128 MB) in $work/pg, on 127.0.0.1 only, user whatami with a random password; sets $pgport, $pw, $db and $pgpid
+# 128 MB) in $work/pg, on 127.0.0.1 only, user whatami with a random password; sets $pgport, $pw, $db and $pgpid.
+# PG_OPTS adds settings to its command line (e.g. PG_OPTS="-c shared_buffers=1GB").
 start_postgres() {
     local pgbin=$1
     mkdir -p "$work/pg"
@@ -45,7 +47,7 @@ start_postgres() {
         -E UTF8 --locale=C >"$work/pg/initdb.log" 2>&1 || { cat "$work/pg/initdb.log"; exit 1; }
     rm -f "$work/pg/pwfile"
     pg_ctl_cmd=("${as_pg[@]}" "$pgbin/pg_ctl" -D "$work/pg/data" -w -t 60)
-    pg "${pg_ctl_cmd[@]}" -l "$work/pg/log" -o "-p $pgport -c listen_addresses=127.0.0.1 -k $work/pg" start >/dev/null
+    pg "${pg_ctl_cmd[@]}" -l "$work/pg/log" -o "-p $pgport -c listen_addresses=127.0.0.1 -k $work/pg ${PG_OPTS:-}" start >/dev/null
     pgpid=$(head -1 "$work/pg/data/postmaster.pid")
     db="jdbc:postgresql://127.0.0.1:$pgport/postgres"
 }

@@ -605,6 +605,31 @@ class JdbcReportStoreTest {
     }
 
     @Test
+    void theLockQuery_isPlannedForTheTableAsItIs_neverByAPlanCachedWhileItWasSmall() throws Exception {
+        Instant t0 = Instant.parse("2026-12-02T00:00:00Z");
+        // one connection, so the statements the writer prepared are the session this test looks at
+        try (JdbcReportStore s = JdbcReportStore.builder(pg.jdbcUrl()).user(TestPostgres.USER).password(pg.password())
+                .limits(new ReportLimits(1000, 2048, 1 << 22)).poolSize(1).writers(1).build()) {
+            for (int i = 0; i < 30; i++) { // one after another: 30 transactions of one report on a small table
+                assertThat(s.accept(report("i-" + i, "ec2", "run-a", 1, t0, RunState.DONE, List.of("c.sh"), 0), "x"))
+                        .isEqualTo(ReportStore.Accepted.STORED);
+            }
+            try (java.sql.Connection c = s.connection(); java.sql.Statement st = c.createStatement();
+                    java.sql.ResultSet r = st.executeQuery("SELECT statement FROM pg_prepared_statements")) {
+                List<String> prepared = new java.util.ArrayList<>();
+                while (r.next()) {
+                    prepared.add(r.getString(1));
+                }
+                // the one-row statements are prepared (pgjdbc does so from a statement's fifth use) ...
+                assertThat(prepared).anyMatch(q -> q.startsWith("INSERT INTO whatami_reports"));
+                // ... the lock query is not, so PostgreSQL never keeps a plan made for a table of 30 rows (a scan of
+                // all of it) for when the fleet is 100,000
+                assertThat(prepared).noneMatch(q -> q.contains("FOR UPDATE"));
+            }
+        }
+    }
+
+    @Test
     void aRunThatEnded_neverGoesBackToRunning_alsoWithoutARunId() throws Exception {
         try (JdbcReportStore s = pg.store(new ReportLimits(10, 4096, 1 << 20), Clock.systemUTC())) {
             ReportStoreTest.aRunThatEnded_neverGoesBackToRunning_alsoWithoutARunId(s);

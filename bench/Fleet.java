@@ -246,14 +246,17 @@ public final class Fleet {
         // sustained: the 2xx per second over the seconds in which agents were still starting (the window, less its
         // first and last 5 s), its lowest, median and highest second
         List<Long> steady = new ArrayList<>();
+        StringBuilder bySecond = new StringBuilder();
         for (int s = 5; s < windowMs / 1000 - 5 && s < perSecond.length(); s++) {
             steady.add(perSecond.get(s));
+            bySecond.append(bySecond.length() == 0 ? "" : " ").append(perSecond.get(s));
         }
         steady.sort(null);
         if (!steady.isEmpty()) {
-            System.out.printf("reports/s while the fleet boots (seconds 5..%d): lowest %d, median %d, highest %d "
-                    + "(offered: %d/s)%n", windowMs / 1000 - 5, steady.get(0), steady.get(steady.size() / 2),
-                    steady.get(steady.size() - 1), reports * 1000L / windowMs);
+            System.out.printf("reports/s while the fleet boots (seconds 5..%d): lowest %d, 10th percentile %d, median %d, "
+                    + "highest %d (offered: %d/s); every second: %s%n", windowMs / 1000 - 5, steady.get(0),
+                    steady.get(steady.size() / 10), steady.get(steady.size() / 2), steady.get(steady.size() - 1),
+                    reports * 1000L / windowMs, bySecond);
         }
 
         if (a.containsKey("pause-file")) { // the caller measures what the fleet's boot cost, then deletes the file

@@ -3,7 +3,8 @@
 # (bench/Fleet.java: each simulated agent sends its two reports as the agent's Reporter does, with the fleet's report
 # token and its own instance key, retrying under the agent's report policy; agents start uniformly over the window),
 # then the fleet status page read at that size. Prints reports/s while the fleet boots, latency percentiles, attempts,
-# what PostgreSQL holds after, server RSS and CPU, page p50/p95. Loopback only.
+# the CPU the boot cost (servers, PostgreSQL by process kind, the generator; read before the pages are), sequential
+# scans of the table, what PostgreSQL holds after, server RSS, page p50/p95. Loopback only.
 # Needs: a JDK, curl, PostgreSQL (/usr/lib/postgresql/N/bin).
 # Usage: bench/fleet.sh [agents] [window-s]   (defaults 100000 and 60: 200,000 reports, ~3,300/s offered)
 #        FLEET_ARGS="inflight=512" passes settings to Fleet.java; FLEET_SERVER_ARGS and FLEET_SERVER_JAVA_OPTS to both
@@ -12,7 +13,8 @@
 #        servers' JIT has compiled the report path before the fleet is measured (a fleet's servers have been running
 #        for days when it boots; a cold JVM spent ~45% of its CPU in the C2 compiler during a 60 s run). Those
 #        instances stay in the store: the page is then read at AGENTS more.
-#        The servers run with the package launcher's JVM flags (/usr/bin/whatami-server).
+#        The servers run with the package launcher's JVM flags (/usr/bin/whatami-server). SERVER_JAR= runs another
+#        build's server; PG_OPTS= adds PostgreSQL settings (with pg_stat_statements preloaded, its top statements print).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 agents=${1:-100000}

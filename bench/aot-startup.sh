@@ -14,15 +14,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs=${1:-20}
-find_jdk() { # the first JDK of this feature release under /usr/lib/jvm, by its release file
-    for r in /usr/lib/jvm/*/release; do
-        if grep -q "^JAVA_VERSION=\"$1[.\"]" "$r" && [ -x "${r%/release}/bin/java" ]; then
-            echo "${r%/release}/bin/java"
-            return
-        fi
-    done
-    return 1
-}
+# shellcheck source=bench/jdk.sh
+. bench/jdk.sh
 jdk17=${JDK17:-$(find_jdk 17)} || { echo "no JDK 17 under /usr/lib/jvm (set JDK17=)"; exit 2; }
 jdk25=${JDK25:-$(find_jdk 25)} || { echo "no JDK 25 under /usr/lib/jvm (set JDK25=)"; exit 2; }
 for tool in hyperfine python3; do

@@ -35,15 +35,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 runs=${1:-30}
 root=${TRIXIE_ROOT:-/var/cache/whatami-bench/trixie}
-find_jdk() { # the first JDK of this feature release under /usr/lib/jvm, by its release file
-    for r in /usr/lib/jvm/*/release; do
-        if grep -q "^JAVA_VERSION=\"$1[.\"]" "$r" && [ -x "${r%/release}/bin/java" ]; then
-            echo "${r%/release}/bin/java"
-            return
-        fi
-    done
-    return 1
-}
+# shellcheck source=bench/jdk.sh
+. bench/jdk.sh
 jdk17=/usr/bin/java
 jdk25=${JDK25:-$(find_jdk 25)} || { echo "no JDK 25 under /usr/lib/jvm (set JDK25=)"; exit 2; }
 if [ -z "${WHATAMI_BENCH_NETNS-}" ]; then

@@ -69,11 +69,22 @@ class NginxCacheTest {
         return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(s.getBytes(StandardCharsets.UTF_8)));
     }
 
-    /** Replaces the script the way an upload does (a new file renamed over it), and signs it. */
-    private void publish(Path root, Path key, String content) throws Exception {
+    /** A fetch of collector.pl from {@code url} into {@code into}, pinned to {@code version}'s SHA-256. */
+    private static FetchRequest pinned(URI url, Path into, String version) throws Exception {
+        return FetchRequest.builder(url, into, "collector.pl")
+                .digest(Optional.of(new Digest(DigestAlgorithm.SHA256, sha256(version)))).build();
+    }
+
+    /** Replaces the script the way an upload does (a new file renamed over it). */
+    private static void replace(Path root, String content) throws Exception {
         Path tmp = root.resolve(".collector.pl.tmp");
         Files.writeString(tmp, content);
         Files.move(tmp, root.resolve("collector.pl"), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+    }
+
+    /** Replaces the script as {@link #replace} does, and signs it. */
+    private void publish(Path root, Path key, String content) throws Exception {
+        replace(root, content);
         assertThat(WhatamiServer.commandLine().execute("sign", "--key", key.toString(),
                 root.resolve("collector.pl").toString())).isZero();
     }
@@ -134,10 +145,7 @@ class NginxCacheTest {
             assertThat(hits).isEqualTo(fetches - 1);
 
             // a new version: a new address, fetched from the origin once; the old one is gone there but still v1
-            Path tmp = root.resolve(".collector.pl.tmp");
-            Files.writeString(tmp, v2);
-            Files.move(tmp, root.resolve("collector.pl"), StandardCopyOption.ATOMIC_MOVE,
-                    StandardCopyOption.REPLACE_EXISTING);
+            replace(root, v2);
             URI cached2 = URI.create(nginx.uri() + "/scriptserver/collector.pl?sha256=" + sha256(v2));
             for (int i = 0; i < 100; i++) {
                 assertThat(http.send(HttpRequest.newBuilder(cached2).build(), HttpResponse.BodyHandlers.ofString())
@@ -174,23 +182,17 @@ class NginxCacheTest {
             Path into = Files.createDirectories(dir.resolve("task"));
             int fetches = 50;
             for (int i = 0; i < fetches; i++) {
-                FetchResult r = fetcher.fetch(FetchRequest.builder(script, into, "collector.pl")
-                        .digest(Optional.of(new Digest(DigestAlgorithm.SHA256, sha256(v1)))).build());
+                FetchResult r = fetcher.fetch(pinned(script, into, v1));
                 assertThat(Files.readString(r.path())).isEqualTo(v1);
                 assertThat(r.trust()).isEqualTo(Trust.PIN);
             }
-            Path tmp = root.resolve(".collector.pl.tmp");
-            Files.writeString(tmp, v2);
-            Files.move(tmp, root.resolve("collector.pl"), StandardCopyOption.ATOMIC_MOVE,
-                    StandardCopyOption.REPLACE_EXISTING);
+            replace(root, v2);
             for (int i = 0; i < fetches; i++) {
-                FetchResult r = fetcher.fetch(FetchRequest.builder(script, into, "collector.pl")
-                        .digest(Optional.of(new Digest(DigestAlgorithm.SHA256, sha256(v2)))).build());
+                FetchResult r = fetcher.fetch(pinned(script, into, v2));
                 assertThat(Files.readString(r.path())).isEqualTo(v2);
             }
             String v3 = "#!/bin/sh\necho collector v3, never published\n";
-            assertThatThrownBy(() -> fetcher.fetch(FetchRequest.builder(script, into, "collector.pl")
-                    .digest(Optional.of(new Digest(DigestAlgorithm.SHA256, sha256(v3)))).build()))
+            assertThatThrownBy(() -> fetcher.fetch(pinned(script, into, v3)))
                     .isInstanceOf(IntegrityException.class)
                     .hasMessageContaining("The server does not have the version with sha256 " + sha256(v3)
                             + ": it answered HTTP 404 to its content-addressed URL");
@@ -246,8 +248,7 @@ class NginxCacheTest {
             assertThat(again.headers().firstValue("X-Cache-Status")).as("kept, and asked about (304)")
                     .hasValue("REVALIDATED");
 
-            FetchResult boot1 = fetcher.fetch(FetchRequest.builder(script, Files.createDirectories(dir.resolve("b1")),
-                    "collector.pl").digest(Optional.of(new Digest(DigestAlgorithm.SHA256, sha256(v1)))).build());
+            FetchResult boot1 = fetcher.fetch(pinned(script, Files.createDirectories(dir.resolve("b1")), v1));
             assertThat(Files.readString(boot1.path())).isEqualTo(v1);
             assertThat(boot1.trust()).isEqualTo(Trust.SIGNATURE);
 
@@ -258,8 +259,7 @@ class NginxCacheTest {
             assertThat(after.body()).isEqualTo(v2);
             assertThat(after.headers().firstValue("X-Cache-Status")).as("revalidated: not current, so fetched whole")
                     .hasValue("EXPIRED");
-            FetchResult boot2 = fetcher.fetch(FetchRequest.builder(script, Files.createDirectories(dir.resolve("b2")),
-                    "collector.pl").digest(Optional.of(new Digest(DigestAlgorithm.SHA256, sha256(v2)))).build());
+            FetchResult boot2 = fetcher.fetch(pinned(script, Files.createDirectories(dir.resolve("b2")), v2));
             assertThat(Files.readString(boot2.path())).isEqualTo(v2);
             assertThat(boot2.trust()).isEqualTo(Trust.SIGNATURE);
             assertThat(http.send(HttpRequest.newBuilder(URI.create(script + ".sig")).build(),
@@ -268,8 +268,7 @@ class NginxCacheTest {
             // an instance whose user-data still pins v1 asks for v1's content address, which the cache keeps for
             // good; but the signature beside the name is v2's now, so v1 is refused: never an unverified script
             Path b3 = Files.createDirectories(dir.resolve("b3"));
-            assertThatThrownBy(() -> fetcher.fetch(FetchRequest.builder(script, b3, "collector.pl")
-                    .digest(Optional.of(new Digest(DigestAlgorithm.SHA256, sha256(v1)))).build()))
+            assertThatThrownBy(() -> fetcher.fetch(pinned(script, b3, v1)))
                     .isInstanceOfSatisfying(SignatureRefusedException.class,
                             e -> assertThat(e.reason()).isEqualTo(RefusalReason.SIGNATURE_INVALID))
                     .hasMessageContaining("Its bytes are the version with sha256 " + sha256(v1) + " (asked for by its "
@@ -291,22 +290,19 @@ class NginxCacheTest {
             // pinning v3 asks for v3's content address, which that cache never held, and gets v3 through it; but the
             // cache's signature beside the name is still v2's: refused, never run
             Path b4 = Files.createDirectories(dir.resolve("b4"));
-            assertThatThrownBy(() -> fetcher.fetch(FetchRequest.builder(stale, b4, "collector.pl")
-                    .digest(Optional.of(new Digest(DigestAlgorithm.SHA256, sha256(v3)))).build()))
+            assertThatThrownBy(() -> fetcher.fetch(pinned(stale, b4, v3)))
                     .isInstanceOf(SignatureRefusedException.class);
             assertThat(b4.resolve("collector.pl")).doesNotExist();
             // and where the stale copy is all it can get (the address is a 404: that version is not the server's
             // now), the pin refuses the stale copy it then gets by name
             Path b4b = Files.createDirectories(dir.resolve("b4b"));
-            assertThatThrownBy(() -> fetcher.fetch(FetchRequest.builder(stale, b4b, "collector.pl")
-                    .digest(Optional.of(new Digest(DigestAlgorithm.SHA256, sha256(v1)))).build()))
+            assertThatThrownBy(() -> fetcher.fetch(pinned(stale, b4b, v1)))
                     .isInstanceOf(IntegrityException.class)
                     .hasMessageContaining("its sha256 is " + sha256(v2) + " but the user-data pins " + sha256(v1))
                     .hasMessageContaining("The server does not have the version with sha256 " + sha256(v1));
             assertThat(b4b.resolve("collector.pl")).doesNotExist();
             // while the configured cache, asked again, has v3 at once
-            FetchResult boot5 = fetcher.fetch(FetchRequest.builder(script, Files.createDirectories(dir.resolve("b5")),
-                    "collector.pl").digest(Optional.of(new Digest(DigestAlgorithm.SHA256, sha256(v3)))).build());
+            FetchResult boot5 = fetcher.fetch(pinned(script, Files.createDirectories(dir.resolve("b5")), v3));
             assertThat(Files.readString(boot5.path())).isEqualTo(v3);
             assertThat(nginx.errorLog()).doesNotContain("[crit]", "[alert]", "[emerg]");
         }

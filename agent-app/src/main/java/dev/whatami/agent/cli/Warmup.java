@@ -80,6 +80,9 @@ final class Warmup {
                 throw new IllegalStateException(e);
             }
         }
+        // the fetcher's validator cache reads its record through a StringReader (on JDK 25 an anonymous Reader.of
+        // class), a path the training boot does not take: made here, the class is in the cache
+        new java.io.StringReader(SAMPLE_USER_DATA).close();
         if (Runtime.version().feature() >= 21) {
             // ProcessBuilder.start asks for its System.Logger (JDK 21 and later), and the first System.getLogger of
             // a process looks for a LoggerFinder on the class path (~2.5 ms): asked here first, as ProcessBuilder asks
@@ -93,5 +96,8 @@ final class Warmup {
             "org.apache.commons.exec.DefaultExecutor",
             "org.apache.commons.exec.PumpStreamHandler",
             "org.apache.commons.exec.ExecuteWatchdog",
-            "java.lang.ProcessImpl");
+            "java.lang.ProcessImpl",
+            // what ProcessImpl waits for the exit with while the script still runs: loaded here, it is in the class
+            // cache whether or not the training run's script had already exited when ProcessImpl looked
+            "java.util.concurrent.CompletableFuture$UniHandle");
 }

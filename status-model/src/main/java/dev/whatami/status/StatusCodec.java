@@ -407,7 +407,7 @@ public final class StatusCodec {
     private static Optional<Instant> optionalInstant(Map<String, Object> m, String key, String at) {
         Optional<String> s = optionalString(m, key, at, 64);
         try {
-            return s.map(Instant::parse);
+            return s.map(Instants::parse);
         } catch (DateTimeParseException e) {
             throw bad(at + key, "must be an ISO-8601 UTC time such as 2026-12-02T10:15:30Z");
         }

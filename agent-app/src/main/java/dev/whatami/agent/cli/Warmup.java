@@ -18,7 +18,8 @@ import java.util.Optional;
  * metadata client and waits for the metadata service, a daemon thread initialises what the boot needs next and the
  * JVM initialises only once — its lambda machinery, the JSON codec of the ledger and {@code status.json} with
  * java.time's parser, the JDK's security providers and SHA-256 (the task identity, the fetched script's hash), the
- * user-data parser and what starts a process. What the main thread needs at once (HttpClient's classes) is left to
+ * user-data parser and what starts a process (with, on JDK 21 and later, the system logger {@code ProcessBuilder}
+ * asks for). What the main thread needs at once (HttpClient's classes) is left to
  * it: both threads would only wait for each other. On one core it only moves
  * that work earlier. It touches no file, no network and no state: every input is a constant here, every result
  * is dropped, and a failure is ignored (the boot then initialises the same classes itself, on its own thread).
@@ -79,6 +80,14 @@ final class Warmup {
                 throw new IllegalStateException(e);
             }
         }
+        // the fetcher's validator cache reads its record through a StringReader (on JDK 25 an anonymous Reader.of
+        // class), a path the training boot does not take: made here, the class is in the cache
+        new java.io.StringReader(SAMPLE_USER_DATA).close();
+        if (Runtime.version().feature() >= 21) {
+            // ProcessBuilder.start asks for its System.Logger (JDK 21 and later), and the first System.getLogger of
+            // a process looks for a LoggerFinder on the class path (~2.5 ms): asked here first, as ProcessBuilder asks
+            System.getLogger("java.lang.ProcessBuilder").isLoggable(System.Logger.Level.DEBUG);
+        }
         return plan;
     }
 
@@ -87,5 +96,8 @@ final class Warmup {
             "org.apache.commons.exec.DefaultExecutor",
             "org.apache.commons.exec.PumpStreamHandler",
             "org.apache.commons.exec.ExecuteWatchdog",
-            "java.lang.ProcessImpl");
+            "java.lang.ProcessImpl",
+            // what ProcessImpl waits for the exit with while the script still runs: loaded here, it is in the class
+            // cache whether or not the training run's script had already exited when ProcessImpl looked
+            "java.util.concurrent.CompletableFuture$UniHandle");
 }

@@ -32,6 +32,8 @@ import org.slf4j.LoggerFactory;
  */
 final class Ec2Provider implements DefaultMetadataClient.ProviderClient {
     private static final Logger LOG = LoggerFactory.getLogger(Ec2Provider.class);
+    /** The token is refreshed a tenth of its TTL before it ends, at most a minute early. */
+    private static final long MAX_TOKEN_MARGIN_NANOS = Duration.ofMinutes(1).toNanos();
     static final String TOKEN_PATH = "/latest/api/token";
     static final String TTL_HEADER = "X-aws-ec2-metadata-token-ttl-seconds";
     static final String TOKEN_HEADER = "X-aws-ec2-metadata-token";
@@ -218,8 +220,9 @@ final class Ec2Provider implements DefaultMetadataClient.ProviderClient {
             if (r.status() == 200 && !value.isEmpty()) {
                 token = value;
                 // refresh shortly before the TTL ends: a tenth of it, at most a minute early
-                Duration margin = tokenTtl.dividedBy(10).compareTo(Duration.ofMinutes(1)) > 0
-                        ? Duration.ofMinutes(1) : tokenTtl.dividedBy(10);
+                // (in nanoseconds, not Duration.dividedBy: that divides BigDecimals, and on JDK 25 the first use of
+                // BigDecimal computes 5^65536 in its static initialiser, ~10 ms; the TTL is at most hours)
+                Duration margin = Duration.ofNanos(Math.min(tokenTtl.toNanos() / 10, MAX_TOKEN_MARGIN_NANOS));
                 tokenRefreshAt = clock.instant().plus(tokenTtl).minus(margin);
                 LOG.debug("IMDSv2 token from {} for {}", url, tokenTtl);
                 return Optional.of(token);

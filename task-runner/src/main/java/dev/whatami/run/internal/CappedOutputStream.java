@@ -75,7 +75,9 @@ final class CappedOutputStream extends ProxyOutputStream {
             // the disk is still full: the count is in the task's result instead
         } finally {
             try {
-                super.close();
+                // not super.close(): commons-io's ProxyOutputStream closes through a lambda of its IOConsumer, an
+                // interface with a static initialiser, which JDK 25 cannot keep in an AOT cache: every boot built it anew
+                out.close();
             } catch (IOException e) {
                 // closing a file on a full disk: nothing left to lose
             }

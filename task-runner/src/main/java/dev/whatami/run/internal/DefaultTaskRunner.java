@@ -23,7 +23,6 @@ import org.apache.commons.exec.ExecuteException;
 import org.apache.commons.exec.LogOutputStream;
 import org.apache.commons.exec.PumpStreamHandler;
 import org.apache.commons.exec.environment.EnvironmentUtils;
-import org.apache.commons.io.output.TeeOutputStream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -141,7 +140,7 @@ public final class DefaultTaskRunner implements TaskRunner {
             // a full log disk: the capped stream below drops (and counts) what cannot be written
         }
         OutputStream capped = new CappedOutputStream(raw, maxLogBytes);
-        OutputStream logged = new TeeOutputStream(capped, tail);
+        OutputStream logged = new Tee(capped, tail);
         if (console.isEmpty()) {
             return logged;
         }
@@ -152,6 +151,6 @@ public final class DefaultTaskRunner implements TaskRunner {
                 sink.accept("[" + task + "] " + line);
             }
         };
-        return new TeeOutputStream(logged, lines);
+        return new Tee(logged, lines);
     }
 }

@@ -668,6 +668,11 @@ public final class JdbcReportStore implements ReportStore {
         return queue.size();
     }
 
+    /** Whether {@link #close} has begun: every report given from then on is refused. */
+    boolean closing() {
+        return closed;
+    }
+
     /** One of the store's own connections, for a test to look at its session (close it to give it back). */
     Connection connection() throws SQLException {
         return pool.getConnection();

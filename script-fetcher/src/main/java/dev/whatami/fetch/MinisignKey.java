@@ -110,6 +110,11 @@ public final class MinisignKey {
         return HexFormat.of().withUpperCase().formatHex(reversed);
     }
 
+    /** The 32-byte Ed25519 public key, as RFC 8032 encodes it. */
+    public byte[] keyBytes() {
+        return raw.clone();
+    }
+
     /** The 8 key id bytes as stored in keys and signatures. */
     public byte[] idBytes() {
         return id.clone();

@@ -6,14 +6,12 @@ import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import dev.whatami.status.OwnedPaths;
-import java.security.GeneralSecurityException;
-import java.security.KeyFactory;
-import java.security.PublicKey;
-import java.security.Signature;
-import java.security.SignatureException;
-import java.security.spec.X509EncodedKeySpec;
+import dev.whatami.fetch.internal.Ed25519;
+import java.io.ByteArrayOutputStream;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Base64;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -21,12 +19,16 @@ import java.util.TreeMap;
 
 /**
  * Ed25519 public keys whose signatures are trusted, read from PEM files (SubjectPublicKeyInfo, as
- * {@code openssl pkey -pubout} writes them). The JDK's own Ed25519 does the maths. Immutable, thread-safe.
+ * {@code openssl pkey -pubout} writes them). The maths is {@code Ed25519}'s, as for manifests (a cold JVM's first
+ * verification by the JDK's costs ~40 ms; its Javadoc says why). Immutable, thread-safe.
  */
 public final class TrustedKeys {
-    private final Map<String, PublicKey> keys;
+    /** An Ed25519 SubjectPublicKeyInfo up to the key: SEQUENCE { SEQUENCE { OID 1.3.101.112 }, BIT STRING (33) }. */
+    private static final byte[] SPKI_PREFIX = HexFormat.of().parseHex("302a300506032b6570032100");
 
-    private TrustedKeys(Map<String, PublicKey> keys) {
+    private final Map<String, byte[]> keys;
+
+    private TrustedKeys(Map<String, byte[]> keys) {
         this.keys = Map.copyOf(keys);
     }
 
@@ -44,7 +46,7 @@ public final class TrustedKeys {
      *                        directory above them ({@link OwnedPaths})
      */
     public static TrustedKeys fromDirectory(Path dir) {
-        Map<String, PublicKey> keys = new TreeMap<>();
+        Map<String, byte[]> keys = new TreeMap<>();
         try (DirectoryStream<Path> files = Files.newDirectoryStream(dir, "*.pub")) {
             refuseIfOthersCanChange(dir.toRealPath(), "the trusted-keys directory");
             for (Path f : files) {
@@ -81,19 +83,33 @@ public final class TrustedKeys {
         return new TrustedKeys(Map.of(name, parsePem(pem, name)));
     }
 
-    static PublicKey parsePem(String pem, String where) {
+    static byte[] parsePem(String pem, String where) {
         String body = pem.replaceAll("-----BEGIN PUBLIC KEY-----|-----END PUBLIC KEY-----|\\s", "");
         if (!pem.contains("-----BEGIN PUBLIC KEY-----") || body.isEmpty()) {
             throw new FetchException(FetchFailure.CONFIGURATION, where + " is not a PEM public key (-----BEGIN PUBLIC KEY-----); make one with: "
                     + "openssl pkey -in private.pem -pubout", null, 0, null);
         }
+        byte[] der;
         try {
-            return KeyFactory.getInstance("Ed25519").generatePublic(new X509EncodedKeySpec(Base64.getDecoder()
-                    .decode(body)));
-        } catch (GeneralSecurityException | IllegalArgumentException e) {
-            throw new FetchException(FetchFailure.CONFIGURATION, where + " is not an Ed25519 public key (" + e.getMessage() + "); whatami "
-                    + "trusts Ed25519 keys only (openssl genpkey -algorithm ed25519)", null, 0, e);
+            der = Base64.getDecoder().decode(body);
+        } catch (IllegalArgumentException e) {
+            throw notEd25519(where, "its body is not base64");
         }
+        if (der.length != SPKI_PREFIX.length + 32 || !Arrays.equals(der, 0, SPKI_PREFIX.length, SPKI_PREFIX, 0,
+                SPKI_PREFIX.length)) {
+            throw notEd25519(where, "it is another kind of key, or not a key: an Ed25519 one is 44 bytes of DER with "
+                    + "the algorithm 1.3.101.112");
+        }
+        byte[] raw = Arrays.copyOfRange(der, SPKI_PREFIX.length, der.length);
+        if (!Ed25519.isPublicKey(raw)) {
+            throw notEd25519(where, "its 32 bytes are no point of the curve, or one of small order");
+        }
+        return raw;
+    }
+
+    private static FetchException notEd25519(String where, String why) {
+        return new FetchException(FetchFailure.CONFIGURATION, where + " is not an Ed25519 public key (" + why + "); "
+                + "whatami trusts Ed25519 keys only (openssl genpkey -algorithm ed25519)", null, 0, null);
     }
 
     public boolean isEmpty() {
@@ -133,26 +149,22 @@ public final class TrustedKeys {
     /** Verifiers, one per key, to feed the bytes to as they arrive. */
     public List<Verifier> verifiers() {
         List<Verifier> out = new ArrayList<>();
-        keys.forEach((name, key) -> {
-            try {
-                Signature s = Signature.getInstance("Ed25519");
-                s.initVerify(key);
-                out.add(new Verifier(name, s));
-            } catch (GeneralSecurityException e) {
-                throw new IllegalStateException("the JDK cannot verify Ed25519: " + e.getMessage(), e);
-            }
-        });
+        keys.forEach((name, key) -> out.add(new Verifier(name, key)));
         return out;
     }
 
-    /** One key's running verification. */
+    /**
+     * One key's running verification. Ed25519 hashes the signature's {@code R} before the message, so the bytes are
+     * kept until {@link #verify} (as the JDK's Ed25519 keeps them too).
+     */
     public static final class Verifier {
         private final String name;
-        private final Signature signature;
+        private final byte[] key;
+        private final ByteArrayOutputStream message = new ByteArrayOutputStream();
 
-        Verifier(String name, Signature signature) {
+        Verifier(String name, byte[] key) {
             this.name = name;
-            this.signature = signature;
+            this.key = key;
         }
 
         public String name() {
@@ -160,19 +172,12 @@ public final class TrustedKeys {
         }
 
         public void update(byte[] b, int off, int len) {
-            try {
-                signature.update(b, off, len);
-            } catch (SignatureException e) {
-                throw new IllegalStateException(e);
-            }
+            message.write(b, off, len);
         }
 
+        /** Whether {@code sig} (64 bytes) is this key's signature of the bytes given so far. */
         public boolean verify(byte[] sig) {
-            try {
-                return signature.verify(sig);
-            } catch (SignatureException e) {
-                return false;
-            }
+            return Ed25519.verify(key, message.toByteArray(), sig);
         }
     }
 

@@ -189,6 +189,26 @@ class TrustTest {
         Files.writeString(empty.resolve("x.pub"), "hello");
         assertThatThrownBy(() -> TrustedKeys.fromDirectory(empty))
                 .hasMessageContaining("x.pub is not a PEM public key");
+        byte[] ec = java.security.KeyPairGenerator.getInstance("EC").generateKeyPair().getPublic().getEncoded();
+        Files.writeString(empty.resolve("x.pub"), pem(ec));
+        assertThatThrownBy(() -> TrustedKeys.fromDirectory(empty))
+                .isInstanceOfSatisfying(FetchException.class,
+                        e -> assertThat(e.failure()).isEqualTo(FetchFailure.CONFIGURATION))
+                .hasMessageContaining("x.pub is not an Ed25519 public key (it is another kind of key")
+                .hasMessageContaining("openssl genpkey -algorithm ed25519");
+        byte[] noPoint = java.util.HexFormat.of().parseHex("302a300506032b6570032100"
+                + "0200000000000000000000000000000000000000000000000000000000000000"); // y = 2: not on the curve
+        Files.writeString(empty.resolve("x.pub"), pem(noPoint));
+        assertThatThrownBy(() -> TrustedKeys.fromDirectory(empty))
+                .hasMessageContaining("x.pub is not an Ed25519 public key (its 32 bytes are no point of the curve");
+        Files.writeString(empty.resolve("x.pub"), "-----BEGIN PUBLIC KEY-----\n!!!!\n-----END PUBLIC KEY-----\n");
+        assertThatThrownBy(() -> TrustedKeys.fromDirectory(empty))
+                .hasMessageContaining("x.pub is not an Ed25519 public key (its body is not base64)");
+    }
+
+    private static String pem(byte[] der) {
+        return "-----BEGIN PUBLIC KEY-----\n" + java.util.Base64.getMimeEncoder().encodeToString(der)
+                + "\n-----END PUBLIC KEY-----\n";
     }
 
     @Test

@@ -33,7 +33,8 @@ import picocli.CommandLine.Option;
 public final class InstallCommand implements Callable<Integer> {
     /** JVM flags for a short-lived process: no C2, the small serial collector, a small heap. The launcher's own. */
     static final String JVM_FLAGS = "-XX:TieredStopAtLevel=1 -XX:CompileThresholdScaling=3 -XX:+UseSerialGC -Xmx128m "
-            + "-Xss512k -XX:-UsePerfData";
+            + "-Xss512k -XX:-UsePerfData -XX:CompileCommand=quiet "
+            + "-XX:CompileCommand=option,dev/whatami/fetch/internal/Ed25519.*,double,CompileThresholdScaling,0.1";
     /** The system properties the launcher starts the agent with (its {@code props=} line), training runs too. */
     static final String BOOT_PROPERTIES = "-Dslf4j.provider=dev.whatami.agent.cli.AgentLog "
             + "-Dslf4j.internal.verbosity=WARN";

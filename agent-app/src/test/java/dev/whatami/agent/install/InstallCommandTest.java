@@ -211,6 +211,20 @@ class InstallCommandTest {
                 .contains("\nmain=" + dev.whatami.agent.cli.WhatamiAgent.class.getName() + "\n");
     }
 
+    @Test
+    void launcher_compileCommands_nameClassesThatExist() throws Exception {
+        // a CompileCommand naming a class that was renamed or moved does nothing, silently
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("-XX:CompileCommand=option,([\\w/$]+)\\.")
+                .matcher(InstallCommand.JVM_FLAGS);
+        int named = 0;
+        while (m.find()) {
+            assertThat(Class.forName(m.group(1).replace('/', '.'))).isNotNull();
+            named++;
+        }
+        assertThat(named).isEqualTo(1);
+        assertThat(InstallCommand.JVM_FLAGS).contains("-XX:CompileCommand=quiet ");
+    }
+
     // ---- the launcher itself, run by sh with its paths moved into a temporary directory ----
 
     private Path launcherJar;

@@ -206,8 +206,8 @@ class LauncherCacheTest {
         try (Stream<Path> s = Files.list(cache)) {
             assertThat(s).containsExactly(made);
         }
-        // the training boot verified a signed manifest too: its classes and the JDK's Ed25519 are in the cache, so
-        // a first boot with a manifest root key loads none of them from the jar
+        // the training boot verified a signed manifest too: its classes and the Ed25519 verification are in the cache,
+        // so a first boot with a manifest root key loads none of them from the jar
         assertThat(archivedClasses(java, made)).contains(
                 ": dev.whatami.fetch.internal.Manifests app_loader",
                 ": dev.whatami.fetch.internal.ManifestDocs app_loader",
@@ -215,7 +215,7 @@ class LauncherCacheTest {
                 ": dev.whatami.fetch.internal.ManifestState app_loader",
                 ": dev.whatami.fetch.internal.MinisignSignature app_loader",
                 ": dev.whatami.fetch.internal.Blake2b app_loader",
-                ": sun.security.ec.ed.EdDSASignature ");
+                ": dev.whatami.fetch.internal.Ed25519 app_loader");
 
         // (b) the next start maps it: the agent's own classes come from it, its output is what it was
         Run cached = run(launcher, java, "version");

@@ -2,8 +2,6 @@ package dev.whatami.fetch.internal;
 
 import dev.whatami.fetch.MinisignKey;
 import java.nio.charset.StandardCharsets;
-import java.security.GeneralSecurityException;
-import java.security.Signature;
 import java.util.Arrays;
 import java.util.Base64;
 import java.util.Optional;
@@ -145,13 +143,6 @@ public record MinisignSignature(boolean prehashed, byte[] keyId, byte[] signatur
     }
 
     private static boolean ed25519(MinisignKey key, byte[] message, byte[] sig) {
-        try {
-            Signature s = Signature.getInstance("Ed25519");
-            s.initVerify(key.publicKey());
-            s.update(message);
-            return s.verify(sig);
-        } catch (GeneralSecurityException | IllegalArgumentException e) {
-            return false; // a key that is no point of the curve verifies nothing
-        }
+        return Ed25519.verify(key.keyBytes(), message, sig); // not the JDK's: see Ed25519 for why
     }
 }

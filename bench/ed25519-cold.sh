@@ -12,6 +12,7 @@ runs=${1:-20}
 work=$(mktemp -d /tmp/whatami-ed25519-cold.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 javac -d "$work/c" -cp script-fetcher/target/classes bench/Ed25519Cold.java
+# jars only: an archive refuses a non-empty directory on the class path
 (cd script-fetcher/target/classes && jar cf "$work/sf.jar" dev/whatami/fetch/internal/Ed25519.class)
 (cd "$work/c" && jar cf "$work/bench.jar" Ed25519Cold.class)
 cp="$work/bench.jar:$work/sf.jar"

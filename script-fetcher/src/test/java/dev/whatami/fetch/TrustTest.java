@@ -70,6 +70,19 @@ class TrustTest {
     }
 
     @Test
+    void anEmptyFile_signed_isTrusted_andSignedOtherBytes_isRefused() throws Exception {
+        // the JDK's Ed25519 refused even a good signature of no bytes when update() was never called
+        server.file("/c.sh", new byte[0]).file("/c.sh.sig", owner.signBase64(new byte[0]));
+        FetchResult r = fetch(Optional.empty());
+        assertThat(r.trust()).isEqualTo(Trust.SIGNATURE);
+        assertThat(Files.readAllBytes(r.path())).isEmpty();
+        server.file("/c.sh", new byte[0]).file("/c.sh.sig", owner.signBase64(SCRIPT));
+        assertThatThrownBy(() -> fetch(Optional.empty()))
+                .isInstanceOfSatisfying(SignatureRefusedException.class,
+                        e -> assertThat(e.reason()).isEqualTo(RefusalReason.SIGNATURE_INVALID));
+    }
+
+    @Test
     void goodSignature_raw64Bytes_isAccepted() throws Exception {
         server.file("/c.sh", SCRIPT).file("/c.sh.sig", owner.sign(SCRIPT));
         assertThat(fetch(Optional.empty()).trust()).isEqualTo(Trust.SIGNATURE);

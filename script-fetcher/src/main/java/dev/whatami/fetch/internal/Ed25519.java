@@ -226,20 +226,6 @@ public final class Ed25519 {
         return (i & 1) == 0 ? 26 : 25;
     }
 
-    /** One carry pass: each limb's excess into the next, the last one's times 19 into the first (2^255 = 19). */
-    private static void carry(long[] h) {
-        for (int i = 0; i < 10; i++) {
-            int n = bits(i);
-            long c = h[i] >> n;
-            h[i] -= c << n;
-            if (i < 9) {
-                h[i + 1] += c;
-            } else {
-                h[0] += 19 * c;
-            }
-        }
-    }
-
     /**
      * f * g. Inputs are carried (each limb within its width, give or take 38), so no sum of products passes 2^62; the
      * products that reach 2^255 or beyond come back times 19, and a product of two odd limbs twice (their bit
@@ -299,37 +285,14 @@ public final class Ed25519 {
     /** Two carry passes over a product's ten limb sums, the second for what the first's last carry put in limb 0. */
     private static long[] carried2(long h0, long h1, long h2, long h3, long h4, long h5, long h6, long h7, long h8,
             long h9) {
+        long[] h = carried(h0, h1, h2, h3, h4, h5, h6, h7, h8, h9);
+        return carried(h[0], h[1], h[2], h[3], h[4], h[5], h[6], h[7], h[8], h[9]);
+    }
+
+    /** One carry pass: each limb's excess into the next, the last one's times 19 into the first (2^255 = 19). */
+    private static long[] carried(long h0, long h1, long h2, long h3, long h4, long h5, long h6, long h7, long h8,
+            long h9) {
         long c;
-        c = h0 >> 26;
-        h0 -= c << 26;
-        h1 += c;
-        c = h1 >> 25;
-        h1 -= c << 25;
-        h2 += c;
-        c = h2 >> 26;
-        h2 -= c << 26;
-        h3 += c;
-        c = h3 >> 25;
-        h3 -= c << 25;
-        h4 += c;
-        c = h4 >> 26;
-        h4 -= c << 26;
-        h5 += c;
-        c = h5 >> 25;
-        h5 -= c << 25;
-        h6 += c;
-        c = h6 >> 26;
-        h6 -= c << 26;
-        h7 += c;
-        c = h7 >> 25;
-        h7 -= c << 25;
-        h8 += c;
-        c = h8 >> 26;
-        h8 -= c << 26;
-        h9 += c;
-        c = h9 >> 25;
-        h9 -= c << 25;
-        h0 += 19 * c;
         c = h0 >> 26;
         h0 -= c << 26;
         h1 += c;
@@ -364,79 +327,13 @@ public final class Ed25519 {
     }
 
     static long[] add(long[] f, long[] g) {
-        long h0 = f[0] + g[0], h1 = f[1] + g[1], h2 = f[2] + g[2], h3 = f[3] + g[3];
-        long h4 = f[4] + g[4], h5 = f[5] + g[5], h6 = f[6] + g[6], h7 = f[7] + g[7];
-        long h8 = f[8] + g[8], h9 = f[9] + g[9];
-        long c;
-        c = h0 >> 26;
-        h0 -= c << 26;
-        h1 += c;
-        c = h1 >> 25;
-        h1 -= c << 25;
-        h2 += c;
-        c = h2 >> 26;
-        h2 -= c << 26;
-        h3 += c;
-        c = h3 >> 25;
-        h3 -= c << 25;
-        h4 += c;
-        c = h4 >> 26;
-        h4 -= c << 26;
-        h5 += c;
-        c = h5 >> 25;
-        h5 -= c << 25;
-        h6 += c;
-        c = h6 >> 26;
-        h6 -= c << 26;
-        h7 += c;
-        c = h7 >> 25;
-        h7 -= c << 25;
-        h8 += c;
-        c = h8 >> 26;
-        h8 -= c << 26;
-        h9 += c;
-        c = h9 >> 25;
-        h9 -= c << 25;
-        h0 += 19 * c;
-        return new long[] {h0, h1, h2, h3, h4, h5, h6, h7, h8, h9};
+        return carried(f[0] + g[0], f[1] + g[1], f[2] + g[2], f[3] + g[3], f[4] + g[4], f[5] + g[5],
+                f[6] + g[6], f[7] + g[7], f[8] + g[8], f[9] + g[9]);
     }
 
     static long[] sub(long[] f, long[] g) {
-        long h0 = f[0] - g[0], h1 = f[1] - g[1], h2 = f[2] - g[2], h3 = f[3] - g[3];
-        long h4 = f[4] - g[4], h5 = f[5] - g[5], h6 = f[6] - g[6], h7 = f[7] - g[7];
-        long h8 = f[8] - g[8], h9 = f[9] - g[9];
-        long c;
-        c = h0 >> 26;
-        h0 -= c << 26;
-        h1 += c;
-        c = h1 >> 25;
-        h1 -= c << 25;
-        h2 += c;
-        c = h2 >> 26;
-        h2 -= c << 26;
-        h3 += c;
-        c = h3 >> 25;
-        h3 -= c << 25;
-        h4 += c;
-        c = h4 >> 26;
-        h4 -= c << 26;
-        h5 += c;
-        c = h5 >> 25;
-        h5 -= c << 25;
-        h6 += c;
-        c = h6 >> 26;
-        h6 -= c << 26;
-        h7 += c;
-        c = h7 >> 25;
-        h7 -= c << 25;
-        h8 += c;
-        c = h8 >> 26;
-        h8 -= c << 26;
-        h9 += c;
-        c = h9 >> 25;
-        h9 -= c << 25;
-        h0 += 19 * c;
-        return new long[] {h0, h1, h2, h3, h4, h5, h6, h7, h8, h9};
+        return carried(f[0] - g[0], f[1] - g[1], f[2] - g[2], f[3] - g[3], f[4] - g[4], f[5] - g[5],
+                f[6] - g[6], f[7] - g[7], f[8] - g[8], f[9] - g[9]);
     }
 
     static long[] neg(long[] f) {
@@ -512,10 +409,11 @@ public final class Ed25519 {
 
     /** The canonical encoding: the value reduced below p, 32 little-endian bytes, the top bit 0. */
     static byte[] toBytes(long[] f) {
-        long[] h = f.clone();
+        long[] h = f;
         while (!inRange(h)) {
-            carry(h);
+            h = carried(h[0], h[1], h[2], h[3], h[4], h[5], h[6], h[7], h[8], h[9]);
         }
+        h = h.clone();
         // now 0 <= h < 2^255; h >= p exactly when h + 19 reaches 2^255
         long q = (h[0] + 19) >> 26;
         for (int i = 1; i < 10; i++) {

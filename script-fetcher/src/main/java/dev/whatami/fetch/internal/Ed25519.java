@@ -5,6 +5,7 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.Arrays;
 import java.util.HexFormat;
+import java.util.Objects;
 
 /**
  * Ed25519 signature verification (RFC 8032, section 5.1.7), and nothing else: no keys made, nothing signed, so no
@@ -49,8 +50,12 @@ public final class Ed25519 {
      * @param signature the 64-byte signature, {@code R || S}
      * @return false for a signature that does not verify, and for a key or signature of the wrong length or that is
      *     no valid encoding
+     * @throws NullPointerException when an argument is null
      */
     public static boolean verify(byte[] publicKey, byte[] message, byte[] signature) {
+        Objects.requireNonNull(publicKey, "publicKey");
+        Objects.requireNonNull(message, "message");
+        Objects.requireNonNull(signature, "signature");
         if (publicKey.length != 32 || signature.length != 64) {
             return false;
         }

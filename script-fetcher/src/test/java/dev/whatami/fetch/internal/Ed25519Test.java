@@ -1,6 +1,7 @@
 package dev.whatami.fetch.internal;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.math.BigInteger;
 import java.nio.charset.StandardCharsets;
@@ -213,6 +214,8 @@ class Ed25519Test {
         assertThat(Ed25519.verify(Arrays.copyOf(pk, 33), new byte[0], sig)).isFalse();
         assertThat(Ed25519.verify(pk, new byte[0], Arrays.copyOf(sig, 63))).isFalse();
         assertThat(Ed25519.verify(pk, new byte[0], Arrays.copyOf(sig, 65))).isFalse();
+        assertThatThrownBy(() -> Ed25519.verify(pk, null, sig)).isInstanceOf(NullPointerException.class)
+                .hasMessage("message");
     }
 
     // ---- the field, against BigInteger ----

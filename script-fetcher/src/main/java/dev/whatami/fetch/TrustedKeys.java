@@ -155,12 +155,12 @@ public final class TrustedKeys {
 
     /**
      * One key's running verification. Ed25519 hashes the signature's {@code R} before the message, so the bytes are
-     * kept until {@link #verify} (as the JDK's Ed25519 keeps them too).
+     * kept until {@link #verify} (as the JDK's Ed25519 keeps them too), and read from where they are kept: no copy.
      */
     public static final class Verifier {
         private final String name;
         private final byte[] key;
-        private final ByteArrayOutputStream message = new ByteArrayOutputStream();
+        private final Kept message = new Kept();
 
         Verifier(String name, byte[] key) {
             this.name = name;
@@ -177,7 +177,14 @@ public final class TrustedKeys {
 
         /** Whether {@code sig} (64 bytes) is this key's signature of the bytes given so far. */
         public boolean verify(byte[] sig) {
-            return Ed25519.verify(key, message.toByteArray(), sig);
+            return message.verify(key, sig);
+        }
+    }
+
+    /** The bytes given so far, verified where they lie. */
+    private static final class Kept extends ByteArrayOutputStream {
+        synchronized boolean verify(byte[] key, byte[] sig) {
+            return Ed25519.verify(key, buf, 0, count, sig);
         }
     }
 

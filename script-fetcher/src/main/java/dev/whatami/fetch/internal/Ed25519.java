@@ -53,9 +53,21 @@ public final class Ed25519 {
      * @throws NullPointerException when an argument is null
      */
     public static boolean verify(byte[] publicKey, byte[] message, byte[] signature) {
+        Objects.requireNonNull(message, "message");
+        return verify(publicKey, message, 0, message.length, signature);
+    }
+
+    /**
+     * Whether {@code signature} is a valid Ed25519 signature of {@code length} bytes of {@code message} from
+     * {@code offset}: as {@link #verify(byte[], byte[], byte[])}, without a copy of a large message.
+     *
+     * @throws IndexOutOfBoundsException when the range is not within {@code message}
+     */
+    public static boolean verify(byte[] publicKey, byte[] message, int offset, int length, byte[] signature) {
         Objects.requireNonNull(publicKey, "publicKey");
         Objects.requireNonNull(message, "message");
         Objects.requireNonNull(signature, "signature");
+        Objects.checkFromIndexSize(offset, length, message.length);
         if (publicKey.length != 32 || signature.length != 64) {
             return false;
         }
@@ -75,7 +87,7 @@ public final class Ed25519 {
         }
         sha512.update(signature, 0, 32);
         sha512.update(publicKey);
-        sha512.update(message);
+        sha512.update(message, offset, length);
         BigInteger k = new BigInteger(1, reversed(sha512.digest(), 0, 64)).mod(L);
         // R' = [S]B + [k](-A), four bits of each at a time from the top (Straus): 252 doublings, at most 128 sums
         byte[] sBytes = reversed(s.toByteArray());

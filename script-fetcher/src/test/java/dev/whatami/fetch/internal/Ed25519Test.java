@@ -216,6 +216,11 @@ class Ed25519Test {
         assertThat(Ed25519.verify(pk, new byte[0], Arrays.copyOf(sig, 65))).isFalse();
         assertThatThrownBy(() -> Ed25519.verify(pk, null, sig)).isInstanceOf(NullPointerException.class)
                 .hasMessage("message");
+        // a range of a larger array: the same message, no copy
+        byte[] around = {9, 9, 9};
+        assertThat(Ed25519.verify(pk, around, 1, 0, sig)).isTrue();
+        assertThat(Ed25519.verify(pk, around, 1, 1, sig)).isFalse();
+        assertThatThrownBy(() -> Ed25519.verify(pk, around, 2, 2, sig)).isInstanceOf(IndexOutOfBoundsException.class);
     }
 
     // ---- the field, against BigInteger ----

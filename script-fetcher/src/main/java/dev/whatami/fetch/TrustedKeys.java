@@ -8,12 +8,15 @@ import java.nio.file.Path;
 import dev.whatami.status.OwnedPaths;
 import dev.whatami.fetch.internal.Ed25519;
 import java.io.ByteArrayOutputStream;
+import java.io.InputStream;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Base64;
+import java.util.Collections;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.TreeMap;
 
@@ -29,7 +32,7 @@ public final class TrustedKeys {
     private final Map<String, byte[]> keys;
 
     private TrustedKeys(Map<String, byte[]> keys) {
-        this.keys = Map.copyOf(keys);
+        this.keys = Collections.unmodifiableSortedMap(new TreeMap<>(keys));
     }
 
     /** No keys: signatures are not checked. */
@@ -146,7 +149,38 @@ public final class TrustedKeys {
         }
     }
 
-    /** Verifiers, one per key, to feed the bytes to as they arrive. */
+    /**
+     * The name of the first key (in name order) whose signature of all of {@code message}'s bytes {@code signature}
+     * is. The stream is read once, whatever the number of keys, and nothing of it is kept.
+     *
+     * @throws IOException when reading {@code message} fails
+     */
+    public Optional<String> signer(byte[] signature, InputStream message) throws IOException {
+        Objects.requireNonNull(signature, "signature");
+        List<String> names = new ArrayList<>(keys.keySet());
+        List<Ed25519.Check> checks = new ArrayList<>();
+        for (String name : names) {
+            checks.add(Ed25519.check(keys.get(name), signature));
+        }
+        byte[] buffer = new byte[64 * 1024];
+        int n;
+        while ((n = message.read(buffer)) != -1) {
+            for (Ed25519.Check c : checks) {
+                c.update(buffer, 0, n);
+            }
+        }
+        for (int i = 0; i < checks.size(); i++) {
+            if (checks.get(i).verify()) {
+                return Optional.of(names.get(i));
+            }
+        }
+        return Optional.empty();
+    }
+
+    /**
+     * Verifiers, one per key, to feed the bytes to as they arrive; each keeps them in memory until its
+     * {@link Verifier#verify}. For a file, {@link #signer} keeps nothing.
+     */
     public List<Verifier> verifiers() {
         List<Verifier> out = new ArrayList<>();
         keys.forEach((name, key) -> out.add(new Verifier(name, key)));

@@ -83,6 +83,28 @@ class TrustTest {
     }
 
     @Test
+    void signer_readsTheStreamOnce_andNamesTheKeyThatSigned() throws Exception {
+        Keys other = new Keys();
+        Path keyDir = Files.createDirectories(dir.resolve("two-keys"));
+        Files.writeString(keyDir.resolve("a-other.pub"), other.publicPem());
+        Files.writeString(keyDir.resolve("b-owner.pub"), owner.publicPem());
+        TrustedKeys two = TrustedKeys.fromDirectory(keyDir);
+        int[] reads = {0};
+        java.io.InputStream counting = new java.io.ByteArrayInputStream(SCRIPT) {
+            @Override
+            public synchronized int read(byte[] b, int off, int len) {
+                reads[0]++;
+                return super.read(b, off, len);
+            }
+        };
+        assertThat(two.signer(owner.sign(SCRIPT), counting)).contains("b-owner.pub");
+        assertThat(reads[0]).isEqualTo(2); // the bytes, then the end: once for both keys
+        assertThat(two.signer(other.sign(SCRIPT), new java.io.ByteArrayInputStream(SCRIPT))).contains("a-other.pub");
+        assertThat(two.signer(owner.sign("other".getBytes(UTF_8)), new java.io.ByteArrayInputStream(SCRIPT)))
+                .isEmpty();
+    }
+
+    @Test
     void goodSignature_raw64Bytes_isAccepted() throws Exception {
         server.file("/c.sh", SCRIPT).file("/c.sh.sig", owner.sign(SCRIPT));
         assertThat(fetch(Optional.empty()).trust()).isEqualTo(Trust.SIGNATURE);

@@ -395,7 +395,7 @@ public final class DefaultScriptFetcher implements ScriptFetcher {
                             + "keys are configured and it carries no signature; sign it (whatami-server sign) and "
                             + "give the signature with it in the user-data", source, 0);
                 }
-                if (decoded.isEmpty() || staging.verifiers().stream().noneMatch(v -> v.verify(decoded.get()))) {
+                if (decoded.isEmpty() || staging.signer(decoded.get()).isEmpty()) {
                     throw new SignatureRefusedException(RefusalReason.SIGNATURE_INVALID, "refused " + what + ": its "
                             + "signature does not verify with any trusted key (" + String.join(", ",
                             s.trustedKeys().names()) + "); sign it again with the owner's key", source, 0);

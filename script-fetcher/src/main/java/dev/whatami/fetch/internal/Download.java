@@ -473,12 +473,11 @@ final class Download implements AutoCloseable {
             trust = Trust.PIN;
         }
         if (sig != null) {
-            String signer = null;
-            for (TrustedKeys.Verifier v : staging.verifiers()) {
-                if (v.verify(sig)) {
-                    signer = v.name();
-                    break;
-                }
+            String signer;
+            try {
+                signer = staging.signer(sig).orElse(null);
+            } catch (Staging.LocalIOException e) {
+                throw new AttemptFailed(FetchFailure.LOCAL_IO, e.getMessage(), e);
             }
             if (signer == null) {
                 throw refusedSignature(RefusalReason.SIGNATURE_INVALID, "refused " + Redact.url(url) + ": its "

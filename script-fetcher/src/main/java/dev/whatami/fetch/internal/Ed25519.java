@@ -64,50 +64,91 @@ public final class Ed25519 {
      * @throws IndexOutOfBoundsException when the range is not within {@code message}
      */
     public static boolean verify(byte[] publicKey, byte[] message, int offset, int length, byte[] signature) {
-        Objects.requireNonNull(publicKey, "publicKey");
-        Objects.requireNonNull(message, "message");
-        Objects.requireNonNull(signature, "signature");
-        Objects.checkFromIndexSize(offset, length, message.length);
-        if (publicKey.length != 32 || signature.length != 64) {
-            return false;
-        }
-        long[][] a = key(publicKey);
-        if (a == null) {
-            return false;
-        }
-        BigInteger s = new BigInteger(1, reversed(signature, 32, 64));
-        if (s.compareTo(L) >= 0) {
-            return false;
-        }
-        MessageDigest sha512;
-        try {
-            sha512 = MessageDigest.getInstance("SHA-512");
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException("the JDK has no SHA-512", e);
-        }
-        sha512.update(signature, 0, 32);
-        sha512.update(publicKey);
-        sha512.update(message, offset, length);
-        BigInteger k = new BigInteger(1, reversed(sha512.digest(), 0, 64)).mod(L);
-        // R' = [S]B + [k](-A), four bits of each at a time from the top (Straus): 252 doublings, at most 128 sums
-        byte[] sBytes = reversed(s.toByteArray());
-        byte[] kBytes = reversed(k.toByteArray());
-        long[][][] minusA = table(new long[][] {neg(a[0]), a[1], a[2], neg(a[3])});
-        long[][] r = {new long[10], ONE.clone(), ONE.clone(), new long[10]};
-        for (int i = 63; i >= 0; i--) {
-            if (i < 63) {
-                r = doubled(doubled(doubled(doubled(r, false), false), false), true);
+        Objects.checkFromIndexSize(offset, length, Objects.requireNonNull(message, "message").length);
+        Check check = check(publicKey, signature);
+        check.update(message, offset, length);
+        return check.verify();
+    }
+
+    /**
+     * A verification whose message is given piece by piece ({@link Check#update}), for one too large to hold: the
+     * hash takes {@code R} and the key first, so the message need not be kept.
+     *
+     * @throws NullPointerException when an argument is null
+     */
+    public static Check check(byte[] publicKey, byte[] signature) {
+        return new Check(Objects.requireNonNull(publicKey, "publicKey").clone(),
+                Objects.requireNonNull(signature, "signature").clone());
+    }
+
+    /**
+     * One running verification: {@link #update} with the message's bytes, then {@link #verify}, once. Not
+     * thread-safe.
+     */
+    public static final class Check {
+        private final byte[] signature;
+        private final long[][] a;
+        private final BigInteger s;
+        private final MessageDigest sha512;
+
+        private Check(byte[] publicKey, byte[] signature) {
+            this.signature = signature;
+            long[][] key = publicKey.length == 32 && signature.length == 64 ? key(publicKey) : null;
+            BigInteger scalar = key == null ? null : new BigInteger(1, reversed(signature, 32, 64));
+            if (scalar != null && scalar.compareTo(L) >= 0) {
+                key = null; // S >= L
             }
-            int sDigit = nibble(sBytes, i);
-            int kDigit = nibble(kBytes, i);
-            if (sDigit != 0) {
-                r = sum(r, BASE_TABLE[sDigit]);
+            this.a = key;
+            this.s = scalar;
+            if (key == null) {
+                this.sha512 = null; // verifies nothing: the message need not even be hashed
+                return;
             }
-            if (kDigit != 0) {
-                r = sum(r, minusA[kDigit]);
+            try {
+                this.sha512 = MessageDigest.getInstance("SHA-512");
+            } catch (NoSuchAlgorithmException e) {
+                throw new IllegalStateException("the JDK has no SHA-512", e);
+            }
+            sha512.update(signature, 0, 32);
+            sha512.update(publicKey);
+        }
+
+        /** The next {@code length} bytes of the message. */
+        public void update(byte[] b, int offset, int length) {
+            if (sha512 != null) {
+                sha512.update(b, offset, length);
             }
         }
-        return MessageDigest.isEqual(encode(r), Arrays.copyOf(signature, 32));
+
+        /**
+         * Whether the signature verifies over the bytes given; false too for a key or signature that is no valid
+         * one.
+         */
+        public boolean verify() {
+            if (sha512 == null) {
+                return false;
+            }
+            BigInteger k = new BigInteger(1, reversed(sha512.digest(), 0, 64)).mod(L);
+            // R' = [S]B + [k](-A), four bits of each at a time from the top (Straus): 252 doublings, at most 128 sums
+            byte[] sBytes = reversed(s.toByteArray());
+            byte[] kBytes = reversed(k.toByteArray());
+            long[][][] minusA = table(new long[][] {neg(a[0]), a[1], a[2], neg(a[3])});
+            long[][] r = {new long[10], ONE.clone(), ONE.clone(), new long[10]};
+            for (int i = 63; i >= 0; i--) {
+                if (i < 63) {
+                    r = doubled(doubled(doubled(doubled(r, false), false), false), true);
+                }
+                int sDigit = nibble(sBytes, i);
+                int kDigit = nibble(kBytes, i);
+                if (sDigit != 0) {
+                    r = sum(r, BASE_TABLE[sDigit]);
+                }
+                if (kDigit != 0) {
+                    r = sum(r, minusA[kDigit]);
+                }
+            }
+            return MessageDigest.isEqual(encode(r), Arrays.copyOf(signature, 32));
+        }
     }
 
     /**

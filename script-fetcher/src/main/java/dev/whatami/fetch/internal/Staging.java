@@ -15,10 +15,10 @@ import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.security.DigestInputStream;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
-import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ExecutionException;
@@ -65,7 +65,6 @@ final class Staging implements AutoCloseable {
     private final Set<Path> live;
     private MessageDigest sha256;
     private MessageDigest pinned;
-    private List<TrustedKeys.Verifier> verifiers;
     private final long maxBytes;
     private long size;
     private boolean committed;
@@ -141,12 +140,28 @@ final class Staging implements AutoCloseable {
     private void resetDigests() {
         sha256 = digest(DigestAlgorithm.SHA256);
         pinned = pin.filter(d -> d.algorithm() != DigestAlgorithm.SHA256).map(d -> digest(d.algorithm())).orElse(null);
-        verifiers = keys.verifiers();
     }
 
-    /** The signature verifiers, fed with every byte written. */
-    List<TrustedKeys.Verifier> verifiers() {
-        return verifiers;
+    /**
+     * The name of the first trusted key whose signature of the staged bytes {@code sig} is. The bytes are read back
+     * from the staging file (nothing of a script up to the size cap is held in memory) and must be the very bytes
+     * hashed as they arrived, which the checks before it run compare with.
+     *
+     * @throws LocalIOException when the file cannot be read back, or its bytes are no longer those received
+     */
+    Optional<String> signer(byte[] sig) throws LocalIOException {
+        MessageDigest again = digest(DigestAlgorithm.SHA256);
+        Optional<String> signer;
+        try (InputStream in = new DigestInputStream(Files.newInputStream(path), again)) {
+            signer = keys.signer(sig, in);
+        } catch (IOException e) {
+            throw new LocalIOException("cannot read back the staging file " + path, e);
+        }
+        if (!MessageDigest.isEqual(again.digest(), cloneOf(sha256).digest())) {
+            throw new LocalIOException("cannot check the signature of the staging file " + path, new IOException(
+                    "its bytes changed on disk after they were received"));
+        }
+        return signer;
     }
 
     private static MessageDigest digest(DigestAlgorithm algorithm) {
@@ -233,9 +248,6 @@ final class Staging implements AutoCloseable {
         sha256.update(buffer, 0, n);
         if (pinned != null) {
             pinned.update(buffer, 0, n);
-        }
-        for (TrustedKeys.Verifier v : verifiers) {
-            v.update(buffer, 0, n);
         }
     }
 

@@ -150,6 +150,33 @@ class Ed25519Test {
         }
     }
 
+    @Test
+    void aMessageGivenPieceByPiece_verifiesAsWhole_andAnInvalidKeyOrSignatureVerifiesNothing() throws Exception {
+        KeyPair pair = KeyPairGenerator.getInstance("Ed25519").generateKeyPair();
+        byte[] der = pair.getPublic().getEncoded();
+        byte[] pk = Arrays.copyOfRange(der, 12, 44);
+        byte[] message = new byte[100_000];
+        new Random(7).nextBytes(message);
+        Signature signer = Signature.getInstance("Ed25519");
+        signer.initSign(pair.getPrivate());
+        signer.update(message);
+        byte[] sig = signer.sign();
+        Ed25519.Check check = Ed25519.check(pk, sig);
+        for (int at = 0; at < message.length; at += 777) {
+            check.update(message, at, Math.min(777, message.length - at));
+        }
+        assertThat(check.verify()).isTrue();
+        Ed25519.Check short1 = Ed25519.check(pk, sig);
+        short1.update(message, 0, message.length - 1);
+        assertThat(short1.verify()).isFalse();
+        Ed25519.Check badKey = Ed25519.check(le(BigInteger.ONE), sig); // small order
+        badKey.update(message, 0, message.length);
+        assertThat(badKey.verify()).isFalse();
+        Ed25519.Check shortSig = Ed25519.check(pk, Arrays.copyOf(sig, 63));
+        shortSig.update(message, 0, message.length);
+        assertThat(shortSig.verify()).isFalse();
+    }
+
     // ---- where it is strict ----
 
     @Test

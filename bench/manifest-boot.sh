@@ -11,8 +11,10 @@
 #      verification).
 # The modes are interleaved, run by run (after 3 rounds not counted), so drift on a shared machine hits every mode
 # alike. Reports per mode the median wall time and the median CPU time (user + system of all the JVM's threads, far
-# less disturbed than wall time by other load on the machine), the differences and the ratios to the boot without a
-# manifest, and the load average. BASELINE_JAR=jar adds the same three launcher boots of another build of the agent
+# less disturbed than wall time by other load on the machine), the mean time of the fetch as the agent's own log
+# stamps it (from "fetching" to "starting", to the millisecond: the part of the boot a manifest adds to, without the
+# JVM's start and exit around it), the differences and the ratios to the boot without a manifest, and the load
+# average. BASELINE_JAR=jar adds the same three launcher boots of another build of the agent
 # (with its own cache), for a before/after in the same run.
 # Usage: [JAVA=/path/to/bin/java] [AGENT_JAR=jar] [BASELINE_JAR=jar] bench/manifest-boot.sh [runs]
 #        (JAVA: the agent's JVM, default the java on the PATH; the server runs on that java too)
@@ -68,11 +70,12 @@ done
 grep -q '"version"' "$work/state-first/manifests.json"   # the manifest was verified and recorded
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 python3 - "$work" "$runs" "${modes[@]}" <<'PY'
-import os, subprocess, sys, time, statistics
+import datetime, os, subprocess, sys, time, statistics
 work, runs, rest = sys.argv[1], int(sys.argv[2]), sys.argv[3:]
 modes = [(rest[i], rest[i + 1].split() + ["--state-dir", f"{work}/state-{rest[i]}"]) for i in range(0, len(rest), 2)]
 wall = {m: [] for m, _ in modes}
 cpu = {m: [] for m, _ in modes}
+fetch = {m: [] for m, _ in modes}
 for r in range(runs + 3):
     for name, cmd in modes:
         if name.endswith("first"):
@@ -81,27 +84,41 @@ for r in range(runs + 3):
             except FileNotFoundError:
                 pass
         t = time.perf_counter()
-        p = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        _, status, ru = os.wait4(p.pid, 0)
+        with open(f"{work}/run.log", "wb") as log:
+            p = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=log)
+            _, status, ru = os.wait4(p.pid, 0)
         dt = time.perf_counter() - t
         p.returncode = os.waitstatus_to_exitcode(status)
         if p.returncode != 0:
             sys.exit(f"{name} exited {p.returncode}: {' '.join(cmd)}")
+        # the fetch, as the agent's log times it (to the millisecond): from "fetching" to "starting", the part of
+        # the boot a manifest adds to, without the JVM's start and exit around it
+        stamps = {}
+        for line in open(f"{work}/run.log", encoding="utf-8"):
+            for key in ("task hello.sh: fetching ", "task hello.sh starting"):
+                if key in line and key not in stamps:
+                    stamps[key] = datetime.datetime.strptime(line[:23], "%Y-%m-%dT%H:%M:%S.%f")
+        if len(stamps) != 2:
+            sys.exit(f"{name}: no fetching/starting lines in its log: {' '.join(cmd)}")
         if r >= 3:
             wall[name].append(dt * 1000)
             cpu[name].append((ru.ru_utime + ru.ru_stime) * 1000)
+            fetch[name].append((stamps["task hello.sh starting"] - stamps["task hello.sh: fetching "])
+                               .total_seconds() * 1000)
 with open(f"{work}/results.txt", "w") as out:
     print(f"{runs} runs per mode, interleaved; medians", file=out)
     med = {m: statistics.median(wall[m]) for m in wall}
     mc = {m: statistics.median(cpu[m]) for m in cpu}
+    mf = {m: statistics.mean(fetch[m]) for m in fetch}
     for m in wall:
-        print(f"{m:8} wall {med[m]:7.1f} ms   cpu {mc[m]:7.1f} ms", file=out)
+        print(f"{m:8} wall {med[m]:7.1f} ms   cpu {mc[m]:7.1f} ms   fetch (log) mean {mf[m]:5.1f} ms", file=out)
     for p in ("", "l-", "b-"):
         for k in ("first", "later"):
             a, b = p + k, p + "none"
             if a in med:
                 print(f"{a:8} - {b:7}: wall {med[a] - med[b]:+6.1f} ms ({med[a] / med[b]:.3f}x), "
-                      f"cpu {mc[a] - mc[b]:+6.1f} ms ({mc[a] / mc[b]:.3f}x)", file=out)
+                      f"cpu {mc[a] - mc[b]:+6.1f} ms ({mc[a] / mc[b]:.3f}x), "
+                      f"fetch (log) {mf[a] - mf[b]:+5.1f} ms", file=out)
 PY
 echo "date: $(date -u +%Y-%m-%dT%H:%MZ), machine: $(nproc) cores, $("$java" -version 2>&1 | head -1)," \
     "load average before: $load_before, after: $(cut -d' ' -f1-3 /proc/loadavg)"

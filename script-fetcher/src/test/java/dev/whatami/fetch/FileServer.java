@@ -80,6 +80,12 @@ final class FileServer implements AutoCloseable {
         return this;
     }
 
+    /** The next {@code times} requests to {@code path} get {@code fault}. */
+    FileServer fault(String path, int times, TestHttpServer.Fault fault) {
+        http.fault(path, times, fault);
+        return this;
+    }
+
     /** The next request to {@code path} gets this status with an empty body. */
     FileServer failOnce(String path, int status) {
         return status(path, status, Map.of());

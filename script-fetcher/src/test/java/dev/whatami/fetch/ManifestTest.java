@@ -7,8 +7,10 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.whatami.fetch.ManifestFiles.Keys;
 import dev.whatami.fetch.ManifestFiles.Manifest;
+import dev.whatami.metadata.RetryPolicy;
 import dev.whatami.status.Trust;
 import dev.whatami.testsupport.FakeTime;
+import dev.whatami.testsupport.TestHttpServer.Fault;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -348,6 +350,66 @@ class ManifestTest {
         server.failOnce("/roles/manifest.json", 503);
         assertThat(fetch("collector.sh").trust()).isEqualTo(Trust.SIGNATURE);
         assertThat(server.hits("/roles/manifest.json")).isEqualTo(2);
+    }
+
+    // ---- which files a boot asks for, and how a failure of one ends it ----------------------------------------------
+
+    /** A boot whose one attempt ends at a 2 s deadline (of real time: the watchdog's timer). */
+    private ScriptFetcher oneAttempt(Duration attemptTimeout) {
+        fetcher.close();
+        return ScriptFetcher.builder().clock(time).sleeper(time::sleep).retryPolicy(RetryPolicy.none())
+                .attemptTimeout(attemptTimeout).manifestTrust(ManifestTrust.of(root.publicKey(), state)).build();
+    }
+
+    @Test
+    void aFirstBoot_asksForAllFourFiles_once_andALaterBoot_forTheTwoDocumentsOnly() throws Exception {
+        serve(new Keys().key(signer), signer, both());
+        fetch("collector.sh");
+        assertThat(server.requests).filteredOn(p -> p.startsWith("/roles/") && !p.endsWith(".sh"))
+                .containsExactlyInAnyOrder("/roles/keys.json", "/roles/keys.json.minisig", "/roles/manifest.json",
+                        "/roles/manifest.json.minisig");
+        int before = server.requests.size();
+        fetcher = newBoot();
+        fetch("collector.sh");
+        assertThat(server.requests.subList(before, server.requests.size())).filteredOn(p -> !p.endsWith(".sh"))
+                .containsExactly("/roles/keys.json", "/roles/manifest.json");
+    }
+
+    @Test
+    void aFirstBoot_whoseManifestSignatureIsMissing_isRefused_namingIt() throws Exception {
+        serve(new Keys().key(signer), signer, both());
+        server.failOnce("/roles/manifest.json.minisig", 404);
+        assertRefused(() -> fetch("collector.sh"), RefusalReason.MANIFEST_MISSING,
+                server.url("/roles/manifest.json.minisig") + " does not exist", "(HTTP 404)");
+    }
+
+    @Test
+    void aFirstBoot_reportsTheKeysDocumentsFailure_withoutWaitingForItsSignature() throws Exception {
+        serve(new Keys().key(signer), signer, both());
+        server.failOnce("/roles/keys.json", 503).fault("/roles/keys.json.minisig", 1, Fault.hang());
+        fetcher = oneAttempt(Duration.ofSeconds(30));
+        long started = System.nanoTime();
+        assertThatThrownBy(() -> fetch("collector.sh")).isInstanceOfSatisfying(FetchException.class, e -> {
+            assertThat(e.failure()).isEqualTo(FetchFailure.SERVER_ERROR);
+            assertThat(e.getMessage()).contains(server.url("/roles/keys.json") + ": ").doesNotContain("minisig");
+        });
+        assertThat(Duration.ofNanos(System.nanoTime() - started)).as("not the hung signature's 30 s deadline")
+                .isLessThan(Duration.ofSeconds(15));
+    }
+
+    @Test
+    void aFirstBoot_whoseManifestSignatureHangs_endsAtTheAttemptsDeadline_namingIt() throws Exception {
+        serve(new Keys().key(signer), signer, both());
+        server.fault("/roles/manifest.json.minisig", 1, Fault.hang());
+        fetcher = oneAttempt(Duration.ofSeconds(2));
+        long started = System.nanoTime();
+        assertThatThrownBy(() -> fetch("collector.sh")).isInstanceOfSatisfying(FetchException.class, e -> {
+            assertThat(e.failure()).isEqualTo(FetchFailure.TIMEOUT);
+            assertThat(e.getMessage()).contains(server.url("/roles/manifest.json.minisig") + ": ",
+                    "no complete answer by the attempt's deadline (attemptTimeout 2.0 s)");
+        });
+        assertThat(Duration.ofNanos(System.nanoTime() - started)).isLessThan(Duration.ofSeconds(15));
+        assertThat(server.hits("/roles/collector.sh")).isZero();
     }
 
     @Test

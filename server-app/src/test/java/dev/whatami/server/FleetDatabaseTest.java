@@ -278,8 +278,6 @@ class FleetDatabaseTest {
     }
 
     private static int closedPort() throws java.io.IOException {
-        try (java.net.ServerSocket s = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
-            return s.getLocalPort();
-        }
+        return dev.whatami.testsupport.Ports.free();
     }
 }

@@ -3,7 +3,6 @@ package dev.whatami.server;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.URI;
 import java.nio.file.Files;
@@ -56,10 +55,7 @@ final class TestNginx implements AutoCloseable {
         // not under a test's own (0700) temp directory
         Path dir = Files.createTempDirectory("whatami-nginx");
         Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xr-x"));
-        int port;
-        try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
-            port = s.getLocalPort();
-        }
+        int port = dev.whatami.testsupport.Ports.free();
         String conf = "daemon off;\nworker_processes 1;\npid $DIR/nginx.pid;\nerror_log $DIR/error.log warn;\n"
                 + "events { worker_connections 1024; }\nhttp {\n"
                 + "  log_format cache '$request $status cache=$upstream_cache_status upstream=$upstream_status';\n"

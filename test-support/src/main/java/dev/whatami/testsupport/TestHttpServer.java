@@ -178,47 +178,12 @@ public final class TestHttpServer implements AutoCloseable {
      * is refused, as by a server that is not up yet.
      */
     public static TestHttpServer notYetListening() {
-        return new TestHttpServer(null, freePort());
+        return new TestHttpServer(null, Ports.free());
     }
 
     /** A URL at a loopback port nothing listens on (it was free a moment ago): a connection there is refused. */
     public static URI nothingListening(String path) {
-        return URI.create("http://127.0.0.1:" + freePort() + path);
-    }
-
-    /**
-     * A loopback port free now, chosen below the kernel's ephemeral range: a port from that range (what binding port 0
-     * gives) can be handed to any outgoing connection before {@link #listen()} binds it, which failed a test with
-     * "Address already in use" (BootFaultMatrixTest, JDK 25 pass of CI).
-     */
-    private static int freePort() {
-        int low = ephemeralLow();
-        java.util.concurrent.ThreadLocalRandom random = java.util.concurrent.ThreadLocalRandom.current();
-        for (int attempt = 0; low > 11_000 && attempt < 100; attempt++) {
-            int port = random.nextInt(10_000, low);
-            try (ServerSocket s = new ServerSocket()) {
-                s.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 1);
-                return port;
-            } catch (IOException e) {
-                // taken: another
-            }
-        }
-        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            return s.getLocalPort();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-    }
-
-    /** The low end of Linux's ephemeral port range; 0 where it cannot be read (another OS: port 0 is used then). */
-    private static int ephemeralLow() {
-        try {
-            String range = java.nio.file.Files.readString(
-                    java.nio.file.Path.of("/proc/sys/net/ipv4/ip_local_port_range"));
-            return Integer.parseInt(range.strip().split("\\s+")[0]);
-        } catch (IOException | RuntimeException e) {
-            return 0;
-        }
+        return URI.create("http://127.0.0.1:" + Ports.free() + path);
     }
 
     /** Starts listening, if it is not yet. */

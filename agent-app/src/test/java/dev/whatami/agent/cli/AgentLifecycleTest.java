@@ -7,7 +7,6 @@ import dev.whatami.emulator.MetadataService;
 import dev.whatami.server.ScriptServer;
 import java.io.PrintWriter;
 import java.io.StringWriter;
-import java.net.ServerSocket;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
 import java.nio.file.Files;
@@ -48,10 +47,7 @@ class AgentLifecycleTest {
     }
 
     private void serve(String userDataTemplate) throws Exception {
-        int port;
-        try (ServerSocket s = new ServerSocket(0)) {
-            port = s.getLocalPort();
-        }
+        int port = dev.whatami.testsupport.Ports.free();
         server = ScriptServer.builder(root).bind("127.0.0.1").port(port).metadataService(MetadataService.builder()
                 .instanceId("i-life").userData(userDataTemplate.replace("SRV", "127.0.0.1:" + port)).build())
                 .build().start();

@@ -7,7 +7,6 @@ import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -96,10 +95,7 @@ class AgentProvidersTest {
     void offCloud_exits3_withinTheDetectionBound_namingWhatItTried() throws Exception {
         Path dmi = Files.createDirectories(dir.resolve("sysfs/sys/class/dmi/id"));
         Files.writeString(dmi.resolve("sys_vendor"), "LENOVO\n");
-        int port;
-        try (ServerSocket s = new ServerSocket(0)) {
-            port = s.getLocalPort();
-        }
+        int port = dev.whatami.testsupport.Ports.free();
         long start = System.nanoTime();
         int code = run(new StringWriter(), "--provider", "auto", "--metadata-endpoint", "http://127.0.0.1:" + port,
                 "--detection-timeout", "1s");

@@ -6,7 +6,6 @@ import dev.whatami.emulator.MetadataService;
 import dev.whatami.server.ScriptServer;
 import java.io.PrintWriter;
 import java.io.StringWriter;
-import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -101,10 +100,7 @@ class AgentRunTest {
     }
 
     private void serveOwnPort(String userDataTemplate) throws Exception {
-        int port;
-        try (ServerSocket s = new ServerSocket(0)) {
-            port = s.getLocalPort();
-        }
+        int port = dev.whatami.testsupport.Ports.free();
         server = ScriptServer.builder(root).bind("127.0.0.1").port(port).metadataService(MetadataService.builder()
                 .instanceId("i-test1").userData(userDataTemplate.replace("SRV", "127.0.0.1:" + port)).build())
                 .build().start();
@@ -192,10 +188,7 @@ class AgentRunTest {
 
     @Test
     void metadataUnreachable_exits3_withinTheDeadline() throws Exception {
-        int port;
-        try (ServerSocket s = new ServerSocket(0)) {
-            port = s.getLocalPort();
-        }
+        int port = dev.whatami.testsupport.Ports.free();
         assertThat(run("--metadata-endpoint", "http://127.0.0.1:" + port, "--deadline", "300ms")).isEqualTo(3);
         assertThat(status()).containsEntry("exitCode", 3);
         assertThat(status().get("message").toString()).startsWith("no answer from http://127.0.0.1:" + port);

@@ -6,7 +6,6 @@ import dev.whatami.emulator.MetadataService;
 import dev.whatami.server.ScriptServer;
 import java.io.PrintWriter;
 import java.io.StringWriter;
-import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -49,10 +48,7 @@ class AgentTrustTest {
     }
 
     private int boot(String userDataTemplate, String... extra) throws Exception {
-        int port;
-        try (ServerSocket s = new ServerSocket(0)) {
-            port = s.getLocalPort();
-        }
+        int port = dev.whatami.testsupport.Ports.free();
         server = ScriptServer.builder(root).bind("127.0.0.1").port(port).metadataService(MetadataService.builder()
                 .instanceId("i-trust").userData(userDataTemplate.replace("SRV", "127.0.0.1:" + port)).build())
                 .build().start();

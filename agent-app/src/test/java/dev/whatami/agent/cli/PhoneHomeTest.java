@@ -34,10 +34,7 @@ class PhoneHomeTest {
     private int serveAndRun(String userDataTemplate, String... extra) throws Exception {
         Path root = Files.createDirectories(dir.resolve("www"));
         Files.writeString(root.resolve("role.sh"), "echo \"secret is $SECRET\"\n");
-        int port;
-        try (ServerSocket s = new ServerSocket(0)) {
-            port = s.getLocalPort();
-        }
+        int port = dev.whatami.testsupport.Ports.free();
         server = ScriptServer.builder(root).bind("127.0.0.1").port(port).reports(reports).reportToken("tok")
                 .metadataService(MetadataService.builder().instanceId("i-home")
                         .userData(userDataTemplate.replace("SRV", "127.0.0.1:" + port)).build())

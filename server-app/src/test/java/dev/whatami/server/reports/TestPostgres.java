@@ -3,7 +3,6 @@ package dev.whatami.server.reports;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -181,8 +180,6 @@ public final class TestPostgres implements AutoCloseable {
     }
 
     private static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
-            return s.getLocalPort();
-        }
+        return dev.whatami.testsupport.Ports.free(); // below the ephemeral range: see Ports
     }
 }

@@ -1,0 +1,41 @@
+package dev.whatami.testsupport;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.util.HashSet;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+
+/** The ports tests reserve for a server they start later: free, and outside the range outgoing connections use. */
+class PortsTest {
+    @Test
+    void aFreePort_isBelowTheEphemeralRange_andCanBeListenedOn() throws Exception {
+        int low = Ports.ephemeralLow();
+        Set<Integer> seen = new HashSet<>();
+        for (int i = 0; i < 20; i++) {
+            int port = Ports.free();
+            if (low > 11_000) { // Linux, as CI: the range is known
+                assertThat(port).isBetween(10_000, low - 1);
+            }
+            try (ServerSocket s = new ServerSocket()) {
+                s.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 1);
+                assertThat(s.getLocalPort()).isEqualTo(port);
+            }
+            seen.add(port);
+        }
+        assertThat(seen).as("random ports, so parallel tests rarely pick the same").hasSizeGreaterThan(10);
+    }
+
+    @Test
+    void aPortTaken_isNotGiven() throws Exception {
+        try (ServerSocket taken = new ServerSocket()) {
+            taken.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), Ports.free()), 1);
+            for (int i = 0; i < 200; i++) {
+                assertThat(Ports.free()).isNotEqualTo(taken.getLocalPort());
+            }
+        }
+    }
+}

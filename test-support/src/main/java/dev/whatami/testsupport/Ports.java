@@ -8,6 +8,7 @@ import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * Loopback ports for a server a test starts later (or for an address where nothing listens). Not port 0's: binding
@@ -16,15 +17,23 @@ import java.util.concurrent.ThreadLocalRandom;
  * (BootFaultMatrixTest, CI's JDK 25 pass). A port below that range is only ever taken by a listener.
  */
 public final class Ports {
+    /**
+     * The next port to try, from a random start per JVM: two reservations made before either server binds (a test
+     * with two servers) never get the same port, as two random picks could.
+     */
+    private static final AtomicInteger NEXT = new AtomicInteger(ThreadLocalRandom.current().nextInt(1 << 20));
+
     private Ports() {
     }
 
-    /** A loopback port free now, below the ephemeral range (port 0's where that range cannot be read). */
+    /**
+     * A loopback port free now, below the ephemeral range (port 0's where that range cannot be read); in one JVM, not
+     * one of the last few thousand it gave.
+     */
     public static int free() {
         int low = ephemeralLow();
-        ThreadLocalRandom random = ThreadLocalRandom.current();
         for (int attempt = 0; low > 11_000 && attempt < 100; attempt++) {
-            int port = random.nextInt(10_000, low);
+            int port = 10_000 + Math.floorMod(NEXT.getAndIncrement(), low - 10_000);
             try (ServerSocket s = new ServerSocket()) {
                 s.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 1);
                 return port;

@@ -2,6 +2,7 @@ package dev.whatami.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.whatami.testsupport.Ports;
 import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -27,7 +28,7 @@ class BootPathClassesIT {
         }
         Path root = Files.createDirectories(dir.resolve("www"));
         Files.writeString(root.resolve("hello.sh"), "#!/bin/sh\necho hello\n");
-        int port = Jars.freePort();
+        int port = Ports.free();
         try (Jars.Server ignored = new Jars.Server("--root", root.toString(), "--port", Integer.toString(port),
                 "--bind", "127.0.0.1", "--imds-v2-required", "--metadata-user-data-text",
                 "hello.sh 127.0.0.1:" + port)) {
@@ -69,7 +70,7 @@ class BootPathClassesIT {
 
         Path root = Files.createDirectories(dir.resolve("www"));
         Files.writeString(root.resolve("hello.sh"), "#!/bin/sh\necho hello\n");
-        int port = Jars.freePort();
+        int port = Ports.free();
         try (Jars.Server ignored = new Jars.Server("--root", root.toString(), "--port", Integer.toString(port),
                 "--bind", "127.0.0.1", "--metadata-user-data-text", "hello.sh 127.0.0.1:" + port)) {
             Path log = dir.resolve("shared.log");

@@ -2,6 +2,7 @@ package dev.whatami.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.whatami.testsupport.Ports;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -39,8 +40,8 @@ class HttpsJarsIT {
                 "-file", "server.pem");
         Path www = Files.createDirectories(dir.resolve("www"));
         Files.writeString(www.resolve("hello.sh"), "#!/bin/sh\necho over tls\n");
-        int httpsPort = Jars.freePort();
-        int imdsPort = Jars.freePort();
+        int httpsPort = Ports.free();
+        int imdsPort = Ports.free();
         try (Jars.Server files = new Jars.Server(Map.of("WHATAMI_TLS_KEYSTORE_PASSWORD", "changeit"), "--root",
                 www.toString(), "--port", Integer.toString(httpsPort), "--bind", "127.0.0.1", "--tls-keystore",
                 dir.resolve("server.p12").toString());

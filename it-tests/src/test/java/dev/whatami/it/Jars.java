@@ -25,10 +25,6 @@ final class Jars {
     record Result(int exitCode, String stdout, String stderr) {
     }
 
-    static int freePort() throws IOException {
-        return dev.whatami.testsupport.Ports.free(); // below the ephemeral range: see Ports
-    }
-
     private static List<String> java(Path jar, List<String> args) {
         return java(jar, List.of(), args);
     }

@@ -3,6 +3,7 @@ package dev.whatami.it;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.jr.ob.JSON;
+import dev.whatami.testsupport.Ports;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -41,7 +42,7 @@ class SeedFlowIT {
     /** As rc.local starts it: stdout and stderr appended to agent.log, which the agent also writes itself. */
     @Test
     void stderrRedirectedToAgentLog_eachLineIsLoggedOnce() throws Exception {
-        int port = Jars.freePort();
+        int port = Ports.free();
         try (Jars.Server server = new Jars.Server("--root", root.toString(), "--port", Integer.toString(port),
                 "--bind", "127.0.0.1", "--metadata-user-data-text", "collector.sh 127.0.0.1:" + port)) {
             Path log = Files.createDirectories(dir.resolve("log")).resolve("agent.log");
@@ -65,7 +66,7 @@ class SeedFlowIT {
     @SuppressWarnings("unchecked")
     @Test
     void collectorLine_becomesACollector() throws Exception {
-        int port = Jars.freePort();
+        int port = Ports.free();
         try (Jars.Server server = new Jars.Server("--root", root.toString(), "--port", Integer.toString(port),
                 "--bind", "127.0.0.1", "--instance-id", "i-seed", "--metadata-user-data-text",
                 "collector.sh 127.0.0.1:" + port + " extra words")) {
@@ -87,7 +88,7 @@ class SeedFlowIT {
 
     @Test
     void processorLine_inTypographicQuotes_becomesAProcessor() throws Exception {
-        int port = Jars.freePort();
+        int port = Ports.free();
         try (Jars.Server ignored = new Jars.Server("--root", root.toString(), "--port", Integer.toString(port),
                 "--bind", "127.0.0.1", "--metadata-user-data-text", "\u201Cprocessor.pl 127.0.0.1:" + port + " \u201D")) {
             Jars.Result r = agent(port);
@@ -99,7 +100,7 @@ class SeedFlowIT {
 
     @Test
     void missingScript_exits4_namingTheUrl() throws Exception {
-        int port = Jars.freePort();
+        int port = Ports.free();
         try (Jars.Server ignored = new Jars.Server("--root", root.toString(), "--port", Integer.toString(port),
                 "--bind", "127.0.0.1", "--metadata-user-data-text", "absent.pl 127.0.0.1:" + port)) {
             Jars.Result r = agent(port);

@@ -49,7 +49,7 @@ class DeadlineTest {
     }
 
     private static int freePort() {
-        return TestHttpServer.nothingListening("").getPort();
+        return dev.whatami.testsupport.Ports.free();
     }
 
     /** The bad morning: the file server answers nothing for 8 s of the first boot. Default settings. */

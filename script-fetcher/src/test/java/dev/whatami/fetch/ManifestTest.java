@@ -354,7 +354,7 @@ class ManifestTest {
 
     // ---- which files a boot asks for, and how a failure of one ends it ----------------------------------------------
 
-    /** A boot whose one attempt ends at a 2 s deadline (of real time: the watchdog's timer). */
+    /** A boot with one attempt, ended at {@code attemptTimeout} of real time (the watchdog's timer). */
     private ScriptFetcher oneAttempt(Duration attemptTimeout) {
         fetcher.close();
         return ScriptFetcher.builder().clock(time).sleeper(time::sleep).retryPolicy(RetryPolicy.none())

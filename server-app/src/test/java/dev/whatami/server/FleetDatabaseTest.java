@@ -277,7 +277,7 @@ class FleetDatabaseTest {
         assertThat(running).isNotDone();
     }
 
-    private static int closedPort() throws java.io.IOException {
+    private static int closedPort() {
         return dev.whatami.testsupport.Ports.free();
     }
 }

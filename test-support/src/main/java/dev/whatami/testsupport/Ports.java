@@ -17,6 +17,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * (BootFaultMatrixTest, CI's JDK 25 pass). A port below that range is only ever taken by a listener.
  */
 public final class Ports {
+    /** The low end of the kernel's ephemeral range, read once. */
+    private static final int LOW = ephemeralLow();
     /**
      * The next port to try, from a random start per JVM: two reservations made before either server binds (a test
      * with two servers) never get the same port, as two random picks could.
@@ -31,9 +33,8 @@ public final class Ports {
      * one of the last few thousand it gave.
      */
     public static int free() {
-        int low = ephemeralLow();
-        for (int attempt = 0; low > 11_000 && attempt < 100; attempt++) {
-            int port = 10_000 + Math.floorMod(NEXT.getAndIncrement(), low - 10_000);
+        for (int attempt = 0; LOW > 11_000 && attempt < 100; attempt++) {
+            int port = 10_000 + Math.floorMod(NEXT.getAndIncrement(), LOW - 10_000);
             try (ServerSocket s = new ServerSocket()) {
                 s.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 1);
                 return port;

@@ -86,7 +86,7 @@ public final class TestPostgres implements AutoCloseable {
         if (root) {
             run(List.of("chown", "-R", "postgres:postgres", dir.toString()), dir, Optional.empty());
         }
-        TestPostgres pg = new TestPostgres(bin.get(), dir, freePort(), password, root);
+        TestPostgres pg = new TestPostgres(bin.get(), dir, dev.whatami.testsupport.Ports.free(), password, root);
         pg.pg(List.of(bin.get().resolve("initdb").toString(), "-D", pg.data().toString(), "-U", USER,
                 "--auth=scram-sha-256", "--pwfile=" + pwfile, "-E", "UTF8", "--locale=C", "--no-sync"));
         Files.delete(pwfile);
@@ -177,9 +177,5 @@ public final class TestPostgres implements AutoCloseable {
         if (out.isEmpty()) {
             Files.deleteIfExists(log);
         }
-    }
-
-    private static int freePort() throws IOException {
-        return dev.whatami.testsupport.Ports.free(); // below the ephemeral range: see Ports
     }
 }

@@ -7,6 +7,9 @@ import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -24,6 +27,8 @@ public final class Ports {
      * with two servers) never get the same port, as two random picks could.
      */
     private static final AtomicInteger NEXT = new AtomicInteger(ThreadLocalRandom.current().nextInt(1 << 20));
+    /** The ports the kernel's pick gave, when there is no range below the ephemeral one. */
+    private static final Set<Integer> GIVEN = ConcurrentHashMap.newKeySet();
 
     private Ports() {
     }
@@ -33,8 +38,13 @@ public final class Ports {
      * one of the last few thousand it gave.
      */
     public static int free() {
-        for (int attempt = 0; LOW > 11_000 && attempt < 100; attempt++) {
-            int port = 10_000 + Math.floorMod(NEXT.getAndIncrement(), LOW - 10_000);
+        return free(LOW);
+    }
+
+    /** {@link #free()} for a machine whose ephemeral range starts at {@code low} (0: not known). */
+    static int free(int low) {
+        for (int attempt = 0; low > 11_000 && attempt < 100; attempt++) {
+            int port = 10_000 + Math.floorMod(NEXT.getAndIncrement(), low - 10_000);
             try (ServerSocket s = new ServerSocket()) {
                 s.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 1);
                 return port;
@@ -42,18 +52,26 @@ public final class Ports {
                 // taken: another
             }
         }
-        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            return s.getLocalPort();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
+        // no range below the ephemeral one (unknown, or too low): the kernel's pick, never one this JVM gave before,
+        // as the kernel may hand a closed port out again at once
+        for (int attempt = 0; attempt < 1_000; attempt++) {
+            try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+                if (GIVEN.add(s.getLocalPort())) {
+                    return s.getLocalPort();
+                }
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
         }
+        throw new IllegalStateException("no loopback port left that this JVM has not given already");
     }
 
     /** The low end of Linux's ephemeral port range; 0 where it cannot be read (another OS: port 0 is used then). */
     static int ephemeralLow() {
         try {
-            String range = Files.readString(Path.of("/proc/sys/net/ipv4/ip_local_port_range"));
-            return Integer.parseInt(range.strip().split("\\s+")[0]);
+            // by lines: Files.readString gives only the first byte of this file (procfs reports its size as 0)
+            List<String> range = Files.readAllLines(Path.of("/proc/sys/net/ipv4/ip_local_port_range"));
+            return Integer.parseInt(range.get(0).strip().split("\\s+")[0]);
         } catch (IOException | RuntimeException e) {
             return 0;
         }

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.whatami.metadata.RetryPolicy;
 import dev.whatami.testsupport.FakeTime;
+import dev.whatami.testsupport.Ports;
 import dev.whatami.testsupport.TestHttpServer;
 import dev.whatami.testsupport.TestHttpServer.Fault;
 import dev.whatami.userdata.Digest;
@@ -48,14 +49,10 @@ class DeadlineTest {
         }
     }
 
-    private static int freePort() {
-        return dev.whatami.testsupport.Ports.free();
-    }
-
     /** The bad morning: the file server answers nothing for 8 s of the first boot. Default settings. */
     @Test
     void aFileServerThatComesUp8sLate_isWaitedFor_withDefaultSettings() throws Exception {
-        int port = freePort();
+        int port = Ports.free();
         time.onSleep(elapsed -> {
             if (late == null && elapsed.compareTo(Duration.ofSeconds(8)) >= 0) {
                 late = new FileServer(port).file("/scriptserver/role.sh", SCRIPT);
@@ -87,7 +84,7 @@ class DeadlineTest {
 
     @Test
     void aServerThatNeverComes_isGivenUpAtTheRequestsDeadline_neverAfter() throws Exception {
-        URI url = URI.create("http://127.0.0.1:" + freePort() + "/c.sh");
+        URI url = URI.create("http://127.0.0.1:" + Ports.free() + "/c.sh");
         Instant deadline = time.instant().plusSeconds(10);
         try (ScriptFetcher f = ScriptFetcher.builder().clock(time).sleeper(time::sleep).retryPolicy(STEADY).build()) {
             assertThatThrownBy(() -> f.fetch(FetchRequest.builder(url, dir, "c.sh").deadline(deadline).build()))
@@ -104,7 +101,7 @@ class DeadlineTest {
 
     @Test
     void withoutARequestDeadline_thePolicysDeadlineApplies() throws Exception {
-        URI url = URI.create("http://127.0.0.1:" + freePort() + "/c.sh");
+        URI url = URI.create("http://127.0.0.1:" + Ports.free() + "/c.sh");
         RetryPolicy policy = STEADY.toBuilder().deadline(Duration.ofSeconds(5)).build();
         try (ScriptFetcher f = ScriptFetcher.builder().clock(time).sleeper(time::sleep).retryPolicy(policy).build()) {
             assertThatThrownBy(() -> f.fetch(FetchRequest.builder(url, dir, "c.sh").build()))
@@ -149,7 +146,7 @@ class DeadlineTest {
 
     @Test
     void roundsGoOverEveryUrl_thenBackOff_andA404IsNotAskedAgain() throws Exception {
-        URI down = URI.create("http://127.0.0.1:" + freePort() + "/c.sh");
+        URI down = URI.create("http://127.0.0.1:" + Ports.free() + "/c.sh");
         server.file("/c/c.sh", SCRIPT).failOnce("/c/c.sh", 500).failOnce("/c/c.sh", 502);
         try (ScriptFetcher f = ScriptFetcher.builder().clock(time).sleeper(time::sleep).retryPolicy(STEADY).build()) {
             FetchResult r = f.fetch(FetchRequest.builder(server.url("/a/c.sh"), dir, "c.sh")
@@ -196,7 +193,7 @@ class DeadlineTest {
     @Test
     void aRefusalOnThePrimaryAndAnUnreachableMirror_isNotFetched_sayingBoth() throws Exception {
         server.file("/a/c.sh", SCRIPT);
-        URI down = URI.create("http://127.0.0.1:" + freePort() + "/c.sh");
+        URI down = URI.create("http://127.0.0.1:" + Ports.free() + "/c.sh");
         Digest wrong = new Digest(DigestAlgorithm.SHA256, "0".repeat(64));
         try (ScriptFetcher f = ScriptFetcher.builder().clock(time).sleeper(time::sleep)
                 .retryPolicy(STEADY.toBuilder().maxAttempts(2).build()).build()) {
@@ -260,7 +257,7 @@ class DeadlineTest {
 
     @Test
     void anInterruptWhileWaiting_endsTheFetch() throws Exception {
-        URI url = URI.create("http://127.0.0.1:" + freePort() + "/c.sh");
+        URI url = URI.create("http://127.0.0.1:" + Ports.free() + "/c.sh");
         try (ScriptFetcher f = ScriptFetcher.builder().clock(time).sleeper(d -> {
             throw new InterruptedException();
         }).retryPolicy(STEADY).build()) {
